@@ -1,0 +1,6 @@
+import * as path from 'node:path';
+
+/** The port the end-to-end server listens on (not 3000, so a running dev server is left alone). */
+export const E2E_PORT = process.env.E2E_PORT ?? '3100';
+/** The database the end-to-end server uses: made afresh by serve.sh for every run. */
+export const E2E_DB = path.resolve(__dirname, '../../../target/e2e/shop.db');

@@ -1,0 +1,51 @@
+import { execFileSync } from 'node:child_process';
+import { expect, type Page } from '@playwright/test';
+import { E2E_DB } from './env';
+
+export interface DbProduct {
+  slug: string;
+  name: string;
+  price_minor: number;
+  currency: string;
+  stock: number;
+}
+
+/** The catalog as the database holds it, read directly (python3's sqlite3), not through the app. */
+export function dbProducts(): DbProduct[] {
+  const script = [
+    'import json, sqlite3, sys',
+    'db = sqlite3.connect(sys.argv[1])',
+    'cols = ["slug", "name", "price_minor", "currency", "stock"]',
+    'rows = db.execute("SELECT slug, name, price_minor, currency, stock FROM products ORDER BY id")',
+    'print(json.dumps([dict(zip(cols, r)) for r in rows]))',
+  ].join('\n');
+  return JSON.parse(execFileSync('python3', ['-c', script, E2E_DB], { encoding: 'utf8' }));
+}
+
+export function dbProduct(slug: string): DbProduct {
+  const found = dbProducts().find((p) => p.slug === slug);
+  if (!found) throw new Error(`no product ${slug} in the database`);
+  return found;
+}
+
+/** Formats integer cents as the shop shows US dollars: $1,234.50. Integer arithmetic only. */
+export function usd(cents: number): string {
+  const whole = Math.floor(cents / 100)
+    .toString()
+    .replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  return `$${whole}.${String(cents % 100).padStart(2, '0')}`;
+}
+
+/** Waits until the WASM has hydrated the page, so clicks go through Leptos, not plain forms. */
+export async function hydrated(page: Page) {
+  await expect(page.locator('body[data-hydrated="true"]')).toHaveCount(1);
+}
+
+/** Counts full page loads from now on: a form handled by the WASM must not cause one. */
+export function countReloads(page: Page): () => number {
+  let loads = 0;
+  page.on('load', () => {
+    loads += 1;
+  });
+  return () => loads;
+}

@@ -1,0 +1,41 @@
+-- The product catalog. Prices are integer minor units of `currency` (cents for USD).
+CREATE TABLE products (
+    id          INTEGER PRIMARY KEY,
+    slug        TEXT    NOT NULL UNIQUE CHECK (slug <> ''),
+    name        TEXT    NOT NULL CHECK (name <> ''),
+    description TEXT    NOT NULL,
+    price_minor INTEGER NOT NULL CHECK (price_minor > 0),
+    currency    TEXT    NOT NULL CHECK (length(currency) = 3 AND currency = upper(currency)),
+    stock       INTEGER NOT NULL CHECK (stock >= 0),
+    image       TEXT    NOT NULL,
+    created_at  INTEGER NOT NULL DEFAULT (unixepoch())
+);
+
+INSERT INTO products (slug, name, description, price_minor, currency, stock, image) VALUES
+ ('ceramic-pour-over', 'Ceramic Pour-Over Dripper',
+  'A heavy stoneware dripper with spiral ribs for an even draw. Fits standard #2 filters and most mugs.',
+  2800, 'USD', 25, '/images/ceramic-pour-over.svg'),
+ ('stoneware-mug', 'Stoneware Mug',
+  'Wheel-thrown, 350 ml, glazed in speckled oat. Dishwasher and microwave safe.',
+  1850, 'USD', 40, '/images/stoneware-mug.svg'),
+ ('cast-iron-skillet', 'Cast Iron Skillet',
+  'A 26 cm skillet, pre-seasoned with flaxseed oil. Sears on the stove, bakes in the oven, lasts for generations.',
+  6400, 'USD', 12, '/images/cast-iron-skillet.svg'),
+ ('linen-apron', 'Linen Apron',
+  'Stonewashed European linen with a cross-back strap and two deep pockets.',
+  4200, 'USD', 18, '/images/linen-apron.svg'),
+ ('chefs-knife', 'Chef''s Knife, 8-inch',
+  'Forged high-carbon steel with a walnut handle. Sharpened by hand to 15 degrees.',
+  12900, 'USD', 8, '/images/chefs-knife.svg'),
+ ('walnut-board', 'Walnut Cutting Board',
+  'End-grain black walnut, 40 × 28 cm, finished with food-safe oil and beeswax.',
+  7600, 'USD', 10, '/images/walnut-board.svg'),
+ ('tea-tin', 'Loose-Leaf Tea Tin',
+  'An airtight tin of 100 g first-flush Darjeeling with a brass scoop.',
+  1425, 'USD', 60, '/images/tea-tin.svg'),
+ ('copper-kettle', 'Copper Kettle',
+  'A 1.5 litre hammered copper kettle with a tin lining and a whistle you can switch off.',
+  9800, 'USD', 6, '/images/copper-kettle.svg'),
+ ('felt-trivet', 'Wool Felt Trivet',
+  'A thick pressed-wool trivet that protects the table from pans up to 250 °C.',
+  1200, 'USD', 3, '/images/felt-trivet.svg');

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# README's second command: installs what is missing, builds, and runs every test (unit,
+# integration, Playwright in Debian's Chromium). Ends with one line: "N passed, N failed".
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+ensure_wasm_target
+ensure_wasm_bindgen
+ensure_chromium
+ensure_e2e_packages
+
+"$ROOT/scripts/build-site.sh"
+
+mkdir -p target/test-logs target/e2e
+passed=0
+failed=0
+status=0
+
+step "Unit and integration tests (cargo test)"
+set +e
+cargo test --no-default-features --features ssr 2>&1 | tee target/test-logs/cargo.log
+cargo_status=${PIPESTATUS[0]}
+set -e
+read -r p f < <(awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($i ~ /^passed;?$/) p += $(i-1); if ($i ~ /^failed;?$/) f += $(i-1) } }
+                    END { print p + 0, f + 0 }' target/test-logs/cargo.log)
+passed=$((passed + p))
+failed=$((failed + f))
+if [ "$cargo_status" -ne 0 ]; then
+    status=1
+    [ "$f" -gt 0 ] || failed=$((failed + 1)) # a build failure counts as a failure
+fi
+
+step "End-to-end tests (Playwright, Debian Chromium)"
+rm -f target/e2e/results.json
+set +e
+(cd end2end && npx playwright test)
+e2e_status=$?
+set -e
+if [ -f target/e2e/results.json ]; then
+    read -r p f < <(node -e '
+        const s = require(process.argv[1]).stats;
+        console.log(s.expected + s.flaky, s.unexpected);' "$ROOT/target/e2e/results.json")
+else
+    p=0 f=0
+fi
+passed=$((passed + p))
+failed=$((failed + f))
+if [ "$e2e_status" -ne 0 ]; then
+    status=1
+    [ "$f" -gt 0 ] || failed=$((failed + 1))
+fi
+
+echo
+echo "$passed passed, $failed failed"
+exit "$status"

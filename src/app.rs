@@ -1,0 +1,57 @@
+//! The HTML shell and the application's routes.
+
+use crate::components::cart_context::CartProvider;
+use crate::components::layout::{SiteFooter, SiteHeader};
+use crate::pages::{cart::CartPage, not_found::NotFound, product::ProductPage, shop::ShopPage};
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::{path, SsrMode};
+
+pub const SHOP_NAME: &str = "Hearth & Kettle";
+
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name="description" content="Kitchen goods made to last."/>
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+
+    view! {
+        <Stylesheet id="leptos" href="/pkg/checkout.css"/>
+        <Title formatter=|page: String| format!("{page} · {SHOP_NAME}")/>
+        <Router>
+            <CartProvider>
+                <a class="skip-link" href="#main">"Skip to content"</a>
+                <SiteHeader/>
+                <main id="main" class="container">
+                    // Async: pages are sent once their data is loaded, so they read well
+                    // with JavaScript off and hydrate without a flash of loading states.
+                    <Routes fallback=NotFound>
+                        <Route path=path!("/") view=ShopPage ssr=SsrMode::Async/>
+                        <Route path=path!("/products/:slug") view=ProductPage ssr=SsrMode::Async/>
+                        <Route path=path!("/cart") view=CartPage ssr=SsrMode::Async/>
+                    </Routes>
+                </main>
+                <SiteFooter/>
+            </CartProvider>
+        </Router>
+    }
+}

@@ -1,0 +1,7 @@
+//! Small UI pieces, named for what the shopper sees.
+
+pub mod add_to_cart;
+pub mod cart_context;
+pub mod layout;
+pub mod notice;
+pub mod product_card;

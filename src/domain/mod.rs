@@ -1,0 +1,4 @@
+//! Pure domain code: no I/O, no framework types. Compiled for the server and the browser.
+
+pub mod cart;
+pub mod money;

@@ -1,0 +1,224 @@
+//! Money as integer minor units plus a currency. Never floats.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Currencies whose amounts Stripe takes with no fractional digits.
+const ZERO_DECIMAL: [&str; 16] = [
+    "BIF", "CLP", "DJF", "GNF", "JPY", "KMF", "KRW", "MGA", "PYG", "RWF", "UGX", "VND", "VUV",
+    "XAF", "XOF", "XPF",
+];
+/// Currencies with three fractional digits.
+const THREE_DECIMAL: [&str; 5] = ["BHD", "JOD", "KWD", "OMR", "TND"];
+
+/// An ISO 4217 currency code, kept upper-case (`USD`). Stripe wants it lower-case on the wire:
+/// see [`Currency::stripe_code`].
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Currency(String);
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum MoneyError {
+    #[error("“{0}” is not a three-letter currency code")]
+    BadCurrency(String),
+    #[error("amounts in {0} and {1} cannot be added together")]
+    CurrencyMismatch(String, String),
+    #[error("the amount is too large")]
+    Overflow,
+}
+
+impl Currency {
+    pub fn parse(code: &str) -> Result<Self, MoneyError> {
+        let code = code.trim();
+        if code.len() == 3 && code.chars().all(|c| c.is_ascii_alphabetic()) {
+            Ok(Self(code.to_ascii_uppercase()))
+        } else {
+            Err(MoneyError::BadCurrency(code.to_string()))
+        }
+    }
+
+    pub fn code(&self) -> &str {
+        &self.0
+    }
+
+    /// The lower-case code Stripe's API uses (`usd`).
+    pub fn stripe_code(&self) -> String {
+        self.0.to_ascii_lowercase()
+    }
+
+    /// Number of fractional digits in the currency's minor unit.
+    pub fn exponent(&self) -> u32 {
+        if ZERO_DECIMAL.contains(&self.code()) {
+            0
+        } else if THREE_DECIMAL.contains(&self.code()) {
+            3
+        } else {
+            2
+        }
+    }
+
+    fn symbol(&self) -> Option<&'static str> {
+        Some(match self.code() {
+            "USD" => "$",
+            "EUR" => "€",
+            "GBP" => "£",
+            "JPY" => "¥",
+            "KRW" => "₩",
+            "INR" => "₹",
+            _ => return None,
+        })
+    }
+}
+
+impl TryFrom<String> for Currency {
+    type Error = MoneyError;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Currency::parse(&value)
+    }
+}
+
+impl From<Currency> for String {
+    fn from(c: Currency) -> String {
+        c.0
+    }
+}
+
+impl fmt::Display for Currency {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// An amount of money in the currency's minor unit (cents for USD, yen for JPY).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Money {
+    pub minor: i64,
+    pub currency: Currency,
+}
+
+impl Money {
+    pub fn new(minor: i64, currency: Currency) -> Self {
+        Self { minor, currency }
+    }
+
+    pub fn zero(currency: Currency) -> Self {
+        Self::new(0, currency)
+    }
+
+    pub fn checked_add(&self, other: &Money) -> Result<Money, MoneyError> {
+        if self.currency != other.currency {
+            return Err(MoneyError::CurrencyMismatch(
+                self.currency.to_string(),
+                other.currency.to_string(),
+            ));
+        }
+        let minor = self
+            .minor
+            .checked_add(other.minor)
+            .ok_or(MoneyError::Overflow)?;
+        Ok(Money::new(minor, self.currency.clone()))
+    }
+
+    pub fn checked_mul(&self, quantity: i64) -> Result<Money, MoneyError> {
+        let minor = self
+            .minor
+            .checked_mul(quantity)
+            .ok_or(MoneyError::Overflow)?;
+        Ok(Money::new(minor, self.currency.clone()))
+    }
+}
+
+/// Formats for people: `$1,234.50`, `¥1,200`, `CHF 12.00`, `-$3.00`.
+impl fmt::Display for Money {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let exp = self.currency.exponent();
+        let divisor = 10u64.pow(exp);
+        let abs = self.minor.unsigned_abs();
+        let (major, fraction) = (abs / divisor, abs % divisor);
+        let sign = if self.minor < 0 { "-" } else { "" };
+        let major = group_thousands(major);
+        let number = if exp == 0 {
+            major
+        } else {
+            format!("{major}.{fraction:0width$}", width = exp as usize)
+        };
+        match self.currency.symbol() {
+            Some(symbol) => write!(f, "{sign}{symbol}{number}"),
+            None => write!(f, "{sign}{} {number}", self.currency),
+        }
+    }
+}
+
+fn group_thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn money(minor: i64, code: &str) -> Money {
+        Money::new(minor, Currency::parse(code).unwrap())
+    }
+
+    #[test]
+    fn two_decimal_currencies_show_cents() {
+        assert_eq!(money(0, "USD").to_string(), "$0.00");
+        assert_eq!(money(5, "USD").to_string(), "$0.05");
+        assert_eq!(money(1850, "USD").to_string(), "$18.50");
+        assert_eq!(money(123_456_789, "usd").to_string(), "$1,234,567.89");
+        assert_eq!(money(1999, "EUR").to_string(), "€19.99");
+        assert_eq!(money(100_000, "CHF").to_string(), "CHF 1,000.00");
+    }
+
+    #[test]
+    fn zero_decimal_currencies_have_no_fraction() {
+        assert_eq!(money(1200, "JPY").to_string(), "¥1,200");
+        assert_eq!(money(50, "jpy").to_string(), "¥50");
+        assert_eq!(money(15000, "KRW").to_string(), "₩15,000");
+        assert_eq!(money(990, "XOF").to_string(), "XOF 990");
+    }
+
+    #[test]
+    fn three_decimal_currencies_show_three_digits() {
+        assert_eq!(money(1500, "KWD").to_string(), "KWD 1.500");
+    }
+
+    #[test]
+    fn negative_amounts_put_the_sign_first() {
+        assert_eq!(money(-300, "USD").to_string(), "-$3.00");
+    }
+
+    #[test]
+    fn currency_codes_are_validated_and_normalised() {
+        assert_eq!(Currency::parse(" usd ").unwrap().code(), "USD");
+        assert_eq!(Currency::parse("usd").unwrap().stripe_code(), "usd");
+        assert!(Currency::parse("US").is_err());
+        assert!(Currency::parse("U$D").is_err());
+        assert!(serde_json::from_str::<Currency>("\"dollars\"").is_err());
+    }
+
+    #[test]
+    fn arithmetic_is_checked() {
+        assert_eq!(
+            money(150, "USD").checked_add(&money(275, "USD")).unwrap(),
+            money(425, "USD")
+        );
+        assert!(matches!(
+            money(1, "USD").checked_add(&money(1, "EUR")),
+            Err(MoneyError::CurrencyMismatch(..))
+        ));
+        assert_eq!(
+            money(i64::MAX, "USD").checked_mul(2),
+            Err(MoneyError::Overflow)
+        );
+    }
+}

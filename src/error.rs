@@ -1,0 +1,90 @@
+//! The one error type server functions return. Its `Display` is what the shopper reads;
+//! details that only the log should see never enter it.
+
+use crate::domain::cart::QuantityError;
+use leptos::server_fn::codec::JsonEncoding;
+use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, thiserror::Error)]
+pub enum AppError {
+    #[error("{0}")]
+    InvalidQuantity(QuantityError),
+    #[error("That product does not exist.")]
+    ProductNotFound,
+    #[error("That item is not in your cart.")]
+    NotInCart,
+    #[error("Something went wrong on our side. Please try again.")]
+    Internal,
+    #[error("{}", describe_transport(.0))]
+    Transport(ServerFnErrorErr),
+}
+
+fn describe_transport(err: &ServerFnErrorErr) -> String {
+    match err {
+        ServerFnErrorErr::Request(_) | ServerFnErrorErr::Response(_) => {
+            "Could not reach the shop. Check your connection and try again.".into()
+        }
+        ServerFnErrorErr::Args(_)
+        | ServerFnErrorErr::Deserialization(_)
+        | ServerFnErrorErr::Serialization(_) => "The form was not filled in correctly.".into(),
+        _ => "Something went wrong on our side. Please try again.".into(),
+    }
+}
+
+impl AppError {
+    /// The HTTP status this error is answered with.
+    pub fn status(&self) -> u16 {
+        match self {
+            AppError::InvalidQuantity(_) | AppError::NotInCart => 400,
+            AppError::ProductNotFound => 404,
+            AppError::Internal => 500,
+            AppError::Transport(ServerFnErrorErr::Args(_))
+            | AppError::Transport(ServerFnErrorErr::Deserialization(_)) => 400,
+            AppError::Transport(_) => 500,
+        }
+    }
+}
+
+impl From<QuantityError> for AppError {
+    fn from(e: QuantityError) -> Self {
+        AppError::InvalidQuantity(e)
+    }
+}
+
+impl From<ServerFnErrorErr> for AppError {
+    fn from(e: ServerFnErrorErr) -> Self {
+        AppError::Transport(e)
+    }
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        let error = AppError::Transport(value);
+        // On the server this is a request that could not be decoded: answer it with its status.
+        #[cfg(feature = "ssr")]
+        let error = crate::server::reject(error);
+        error
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_are_written_for_shoppers() {
+        assert_eq!(
+            AppError::InvalidQuantity(QuantityError::AboveStock { available: 3 }).to_string(),
+            "Only 3 left in stock."
+        );
+        assert_eq!(
+            AppError::Transport(ServerFnErrorErr::Args("invalid digit".into())).to_string(),
+            "The form was not filled in correctly."
+        );
+        assert_eq!(AppError::ProductNotFound.status(), 404);
+        assert_eq!(AppError::Internal.status(), 500);
+    }
+}

@@ -1,0 +1,318 @@
+//! Settings from environment variables (and an optional `.env`). A bad value stops start-up
+//! with one line naming the variable.
+
+use crate::domain::money::Currency;
+use std::fmt;
+use std::net::SocketAddr;
+
+/// A value that must never reach a log: `Debug` prints `[redacted]`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// `CHECKOUT_ADDR` (or cargo-leptos's `LEPTOS_SITE_ADDR`): where the shop listens.
+    pub addr: SocketAddr,
+    /// `DATABASE_URL`: a `sqlite:` URL; the file is created on first start.
+    pub database_url: String,
+    /// `PUBLIC_URL`: the address shoppers use; an `https` one makes cookies `Secure`.
+    pub public_url: String,
+    /// `SHOP_CURRENCY`: the catalog's currency.
+    pub currency: Currency,
+    pub stripe: StripeSettings,
+}
+
+/// Read and checked now; used by the payment code.
+#[derive(Clone, Debug, Default)]
+pub struct StripeSettings {
+    /// `STRIPE_SECRET_KEY` (`sk_test_…` or `sk_live_…`).
+    pub secret_key: Option<Secret>,
+    /// `STRIPE_PUBLISHABLE_KEY` (`pk_test_…` or `pk_live_…`).
+    pub publishable_key: Option<String>,
+    /// `STRIPE_WEBHOOK_SECRET`: one or more `whsec_…`, comma-separated while rotating.
+    pub webhook_secrets: Vec<Secret>,
+    /// `STRIPE_API_BASE`, default `https://api.stripe.com`.
+    pub api_base: String,
+    /// `STRIPE_JS_URL`, default `https://js.stripe.com/v3/`.
+    pub js_url: String,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub struct ConfigError {
+    pub var: &'static str,
+    pub problem: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "configuration error: {}: {}", self.var, self.problem)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+fn bad(var: &'static str, problem: impl Into<String>) -> ConfigError {
+    ConfigError {
+        var,
+        problem: problem.into(),
+    }
+}
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads settings through `lookup`, so tests need not touch the process environment.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &str| {
+            lookup(name)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
+
+        let (addr_var, addr_text) = match (get("CHECKOUT_ADDR"), get("LEPTOS_SITE_ADDR")) {
+            (Some(v), _) => ("CHECKOUT_ADDR", v),
+            (None, Some(v)) => ("LEPTOS_SITE_ADDR", v),
+            (None, None) => ("CHECKOUT_ADDR", "127.0.0.1:3000".to_string()),
+        };
+        let addr: SocketAddr = addr_text.parse().map_err(|_| {
+            bad(
+                addr_var,
+                format!("“{addr_text}” is not an address like 127.0.0.1:3000"),
+            )
+        })?;
+
+        let database_url = get("DATABASE_URL").unwrap_or_else(|| "sqlite:checkout.db".into());
+        if !database_url.starts_with("sqlite:") {
+            return Err(bad(
+                "DATABASE_URL",
+                "must be a sqlite: URL, e.g. sqlite:checkout.db",
+            ));
+        }
+
+        let public_url = get("PUBLIC_URL").unwrap_or_else(|| format!("http://{addr}"));
+        if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
+            return Err(bad("PUBLIC_URL", "must start with http:// or https://"));
+        }
+        let public_url = public_url.trim_end_matches('/').to_string();
+
+        let currency_text = get("SHOP_CURRENCY").unwrap_or_else(|| "USD".into());
+        let currency = Currency::parse(&currency_text).map_err(|_| {
+            bad(
+                "SHOP_CURRENCY",
+                format!("“{currency_text}” is not a three-letter currency code"),
+            )
+        })?;
+
+        let stripe = StripeSettings::from_lookup(&get)?;
+        Ok(Config {
+            addr,
+            database_url,
+            public_url,
+            currency,
+            stripe,
+        })
+    }
+
+    /// Cookies get `Secure` when shoppers reach the site over https.
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+}
+
+impl StripeSettings {
+    fn from_lookup(get: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let secret_key = get("STRIPE_SECRET_KEY");
+        if let Some(key) = &secret_key {
+            if !(key.starts_with("sk_test_")
+                || key.starts_with("sk_live_")
+                || key.starts_with("rk_"))
+            {
+                return Err(bad(
+                    "STRIPE_SECRET_KEY",
+                    "must start with sk_test_ or sk_live_",
+                ));
+            }
+        }
+        let publishable_key = get("STRIPE_PUBLISHABLE_KEY");
+        if let Some(key) = &publishable_key {
+            if !(key.starts_with("pk_test_") || key.starts_with("pk_live_")) {
+                return Err(bad(
+                    "STRIPE_PUBLISHABLE_KEY",
+                    "must start with pk_test_ or pk_live_",
+                ));
+            }
+        }
+        if secret_key.is_some() != publishable_key.is_some() {
+            let missing = if secret_key.is_some() {
+                "STRIPE_PUBLISHABLE_KEY"
+            } else {
+                "STRIPE_SECRET_KEY"
+            };
+            return Err(bad(
+                missing,
+                "must be set together with the other Stripe key",
+            ));
+        }
+        if let (Some(sk), Some(pk)) = (&secret_key, &publishable_key) {
+            if sk.starts_with("sk_live_") != pk.starts_with("pk_live_") {
+                return Err(bad(
+                    "STRIPE_PUBLISHABLE_KEY",
+                    "live and test keys cannot be mixed",
+                ));
+            }
+        }
+        let webhook_secrets = match get("STRIPE_WEBHOOK_SECRET") {
+            None => Vec::new(),
+            Some(list) => list
+                .split(',')
+                .map(|s| s.trim().to_string())
+                .map(|s| {
+                    if s.starts_with("whsec_") {
+                        Ok(Secret(s))
+                    } else {
+                        Err(bad(
+                            "STRIPE_WEBHOOK_SECRET",
+                            "each secret must start with whsec_",
+                        ))
+                    }
+                })
+                .collect::<Result<_, _>>()?,
+        };
+        let url = |var: &'static str, default: &str| -> Result<String, ConfigError> {
+            let value = get(var).unwrap_or_else(|| default.to_string());
+            if value.starts_with("https://") || value.starts_with("http://") {
+                Ok(value)
+            } else {
+                Err(bad(var, "must be an http(s) URL"))
+            }
+        };
+        Ok(StripeSettings {
+            secret_key: secret_key.map(Secret),
+            publishable_key,
+            webhook_secrets,
+            api_base: url("STRIPE_API_BASE", "https://api.stripe.com")?
+                .trim_end_matches('/')
+                .to_string(),
+            js_url: url("STRIPE_JS_URL", "https://js.stripe.com/v3/")?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults_serve_locally_with_a_sqlite_file() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.addr.to_string(), "127.0.0.1:3000");
+        assert_eq!(c.database_url, "sqlite:checkout.db");
+        assert_eq!(c.public_url, "http://127.0.0.1:3000");
+        assert_eq!(c.currency.code(), "USD");
+        assert!(!c.secure_cookies());
+        assert!(c.stripe.secret_key.is_none());
+    }
+
+    #[test]
+    fn a_bad_value_names_its_variable() {
+        let e = config(&[("CHECKOUT_ADDR", "localhost")]).unwrap_err();
+        assert_eq!(e.var, "CHECKOUT_ADDR");
+        assert!(e
+            .to_string()
+            .starts_with("configuration error: CHECKOUT_ADDR:"));
+        assert_eq!(
+            config(&[("DATABASE_URL", "postgres://x")]).unwrap_err().var,
+            "DATABASE_URL"
+        );
+        assert_eq!(
+            config(&[("SHOP_CURRENCY", "dollars")]).unwrap_err().var,
+            "SHOP_CURRENCY"
+        );
+        assert_eq!(
+            config(&[("PUBLIC_URL", "shop.example")]).unwrap_err().var,
+            "PUBLIC_URL"
+        );
+        assert_eq!(
+            config(&[
+                ("STRIPE_SECRET_KEY", "pk_test_x"),
+                ("STRIPE_PUBLISHABLE_KEY", "pk_test_x")
+            ])
+            .unwrap_err()
+            .var,
+            "STRIPE_SECRET_KEY"
+        );
+        assert_eq!(
+            config(&[("STRIPE_SECRET_KEY", "sk_test_x")])
+                .unwrap_err()
+                .var,
+            "STRIPE_PUBLISHABLE_KEY"
+        );
+        assert_eq!(
+            config(&[("STRIPE_WEBHOOK_SECRET", "whsec_a, nope")])
+                .unwrap_err()
+                .var,
+            "STRIPE_WEBHOOK_SECRET"
+        );
+    }
+
+    #[test]
+    fn the_leptos_address_is_honoured_and_ours_wins() {
+        assert_eq!(
+            config(&[("LEPTOS_SITE_ADDR", "0.0.0.0:8080")])
+                .unwrap()
+                .addr
+                .port(),
+            8080
+        );
+        let c = config(&[
+            ("LEPTOS_SITE_ADDR", "0.0.0.0:8080"),
+            ("CHECKOUT_ADDR", "127.0.0.1:9000"),
+        ]);
+        assert_eq!(c.unwrap().addr.port(), 9000);
+    }
+
+    #[test]
+    fn https_public_url_makes_cookies_secure() {
+        assert!(config(&[("PUBLIC_URL", "https://shop.example/")])
+            .unwrap()
+            .secure_cookies());
+    }
+
+    #[test]
+    fn secrets_never_print() {
+        let c = config(&[
+            ("STRIPE_SECRET_KEY", "sk_test_abcdef123"),
+            ("STRIPE_PUBLISHABLE_KEY", "pk_test_abcdef123"),
+            ("STRIPE_WEBHOOK_SECRET", "whsec_one,whsec_two"),
+        ])
+        .unwrap();
+        let printed = format!("{c:?}");
+        assert!(!printed.contains("sk_test_abcdef123"));
+        assert!(!printed.contains("whsec_one"));
+        assert_eq!(c.stripe.webhook_secrets.len(), 2);
+    }
+}

@@ -1,0 +1,106 @@
+//! Visitor sessions (tower-sessions, stored in SQLite so they survive a restart). The session
+//! holds only the visitor's cart id; the cart itself is in the `carts` tables.
+
+use super::{state, AppState};
+use crate::error::AppError;
+use axum::extract::Request;
+use axum::http::{header, Method};
+use axum::middleware::Next;
+use axum::response::Response;
+use rand::distributions::{Alphanumeric, DistString};
+use sqlx::SqlitePool;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, Session, SessionManagerLayer};
+use tower_sessions_sqlx_store::SqliteStore;
+
+const CART_KEY: &str = "cart_id";
+pub const COOKIE_NAME: &str = "hk_session";
+
+/// Creates the session table (idempotent) and returns the layer that loads and saves sessions.
+/// Cookies are HttpOnly and SameSite=Lax: Strict would be dropped when Stripe redirects back.
+pub async fn layer(
+    pool: &SqlitePool,
+    secure: bool,
+) -> Result<SessionManagerLayer<SqliteStore>, sqlx::Error> {
+    let store = SqliteStore::new(pool.clone());
+    store.migrate().await?;
+    Ok(SessionManagerLayer::new(store)
+        .with_name(COOKIE_NAME)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(secure)
+        .with_expiry(Expiry::OnInactivity(
+            tower_sessions::cookie::time::Duration::days(30),
+        )))
+}
+
+fn session_failed(e: tower_sessions::session::Error) -> AppError {
+    tracing::error!(error = %e, "session store error");
+    super::reject(AppError::Internal)
+}
+
+fn new_cart_id() -> String {
+    Alphanumeric.sample_string(&mut rand::thread_rng(), 32)
+}
+
+/// The visitor's cart id, created on first use.
+async fn cart_id(session: &Session) -> Result<String, AppError> {
+    if let Some(id) = session
+        .get::<String>(CART_KEY)
+        .await
+        .map_err(session_failed)?
+    {
+        return Ok(id);
+    }
+    let id = new_cart_id();
+    session
+        .insert(CART_KEY, &id)
+        .await
+        .map_err(session_failed)?;
+    Ok(id)
+}
+
+async fn current_session() -> Result<Session, AppError> {
+    leptos_axum::extract().await.map_err(|e| {
+        tracing::error!(error = %e, "no session layer around server functions");
+        AppError::Internal
+    })
+}
+
+/// For server functions that change the cart: the application state and the visitor's cart
+/// id, created if the visitor has none yet.
+pub async fn current_cart() -> Result<(AppState, String), AppError> {
+    let state = state()?;
+    let id = cart_id(&current_session().await?).await?;
+    Ok((state, id))
+}
+
+/// For reading the cart: the visitor's cart id if there is one. Never starts a session, so
+/// rendering a page (or a 404 for a missing asset) does not set a cookie by itself.
+pub async fn existing_cart() -> Result<(AppState, Option<String>), AppError> {
+    let state = state()?;
+    let session = current_session().await?;
+    let id = session
+        .get::<String>(CART_KEY)
+        .await
+        .map_err(session_failed)?;
+    Ok((state, id))
+}
+
+/// Gives every visitor who loads a page a session (and so a cart id) before any form is sent.
+/// Two tabs opened later share that cookie, so their adds go to the same cart.
+pub async fn ensure_visitor(session: Session, request: Request, next: Next) -> Response {
+    let wants_page = request.method() == Method::GET
+        && request
+            .headers()
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("text/html"));
+    if wants_page {
+        if let Err(e) = cart_id(&session).await {
+            // The page still renders; the cart is created on the first add instead.
+            tracing::warn!(error = %e, "could not start a visitor session");
+        }
+    }
+    next.run(request).await
+}

@@ -1,0 +1,321 @@
+#![cfg(feature = "ssr")]
+//! Cart server functions through the real router, session cookie and database.
+
+mod common;
+
+use axum::http::{header, StatusCode};
+use common::{lines, product, spawn_app, spawn_app_on, Visitor};
+
+#[tokio::test]
+async fn add_update_and_remove_with_totals_from_database_prices() {
+    let app = spawn_app().await;
+    let shopper = Visitor::new();
+    let (mug, _, mug_price, _) = product(&app, "stoneware-mug").await;
+    let (tin, _, tin_price, _) = product(&app, "tea-tin").await;
+
+    let added = shopper
+        .call(&app, "cart/add", &format!("product_id={mug}&quantity=2"))
+        .await;
+    assert_eq!(added.status, StatusCode::OK, "{}", added.body);
+    assert_eq!(added.json(), "Added 2 × Stoneware Mug to your cart.");
+    shopper
+        .call(&app, "cart/add", &format!("product_id={tin}&quantity=1"))
+        .await;
+    shopper
+        .call(&app, "cart/add", &format!("product_id={mug}&quantity=1"))
+        .await;
+    assert_eq!(lines(&shopper.cart(&app).await), vec![(mug, 3), (tin, 1)]);
+
+    let updated = shopper
+        .call(&app, "cart/update", &format!("product_id={tin}&quantity=4"))
+        .await;
+    assert_eq!(updated.status, StatusCode::OK, "{}", updated.body);
+    assert_eq!(lines(&shopper.cart(&app).await), vec![(mug, 3), (tin, 4)]);
+
+    // The cart page shows the total of database price × quantity.
+    let page = shopper.get_page(&app, "/cart").await;
+    let expected = checkout::domain::money::Money::new(
+        3 * mug_price + 4 * tin_price,
+        checkout::domain::money::Currency::parse("USD").unwrap(),
+    );
+    assert_eq!(
+        common::text_after(&page.body, "data-testid=\"cart-total\""),
+        expected.to_string()
+    );
+
+    let removed = shopper
+        .call(&app, "cart/remove", &format!("product_id={mug}"))
+        .await;
+    assert_eq!(removed.status, StatusCode::OK);
+    assert_eq!(lines(&shopper.cart(&app).await), vec![(tin, 4)]);
+    // Removing again is harmless.
+    assert_eq!(
+        shopper
+            .call(&app, "cart/remove", &format!("product_id={mug}"))
+            .await
+            .status,
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn bad_quantities_and_unknown_products_are_refused_and_change_nothing() {
+    let app = spawn_app().await;
+    let shopper = Visitor::new();
+    let (kettle, _, _, stock) = product(&app, "copper-kettle").await;
+    shopper
+        .call(&app, "cart/add", &format!("product_id={kettle}&quantity=1"))
+        .await;
+    let before = shopper.cart(&app).await;
+
+    let cases = [
+        (
+            "cart/add",
+            format!("product_id={kettle}&quantity=0"),
+            400,
+            "Quantity must be at least 1.",
+        ),
+        (
+            "cart/add",
+            format!("product_id={kettle}&quantity=-2"),
+            400,
+            "Quantity must be at least 1.",
+        ),
+        (
+            "cart/add",
+            format!("product_id={kettle}&quantity={stock}"),
+            400,
+            "AboveStock",
+        ),
+        (
+            "cart/add",
+            "product_id=999999&quantity=1".to_string(),
+            404,
+            "ProductNotFound",
+        ),
+        (
+            "cart/add",
+            format!("product_id={kettle}&quantity=lots"),
+            400,
+            "not filled in correctly",
+        ),
+        (
+            "cart/update",
+            format!("product_id={kettle}&quantity=0"),
+            400,
+            "TooSmall",
+        ),
+        (
+            "cart/update",
+            format!("product_id={kettle}&quantity=-1"),
+            400,
+            "TooSmall",
+        ),
+        (
+            "cart/update",
+            format!("product_id={kettle}&quantity={}", stock + 1),
+            400,
+            "AboveStock",
+        ),
+        (
+            "cart/update",
+            "product_id=999999&quantity=1".to_string(),
+            404,
+            "ProductNotFound",
+        ),
+        (
+            "cart/remove",
+            "product_id=999999".to_string(),
+            404,
+            "ProductNotFound",
+        ),
+    ];
+    for (endpoint, form, status, says) in cases {
+        let reply = shopper.call(&app, endpoint, &form).await;
+        assert_eq!(
+            reply.status.as_u16(),
+            status,
+            "{endpoint} {form}: {}",
+            reply.body
+        );
+        let error: checkout::error::AppError =
+            serde_json::from_str(&reply.body).expect("a typed error");
+        let shown = format!("{error} {}", reply.body);
+        assert!(shown.contains(says), "{endpoint} {form}: {shown}");
+    }
+    assert_eq!(
+        shopper.cart(&app).await,
+        before,
+        "refused requests changed the cart"
+    );
+}
+
+#[tokio::test]
+async fn the_stock_message_says_how_many_are_left() {
+    let app = spawn_app().await;
+    let shopper = Visitor::new();
+    let (trivet, _, _, stock) = product(&app, "felt-trivet").await;
+    shopper
+        .call(
+            &app,
+            "cart/add",
+            &format!("product_id={trivet}&quantity={stock}"),
+        )
+        .await;
+    let reply = shopper
+        .call(&app, "cart/add", &format!("product_id={trivet}&quantity=1"))
+        .await;
+    let error: checkout::error::AppError = serde_json::from_str(&reply.body).unwrap();
+    assert_eq!(error.to_string(), format!("Only {stock} left in stock."));
+    let update = shopper
+        .call(
+            &app,
+            "cart/update",
+            &format!("product_id={trivet}&quantity={stock}"),
+        )
+        .await;
+    assert_eq!(update.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn updating_a_product_not_in_the_cart_is_refused() {
+    let app = spawn_app().await;
+    let (mug, ..) = product(&app, "stoneware-mug").await;
+    let reply = Visitor::new()
+        .call(&app, "cart/update", &format!("product_id={mug}&quantity=2"))
+        .await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    assert!(reply.body.contains("NotInCart"));
+}
+
+#[tokio::test]
+async fn concurrent_adds_from_two_tabs_all_land() {
+    let app = spawn_app().await;
+    let shopper = Visitor::new();
+    shopper.get_page(&app, "/").await; // the first page view sets the session cookie
+    let (tin, _, _, stock) = product(&app, "tea-tin").await;
+    let (mug, ..) = product(&app, "stoneware-mug").await;
+    assert!(stock >= 20);
+
+    let tabs: Vec<_> = (0..20)
+        .map(|i| {
+            let (tab, app_router) = (shopper.clone(), &app);
+            let id = if i % 2 == 0 { tin } else { mug };
+            async move {
+                tab.call(
+                    app_router,
+                    "cart/add",
+                    &format!("product_id={id}&quantity=1"),
+                )
+                .await
+            }
+        })
+        .collect();
+    for reply in futures::future::join_all(tabs).await {
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    }
+    assert_eq!(lines(&shopper.cart(&app).await), vec![(tin, 10), (mug, 10)]);
+}
+
+#[tokio::test]
+async fn concurrent_adds_never_exceed_the_stock() {
+    let app = spawn_app().await;
+    let shopper = Visitor::new();
+    shopper.get_page(&app, "/").await;
+    let (trivet, _, _, stock) = product(&app, "felt-trivet").await;
+    let tabs: Vec<_> = (0..stock + 5)
+        .map(|_| {
+            let tab = shopper.clone();
+            let app = &app;
+            async move {
+                tab.call(app, "cart/add", &format!("product_id={trivet}&quantity=1"))
+                    .await
+                    .status
+            }
+        })
+        .collect();
+    let statuses = futures::future::join_all(tabs).await;
+    assert_eq!(
+        statuses.iter().filter(|s| **s == StatusCode::OK).count() as i64,
+        stock
+    );
+    assert_eq!(lines(&shopper.cart(&app).await), vec![(trivet, stock)]);
+}
+
+#[tokio::test]
+async fn the_cart_survives_a_server_restart() {
+    let app = spawn_app().await;
+    let shopper = Visitor::new();
+    let (board, ..) = product(&app, "walnut-board").await;
+    shopper
+        .call(&app, "cart/add", &format!("product_id={board}&quantity=2"))
+        .await;
+    let cookie = shopper.cookie().expect("session cookie");
+    let db = app.db_path.clone();
+    app.state.pool.close().await;
+    drop(app);
+
+    let restarted = spawn_app_on(db).await;
+    let same_browser = Visitor::with_cookie(cookie);
+    assert_eq!(
+        lines(&same_browser.cart(&restarted).await),
+        vec![(board, 2)]
+    );
+    // A different visitor does not see it.
+    assert!(lines(&Visitor::new().cart(&restarted).await).is_empty());
+}
+
+#[tokio::test]
+async fn forms_posted_without_javascript_redirect_back_with_the_outcome() {
+    let app = spawn_app().await;
+    let shopper = Visitor::new();
+    let (mug, ..) = product(&app, "stoneware-mug").await;
+    let referer = "http://127.0.0.1:3000/products/stoneware-mug";
+
+    let ok = shopper
+        .post_form(
+            &app,
+            "cart/add",
+            &format!("product_id={mug}&quantity=1"),
+            referer,
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::FOUND);
+    // leptos strips stale error info from the Referer, leaving an empty query.
+    assert_eq!(
+        ok.headers[header::LOCATION]
+            .to_str()
+            .unwrap()
+            .trim_end_matches('?'),
+        referer
+    );
+    assert_eq!(lines(&shopper.cart(&app).await), vec![(mug, 1)]);
+
+    let refused = shopper
+        .post_form(
+            &app,
+            "cart/add",
+            &format!("product_id={mug}&quantity=0"),
+            referer,
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FOUND);
+    let location = refused.headers[header::LOCATION]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        location.starts_with(referer) && location.contains("__err="),
+        "{location}"
+    );
+
+    // The page the browser lands on shows the reason.
+    let path = location.trim_start_matches("http://127.0.0.1:3000");
+    let page = shopper.get_page(&app, path).await;
+    assert!(
+        page.body.contains("Quantity must be at least 1."),
+        "{}",
+        page.body
+    );
+    assert_eq!(lines(&shopper.cart(&app).await), vec![(mug, 1)]);
+}

@@ -1,0 +1,92 @@
+#![cfg(feature = "ssr")]
+//! The catalog pages, rendered on the server.
+
+mod common;
+
+use axum::http::StatusCode;
+use checkout::domain::money::{Currency, Money};
+use common::{spawn_app, Visitor};
+
+#[tokio::test]
+async fn the_shop_page_lists_every_product_with_its_database_price() {
+    let app = spawn_app().await;
+    let products: Vec<(String, i64, String)> =
+        sqlx::query_as("SELECT name, price_minor, currency FROM products ORDER BY id")
+            .fetch_all(&app.state.pool)
+            .await
+            .unwrap();
+    assert!(
+        products.len() >= 8,
+        "the catalog is seeded with at least 8 products"
+    );
+
+    let page = Visitor::new().get_page(&app, "/").await;
+    assert_eq!(page.status, StatusCode::OK);
+    // With SsrMode::Async the products are in the HTML itself, not streamed in by script.
+    for (name, price, currency) in products {
+        assert!(
+            page.body.contains(&name),
+            "{name} missing from the shop page"
+        );
+        let price = Money::new(price, Currency::parse(&currency).unwrap()).to_string();
+        assert!(
+            page.body.contains(&price),
+            "{price} missing from the shop page"
+        );
+    }
+    assert!(
+        page.body.contains("<title>Shop · Hearth & Kettle</title>"),
+        "page title"
+    );
+}
+
+#[tokio::test]
+async fn a_product_page_shows_its_product_and_an_unknown_one_is_404() {
+    let app = spawn_app().await;
+    let visitor = Visitor::new();
+    let page = visitor.get_page(&app, "/products/copper-kettle").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Copper Kettle"));
+    assert!(page.body.contains("$98.00"));
+    assert!(page.body.contains("hammered copper"));
+
+    let missing = visitor.get_page(&app, "/products/no-such-thing").await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert!(missing.body.contains("couldn’t find that page"));
+
+    let nowhere = visitor.get_page(&app, "/no/such/page").await;
+    assert_eq!(nowhere.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn the_first_page_view_starts_a_lax_http_only_session() {
+    let app = spawn_app().await;
+    let page = Visitor::new().get_page(&app, "/").await;
+    let cookie = page
+        .headers
+        .get(axum::http::header::SET_COOKIE)
+        .expect("a session cookie")
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(cookie.starts_with("hk_session="), "{cookie}");
+    assert!(cookie.contains("HttpOnly"), "{cookie}");
+    assert!(cookie.contains("SameSite=Lax"), "{cookie}");
+    assert!(!cookie.contains("Secure"), "plain http in tests: {cookie}");
+}
+
+#[tokio::test]
+async fn a_missing_asset_is_404_and_starts_no_session() {
+    let app = spawn_app().await;
+    let request = axum::http::Request::get("/pkg/missing.css")
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let response = tower::ServiceExt::oneshot(app.router.clone(), request)
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    assert!(response
+        .headers()
+        .get(axum::http::header::SET_COOKIE)
+        .is_none());
+}

@@ -1,0 +1,183 @@
+#![allow(dead_code)] // each test binary uses its own part of these helpers
+//! Drives the whole axum router in-process, like a browser would: one cookie jar per `Visitor`.
+
+use axum::body::Body;
+use axum::http::{header, Request, Response, StatusCode};
+use axum::Router;
+use checkout::server::config::Config;
+use checkout::server::startup::build_router;
+use checkout::server::AppState;
+use http_body_util::BodyExt;
+use leptos::config::LeptosOptions;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use tower::ServiceExt;
+
+pub struct TestApp {
+    pub router: Router,
+    pub state: AppState,
+    pub db_path: PathBuf,
+}
+
+static NEXT_DB: AtomicUsize = AtomicUsize::new(0);
+
+/// A fresh database file for one test.
+pub fn fresh_db_path() -> PathBuf {
+    let n = NEXT_DB.fetch_add(1, Ordering::SeqCst);
+    let path = std::env::temp_dir().join(format!("checkout-test-{}-{n}.db", std::process::id()));
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+    path
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_on(fresh_db_path()).await
+}
+
+/// Starts the app on an existing database file, as a restart would.
+pub async fn spawn_app_on(db_path: PathBuf) -> TestApp {
+    let url = format!("sqlite:{}", db_path.display());
+    let config = Config::from_lookup(|name| (name == "DATABASE_URL").then(|| url.clone()))
+        .expect("test configuration");
+    let options = LeptosOptions::builder().output_name("checkout").build();
+    let (router, state) = build_router(config, options).await.expect("app starts");
+    TestApp {
+        router,
+        state,
+        db_path,
+    }
+}
+
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: axum::http::HeaderMap,
+    pub body: String,
+}
+
+impl Reply {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+}
+
+/// One browser: keeps the session cookie between requests.
+#[derive(Clone, Default)]
+pub struct Visitor {
+    cookie: Arc<Mutex<Option<String>>>,
+}
+
+impl Visitor {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn cookie(&self) -> Option<String> {
+        self.cookie.lock().unwrap().clone()
+    }
+
+    pub fn with_cookie(cookie: String) -> Self {
+        Self {
+            cookie: Arc::new(Mutex::new(Some(cookie))),
+        }
+    }
+
+    async fn send(&self, app: &TestApp, mut request: Request<Body>) -> Reply {
+        if let Some(cookie) = self.cookie() {
+            request
+                .headers_mut()
+                .insert(header::COOKIE, cookie.parse().unwrap());
+        }
+        let response: Response<Body> = app.router.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        if let Some(set) = headers.get(header::SET_COOKIE) {
+            let pair = set.to_str().unwrap().split(';').next().unwrap().to_string();
+            *self.cookie.lock().unwrap() = Some(pair);
+        }
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        Reply {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+
+    /// A page load, as a browser sends it.
+    pub async fn get_page(&self, app: &TestApp, path: &str) -> Reply {
+        let request = Request::get(path)
+            .header(header::ACCEPT, "text/html")
+            .body(Body::empty())
+            .unwrap();
+        self.send(app, request).await
+    }
+
+    /// A server function call, as the hydrated page sends it.
+    pub async fn call(&self, app: &TestApp, endpoint: &str, form: &str) -> Reply {
+        let request = Request::post(format!("/api/{endpoint}"))
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::ACCEPT, "application/json")
+            .body(Body::from(form.to_string()))
+            .unwrap();
+        self.send(app, request).await
+    }
+
+    /// A plain HTML form post, as a browser without JavaScript sends it.
+    pub async fn post_form(
+        &self,
+        app: &TestApp,
+        endpoint: &str,
+        form: &str,
+        referer: &str,
+    ) -> Reply {
+        let request = Request::post(format!("/api/{endpoint}"))
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::ACCEPT, "text/html,application/xhtml+xml")
+            .header(header::REFERER, referer)
+            .body(Body::from(form.to_string()))
+            .unwrap();
+        self.send(app, request).await
+    }
+
+    pub async fn cart(&self, app: &TestApp) -> serde_json::Value {
+        let reply = self.call(app, "cart/get", "").await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+        reply.json()
+    }
+}
+
+/// (id, name, price in minor units, stock) of a product, read straight from the database.
+pub async fn product(app: &TestApp, slug: &str) -> (i64, String, i64, i64) {
+    sqlx::query_as("SELECT id, name, price_minor, stock FROM products WHERE slug = ?")
+        .bind(slug)
+        .fetch_one(&app.state.pool)
+        .await
+        .expect("seeded product")
+}
+
+/// The cart's lines as (product id, quantity).
+pub fn lines(cart: &serde_json::Value) -> Vec<(i64, i64)> {
+    cart["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["product_id"].as_i64().unwrap(),
+                l["quantity"].as_i64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// The text of the element carrying `marker` among its attributes.
+pub fn text_after(html: &str, marker: &str) -> String {
+    let start = html
+        .find(marker)
+        .unwrap_or_else(|| panic!("{marker} not in page"));
+    let rest = &html[start..];
+    let open = rest.find('>').unwrap() + 1;
+    let close = rest[open..].find('<').unwrap();
+    rest[open..open + close].to_string()
+}
