@@ -6,7 +6,7 @@ mod common;
 use axum::http::{header, StatusCode};
 use common::{lines, product, spawn_app, spawn_app_on, Visitor};
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn add_update_and_remove_with_totals_from_database_prices() {
     let app = spawn_app().await;
     let shopper = Visitor::new();
@@ -58,7 +58,7 @@ async fn add_update_and_remove_with_totals_from_database_prices() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_quantities_and_unknown_products_are_refused_and_change_nothing() {
     let app = spawn_app().await;
     let shopper = Visitor::new();
@@ -150,7 +150,7 @@ async fn bad_quantities_and_unknown_products_are_refused_and_change_nothing() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_stock_message_says_how_many_are_left() {
     let app = spawn_app().await;
     let shopper = Visitor::new();
@@ -177,7 +177,7 @@ async fn the_stock_message_says_how_many_are_left() {
     assert_eq!(update.status, StatusCode::OK);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn updating_a_product_not_in_the_cart_is_refused() {
     let app = spawn_app().await;
     let (mug, ..) = product(&app, "stoneware-mug").await;
@@ -188,7 +188,7 @@ async fn updating_a_product_not_in_the_cart_is_refused() {
     assert!(reply.body.contains("NotInCart"));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_adds_from_two_tabs_all_land() {
     let app = spawn_app().await;
     let shopper = Visitor::new();
@@ -214,10 +214,14 @@ async fn concurrent_adds_from_two_tabs_all_land() {
     for reply in futures::future::join_all(tabs).await {
         assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
     }
-    assert_eq!(lines(&shopper.cart(&app).await), vec![(tin, 10), (mug, 10)]);
+    let mut landed = lines(&shopper.cart(&app).await);
+    landed.sort();
+    let mut expected = vec![(tin, 10), (mug, 10)];
+    expected.sort();
+    assert_eq!(landed, expected);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_adds_never_exceed_the_stock() {
     let app = spawn_app().await;
     let shopper = Visitor::new();
@@ -242,7 +246,7 @@ async fn concurrent_adds_never_exceed_the_stock() {
     assert_eq!(lines(&shopper.cart(&app).await), vec![(trivet, stock)]);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_cart_survives_a_server_restart() {
     let app = spawn_app().await;
     let shopper = Visitor::new();
@@ -265,7 +269,7 @@ async fn the_cart_survives_a_server_restart() {
     assert!(lines(&Visitor::new().cart(&restarted).await).is_empty());
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn forms_posted_without_javascript_redirect_back_with_the_outcome() {
     let app = spawn_app().await;
     let shopper = Visitor::new();

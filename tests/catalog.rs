@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use checkout::domain::money::{Currency, Money};
 use common::{spawn_app, Visitor};
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_shop_page_lists_every_product_with_its_database_price() {
     let app = spawn_app().await;
     let products: Vec<(String, i64, String)> =
@@ -40,7 +40,7 @@ async fn the_shop_page_lists_every_product_with_its_database_price() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_product_page_shows_its_product_and_an_unknown_one_is_404() {
     let app = spawn_app().await;
     let visitor = Visitor::new();
@@ -58,7 +58,7 @@ async fn a_product_page_shows_its_product_and_an_unknown_one_is_404() {
     assert_eq!(nowhere.status, StatusCode::NOT_FOUND);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_first_page_view_starts_a_lax_http_only_session() {
     let app = spawn_app().await;
     let page = Visitor::new().get_page(&app, "/").await;
@@ -75,7 +75,7 @@ async fn the_first_page_view_starts_a_lax_http_only_session() {
     assert!(!cookie.contains("Secure"), "plain http in tests: {cookie}");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_missing_asset_is_404_and_starts_no_session() {
     let app = spawn_app().await;
     let request = axum::http::Request::get("/pkg/missing.css")

@@ -1,0 +1,656 @@
+//! Stripe's request semantics: auth, idempotency, validation, refunds, persistence, faults.
+
+mod common;
+
+use common::{start, start_with, Sim, PK, SK};
+use serde_json::Value;
+use std::time::Duration;
+use stripe_sim::{SimConfig, Simulator};
+
+#[tokio::test]
+async fn keys_are_checked_and_the_publishable_key_sees_a_subset() {
+    let sim = start().await;
+    let none = sim
+        .http
+        .post(format!("{}/v1/payment_intents", sim.base))
+        .form(&[("amount", "2000")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(none.status().as_u16(), 401);
+    let wrong = sim
+        .call(
+            "POST",
+            "/v1/payment_intents",
+            "sk_test_wrong_key_123456",
+            &[("amount", "2000"), ("currency", "usd")],
+            None,
+        )
+        .await;
+    assert_eq!(wrong.status, 401);
+    assert_eq!(wrong.body["error"]["type"], "invalid_request_error");
+    assert!(wrong.body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("Invalid API Key provided: sk_test_****"));
+    let pk_create = sim
+        .call(
+            "POST",
+            "/v1/payment_intents",
+            PK,
+            &[("amount", "2000"), ("currency", "usd")],
+            None,
+        )
+        .await;
+    assert_eq!(pk_create.status, 401);
+
+    let pi = sim.create_pi("2000").await;
+    sim.confirm(pi["id"].as_str().unwrap(), "pm_card_visa")
+        .await;
+    let path = format!("/v1/payment_intents/{}", pi["id"].as_str().unwrap());
+    let no_secret = sim.call("GET", &path, PK, &[], None).await;
+    assert_eq!(no_secret.status, 400);
+    assert_eq!(no_secret.body["error"]["param"], "client_secret");
+    let view = sim
+        .call(
+            "GET",
+            &path,
+            PK,
+            &[("client_secret", pi["client_secret"].as_str().unwrap())],
+            None,
+        )
+        .await;
+    assert_eq!(view.status, 200);
+    assert_eq!(view.body["status"], "succeeded");
+    for hidden in ["metadata", "latest_charge", "amount_received", "customer"] {
+        assert!(
+            view.body.get(hidden).is_none(),
+            "{hidden} leaked to the publishable key"
+        );
+    }
+    assert_eq!(sim.get(&path).await.body["metadata"]["order_id"], "ord_1");
+
+    // Basic auth with the key as user name works too (curl -u sk_test_…:).
+    let basic = sim
+        .http
+        .get(format!("{}{path}", sim.base))
+        .basic_auth(SK, Some(""))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(basic.status().as_u16(), 200);
+    assert!(basic.headers()["request-id"]
+        .to_str()
+        .unwrap()
+        .starts_with("req_"));
+}
+
+#[test]
+fn live_keys_cannot_run_the_simulator() {
+    assert!(SimConfig::new("sk_live_abc", "pk_live_abc").is_err());
+    assert!(SimConfig::new("sk_test_abc", "pk_live_abc").is_err());
+    assert!(SimConfig::new("rk_test_abc", "pk_test_abc").is_err());
+}
+
+#[tokio::test]
+async fn amounts_and_currencies_are_validated_like_stripe() {
+    let sim = start().await;
+    let create = |amount: &'static str, currency: &'static str| {
+        let sim = &sim;
+        async move {
+            sim.post(
+                "/v1/payment_intents",
+                &[("amount", amount), ("currency", currency)],
+            )
+            .await
+        }
+    };
+    let small = create("49", "usd").await;
+    assert_eq!(small.status, 400);
+    assert_eq!(small.body["error"]["code"], "amount_too_small");
+    assert_eq!(
+        small.body["error"]["message"],
+        "Amount must be at least $0.50 usd"
+    );
+    assert_eq!(create("50", "usd").await.status, 200);
+    assert_eq!(
+        create("29", "gbp").await.body["error"]["code"],
+        "amount_too_small"
+    );
+    assert_eq!(
+        create("50", "jpy").await.body["amount"],
+        50,
+        "zero-decimal: ¥50 is the minimum"
+    );
+    assert_eq!(
+        create("0", "usd").await.body["error"]["message"],
+        "This value must be greater than or equal to 1."
+    );
+    assert_eq!(
+        create("1005", "kwd").await.status,
+        400,
+        "three-decimal amounts end in 0"
+    );
+    assert_eq!(create("2000", "USD").await.body["currency"], "usd");
+    assert_eq!(
+        create("2000", "xyz").await.body["error"]["param"],
+        "currency"
+    );
+    assert_eq!(
+        create("abc", "usd").await.body["error"]["code"],
+        "parameter_invalid_integer"
+    );
+    let missing = sim
+        .post("/v1/payment_intents", &[("currency", "usd")])
+        .await;
+    assert_eq!(missing.body["error"]["code"], "parameter_missing");
+    let unknown = sim
+        .post(
+            "/v1/payment_intents",
+            &[("amount", "2000"), ("currency", "usd"), ("colour", "red")],
+        )
+        .await;
+    assert_eq!(
+        unknown.body["error"]["message"],
+        "Received unknown parameter: colour"
+    );
+}
+
+#[tokio::test]
+async fn create_update_and_metadata_follow_stripe() {
+    let sim = start().await;
+    let r = sim
+        .post(
+            "/v1/payment_intents",
+            &[
+                ("amount", "1999"),
+                ("currency", "usd"),
+                ("automatic_payment_methods[enabled]", "true"),
+                ("metadata[order_id]", "ord_42"),
+                ("receipt_email", "a@b.example"),
+                ("description", "Order 42"),
+                ("capture_method", "automatic"),
+            ],
+        )
+        .await
+        .body;
+    let id = r["id"].as_str().unwrap();
+    assert!(id.starts_with("pi_") && id.len() == 27);
+    assert!(r["client_secret"]
+        .as_str()
+        .unwrap()
+        .starts_with(&format!("{id}_secret_")));
+    assert_eq!(r["automatic_payment_methods"]["enabled"], true);
+    assert_eq!(r["automatic_payment_methods"]["allow_redirects"], "always");
+    assert_eq!(r["receipt_email"], "a@b.example");
+    let updated = sim
+        .post(
+            &format!("/v1/payment_intents/{id}"),
+            &[
+                ("amount", "2500"),
+                ("metadata[order_id]", ""),
+                ("metadata[cart]", "c1"),
+            ],
+        )
+        .await
+        .body;
+    assert_eq!(updated["amount"], 2500);
+    assert_eq!(updated["metadata"], serde_json::json!({"cart": "c1"}));
+    // A server-side confirm of an automatic-methods PI needs a return_url, like Stripe.
+    let no_return = sim
+        .post(
+            &format!("/v1/payment_intents/{id}/confirm"),
+            &[("payment_method", "pm_card_visa")],
+        )
+        .await;
+    assert_eq!(no_return.status, 400);
+    assert_eq!(no_return.body["error"]["param"], "return_url");
+    assert_eq!(sim.get("/v1/payment_intents/pi_missing").await.status, 404);
+}
+
+#[tokio::test]
+async fn manual_capture_cancel_and_wrong_states() {
+    let sim = start().await;
+    let pi = sim
+        .post(
+            "/v1/payment_intents",
+            &[
+                ("amount", "5000"),
+                ("currency", "usd"),
+                ("capture_method", "manual"),
+                ("payment_method", "pm_card_visa"),
+                ("confirm", "true"),
+                ("return_url", "https://x.example"),
+            ],
+        )
+        .await
+        .body;
+    let id = pi["id"].as_str().unwrap();
+    assert_eq!(pi["status"], "requires_capture");
+    assert_eq!(pi["amount_capturable"], 5000);
+    let captured = sim
+        .post(
+            &format!("/v1/payment_intents/{id}/capture"),
+            &[("amount_to_capture", "4000")],
+        )
+        .await
+        .body;
+    assert_eq!(captured["status"], "succeeded");
+    assert_eq!(captured["amount_received"], 4000);
+    let types = sim.event_types_for(id).await;
+    assert_eq!(
+        types,
+        [
+            "payment_intent.created",
+            "charge.succeeded",
+            "payment_intent.amount_capturable_updated",
+            "charge.captured",
+            "payment_intent.succeeded"
+        ]
+    );
+    let cancel = sim
+        .post(&format!("/v1/payment_intents/{id}/cancel"), &[])
+        .await;
+    assert_eq!(cancel.status, 400);
+    assert_eq!(
+        cancel.body["error"]["code"],
+        "payment_intent_unexpected_state"
+    );
+
+    let other = sim.create_pi("2000").await;
+    let oid = other["id"].as_str().unwrap();
+    let canceled = sim
+        .post(
+            &format!("/v1/payment_intents/{oid}/cancel"),
+            &[("cancellation_reason", "abandoned")],
+        )
+        .await
+        .body;
+    assert_eq!(canceled["status"], "canceled");
+    assert_eq!(canceled["cancellation_reason"], "abandoned");
+    assert!(canceled["canceled_at"].is_i64());
+    assert_eq!(
+        sim.confirm(oid, "pm_card_visa").await.body["error"]["code"],
+        "payment_intent_unexpected_state"
+    );
+    assert_eq!(
+        sim.event_types_for(oid).await,
+        ["payment_intent.created", "payment_intent.canceled"]
+    );
+}
+
+#[tokio::test]
+async fn refunds_full_partial_and_refused() {
+    let sim = start().await;
+    let unpaid = sim.create_pi("2000").await;
+    let refused = sim
+        .post(
+            "/v1/refunds",
+            &[("payment_intent", unpaid["id"].as_str().unwrap())],
+        )
+        .await;
+    assert_eq!(refused.status, 400);
+
+    let pi = sim.create_pi("3000").await;
+    let id = pi["id"].as_str().unwrap();
+    sim.confirm(id, "pm_card_visa").await;
+    let first = sim
+        .post(
+            "/v1/refunds",
+            &[
+                ("payment_intent", id),
+                ("amount", "1000"),
+                ("reason", "requested_by_customer"),
+            ],
+        )
+        .await
+        .body;
+    assert_eq!(first["status"], "succeeded");
+    assert_eq!(first["amount"], 1000);
+    assert_eq!(first["reason"], "requested_by_customer");
+    let too_much = sim
+        .post("/v1/refunds", &[("payment_intent", id), ("amount", "2001")])
+        .await;
+    assert_eq!(too_much.status, 400);
+    assert_eq!(too_much.body["error"]["param"], "amount");
+    assert_eq!(
+        too_much.body["error"]["message"],
+        "Refund amount ($20.01) is greater than unrefunded amount on charge ($20.00)"
+    );
+    assert_eq!(
+        sim.post(
+            "/v1/refunds",
+            &[("payment_intent", id), ("reason", "because")]
+        )
+        .await
+        .status,
+        400
+    );
+    let rest = sim
+        .post("/v1/refunds", &[("payment_intent", id)])
+        .await
+        .body;
+    assert_eq!(rest["amount"], 2000, "the default is what remains");
+    let again = sim.post("/v1/refunds", &[("payment_intent", id)]).await;
+    assert_eq!(again.body["error"]["code"], "charge_already_refunded");
+
+    let charge = sim
+        .get(&format!(
+            "/v1/charges/{}",
+            first["charge"].as_str().unwrap()
+        ))
+        .await
+        .body;
+    assert_eq!(charge["amount_refunded"], 3000);
+    assert_eq!(charge["refunded"], true);
+    let list = sim
+        .call("GET", "/v1/refunds", SK, &[("payment_intent", id)], None)
+        .await
+        .body;
+    assert_eq!(list["data"].as_array().unwrap().len(), 2);
+    let types = sim.event_types_for(first["charge"].as_str().unwrap()).await;
+    assert_eq!(types.iter().filter(|t| *t == "charge.refunded").count(), 2);
+}
+
+#[tokio::test]
+async fn idempotent_replay_mismatch_and_concurrency() {
+    let sim = start().await;
+    let form = [("amount", "2000"), ("currency", "usd")];
+    let first = sim
+        .call(
+            "POST",
+            "/v1/payment_intents",
+            SK,
+            &form,
+            Some("order-1-create"),
+        )
+        .await;
+    let replay = sim
+        .call(
+            "POST",
+            "/v1/payment_intents",
+            SK,
+            &form,
+            Some("order-1-create"),
+        )
+        .await;
+    assert_eq!(first.body, replay.body, "replays the stored response");
+    assert!(first.headers.get("idempotent-replayed").is_none());
+    assert_eq!(replay.headers["idempotent-replayed"], "true");
+    assert_ne!(first.headers["request-id"], replay.headers["request-id"]);
+    let listed = sim.get("/v1/payment_intents").await.body;
+    assert_eq!(
+        listed["data"].as_array().unwrap().len(),
+        1,
+        "one PaymentIntent, not two"
+    );
+
+    let mismatch = sim
+        .call(
+            "POST",
+            "/v1/payment_intents",
+            SK,
+            &[("amount", "2500"), ("currency", "usd")],
+            Some("order-1-create"),
+        )
+        .await;
+    assert_eq!(mismatch.status, 400);
+    assert_eq!(mismatch.body["error"]["type"], "idempotency_error");
+    assert!(mismatch.body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("Keys for idempotent requests can only be used with the same parameters"));
+
+    // A validation error is not stored: the same key works once the params are fixed.
+    let bad = sim
+        .call(
+            "POST",
+            "/v1/payment_intents",
+            SK,
+            &[("amount", "10"), ("currency", "usd")],
+            Some("order-2"),
+        )
+        .await;
+    assert_eq!(bad.status, 400);
+    let fixed = sim
+        .call(
+            "POST",
+            "/v1/payment_intents",
+            SK,
+            &[("amount", "100"), ("currency", "usd")],
+            Some("order-2"),
+        )
+        .await;
+    assert_eq!(fixed.status, 200);
+
+    // A decline (402) is stored and replayed.
+    let pi = sim.create_pi("2000").await;
+    let path = format!("/v1/payment_intents/{}/confirm", pi["id"].as_str().unwrap());
+    let confirm = [
+        ("payment_method", "pm_card_chargeDeclined"),
+        ("return_url", "https://x.example"),
+    ];
+    let d1 = sim
+        .call("POST", &path, SK, &confirm, Some("confirm-1"))
+        .await;
+    let d2 = sim
+        .call("POST", &path, SK, &confirm, Some("confirm-1"))
+        .await;
+    assert_eq!((d1.status, d2.status), (402, 402));
+    assert_eq!(d2.headers["idempotent-replayed"], "true");
+
+    // While the first request is in flight, the same key gets 409.
+    sim.sim.set_faults(
+        stripe_sim::Faults {
+            latency_ms: 400,
+            ..Default::default()
+        },
+        None,
+    );
+    let (a, b) = tokio::join!(
+        sim.call("POST", "/v1/payment_intents", SK, &form, Some("order-3")),
+        async {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            sim.call("POST", "/v1/payment_intents", SK, &form, Some("order-3"))
+                .await
+        }
+    );
+    assert_eq!(a.status, 200);
+    assert_eq!(b.status, 409);
+    assert_eq!(b.body["error"]["code"], "idempotency_key_in_use");
+}
+
+#[tokio::test]
+async fn a_dropped_response_is_replayed_on_retry_with_the_same_key() {
+    let sim = start().await;
+    sim.sim.set_faults(
+        stripe_sim::Faults {
+            failure_rate: 1.0,
+            failure_kind: "drop".into(),
+            ..Default::default()
+        },
+        Some(7),
+    );
+    let url = format!("{}/v1/payment_intents", sim.base);
+    let send = || {
+        sim.http
+            .post(&url)
+            .bearer_auth(SK)
+            .header("Idempotency-Key", "k-drop")
+            .form(&[("amount", "2000"), ("currency", "usd")])
+    };
+    let dropped = match send().send().await {
+        Ok(r) => r.text().await.is_err(),
+        Err(_) => true,
+    };
+    assert!(dropped, "the response never arrives whole");
+    sim.sim.set_faults(stripe_sim::Faults::default(), None);
+    let retry = send().send().await.unwrap();
+    assert_eq!(retry.headers()["idempotent-replayed"], "true");
+    let listed = sim.get("/v1/payment_intents").await.body;
+    assert_eq!(
+        listed["data"].as_array().unwrap().len(),
+        1,
+        "the work happened once"
+    );
+}
+
+#[tokio::test]
+async fn injected_failures_are_deterministic_under_a_seed() {
+    async fn statuses(seed: u64) -> Vec<u16> {
+        let sim = start().await;
+        sim.sim.set_faults(
+            stripe_sim::Faults {
+                failure_rate: 0.5,
+                failure_kind: "500".into(),
+                ..Default::default()
+            },
+            Some(seed),
+        );
+        let mut out = Vec::new();
+        for _ in 0..12 {
+            out.push(
+                sim.post(
+                    "/v1/payment_intents",
+                    &[("amount", "2000"), ("currency", "usd")],
+                )
+                .await
+                .status,
+            );
+        }
+        out
+    }
+    let a = statuses(42).await;
+    assert_eq!(a, statuses(42).await);
+    assert!(a.contains(&500) && a.contains(&200), "{a:?}");
+    let sim = start().await;
+    sim.sim.set_faults(
+        stripe_sim::Faults {
+            failure_rate: 1.0,
+            failure_kind: "409".into(),
+            ..Default::default()
+        },
+        None,
+    );
+    let r = sim
+        .post(
+            "/v1/payment_intents",
+            &[("amount", "2000"), ("currency", "usd")],
+        )
+        .await;
+    assert_eq!(r.status, 409);
+    assert_eq!(r.headers["stripe-should-retry"], "true");
+}
+
+#[tokio::test]
+async fn the_control_api_needs_the_secret_key() {
+    let sim = start().await;
+    assert_eq!(
+        sim.call("POST", "/_sim/faults", PK, &[("latency_ms", "10")], None)
+            .await
+            .status,
+        401
+    );
+    assert_eq!(
+        sim.call("POST", "/_sim/reset", PK, &[], None).await.status,
+        401
+    );
+    assert_eq!(
+        sim.call("POST", "/_sim/faults", SK, &[("latency_ms", "10")], None)
+            .await
+            .body["latency_ms"],
+        10
+    );
+    sim.create_pi("2000").await;
+    assert_eq!(sim.post("/_sim/reset", &[]).await.status, 200);
+    assert_eq!(
+        sim.get("/v1/payment_intents").await.body["data"]
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+}
+
+#[tokio::test]
+async fn ids_and_clock_are_deterministic_when_asked() {
+    async fn first_id() -> Value {
+        let mut config = common::config();
+        config.seed = Some(99);
+        config.fixed_clock = Some(1_700_000_000);
+        let sim = start_with(Simulator::in_memory(config)).await;
+        sim.create_pi("2000").await
+    }
+    let (a, b) = (first_id().await, first_id().await);
+    assert_eq!(a["id"], b["id"]);
+    assert_eq!(a["client_secret"], b["client_secret"]);
+    assert_eq!(a["created"], 1_700_000_000);
+}
+
+#[tokio::test]
+async fn the_embedded_simulator_keeps_its_objects_across_a_restart() {
+    let path = std::env::temp_dir().join(format!("stripe-sim-test-{}.db", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    let url = format!("sqlite:{}?mode=rwc", path.display());
+    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    let (sk, pk) = stripe_sim::embedded_keys(&pool).await.unwrap();
+    assert_eq!(
+        stripe_sim::embedded_keys(&pool).await.unwrap(),
+        (sk.clone(), pk.clone()),
+        "keys are made once"
+    );
+    let mut config = common::config();
+    config.secret_key = sk.clone();
+    config.publishable_key = pk;
+    let sim: Sim = start_with(
+        Simulator::persistent(config.clone(), pool.clone())
+            .await
+            .unwrap(),
+    )
+    .await;
+    let pi = sim
+        .call(
+            "POST",
+            "/v1/payment_intents",
+            &sk,
+            &[("amount", "2000"), ("currency", "usd")],
+            Some("k1"),
+        )
+        .await
+        .body;
+    let id = pi["id"].as_str().unwrap().to_string();
+    sim.call(
+        "POST",
+        &format!("/v1/payment_intents/{id}/confirm"),
+        &sk,
+        &[
+            ("payment_method", "pm_card_visa"),
+            ("return_url", "https://x.example"),
+        ],
+        None,
+    )
+    .await;
+    drop(sim);
+
+    let again: Sim = start_with(Simulator::persistent(config, pool).await.unwrap()).await;
+    let after = again
+        .call("GET", &format!("/v1/payment_intents/{id}"), &sk, &[], None)
+        .await;
+    assert_eq!(after.body["status"], "succeeded");
+    let replay = again
+        .call(
+            "POST",
+            "/v1/payment_intents",
+            &sk,
+            &[("amount", "2000"), ("currency", "usd")],
+            Some("k1"),
+        )
+        .await;
+    assert_eq!(
+        replay.body["id"],
+        id.as_str(),
+        "idempotency keys survive too"
+    );
+    let events = again.call("GET", "/v1/events", &sk, &[], None).await.body;
+    assert_eq!(events["data"].as_array().unwrap().len(), 3);
+}
