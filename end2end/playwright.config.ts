@@ -1,5 +1,6 @@
 import { defineConfig, devices } from '@playwright/test';
 import { E2E_PORT } from './tests/support/env';
+import { SIM_BASE } from './tests/support/sim';
 
 // Debian's Chromium, never a downloaded browser. Playwright starts the built server itself
 // (webServer) and always stops it, pass or fail.
@@ -37,13 +38,25 @@ export default defineConfig({
       },
     },
   ],
-  webServer: {
-    command: 'bash end2end/serve.sh',
-    cwd: '..',
-    url: `http://127.0.0.1:${E2E_PORT}/`,
-    reuseExistingServer: false,
-    timeout: 60_000,
-    stdout: 'ignore',
-    stderr: 'pipe',
-  },
+  webServer: [
+    {
+      command: 'bash end2end/serve.sh',
+      cwd: '..',
+      url: `http://127.0.0.1:${E2E_PORT}/`,
+      reuseExistingServer: false,
+      timeout: 60_000,
+      stdout: 'ignore',
+      stderr: 'pipe',
+    },
+    {
+      // The standalone Stripe simulator, for the Stripe.js stand-in's own tests.
+      command: 'bash end2end/serve-sim.sh',
+      cwd: '..',
+      url: `${SIM_BASE}/v3/`,
+      reuseExistingServer: false,
+      timeout: 30_000,
+      stdout: 'ignore',
+      stderr: 'pipe',
+    },
+  ],
 });

@@ -15,5 +15,6 @@ mv target/site/pkg/checkout_bg.wasm target/site/pkg/checkout.wasm
 cp -r public/. target/site/
 cp style/main.css target/site/pkg/checkout.css
 
-step "Building the server"
+step "Building the server and the standalone Stripe simulator"
 cargo build --no-default-features --features ssr
+cargo build -p stripe-sim --bin stripe-sim

@@ -2,6 +2,7 @@
 
 use crate::components::cart_context::CartProvider;
 use crate::components::layout::{SiteFooter, SiteHeader};
+use crate::components::payments_banner::PaymentsBanner;
 use crate::pages::{cart::CartPage, not_found::NotFound, product::ProductPage, shop::ShopPage};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -40,6 +41,7 @@ pub fn App() -> impl IntoView {
         <Router>
             <CartProvider>
                 <a class="skip-link" href="#main">"Skip to content"</a>
+                <PaymentsBanner/>
                 <SiteHeader/>
                 <main id="main" class="container">
                     // Async: pages are sent once their data is loaded, so they read well

@@ -51,6 +51,7 @@ test('a shopper fills the cart, changes a quantity, and the total matches the da
 
   await page.goto('/');
   await hydrated(page);
+  await expect(page.getByTestId('payments-banner')).toContainText('Simulated payments');
   const reloads = countReloads(page);
 
   const mugCard = page.getByTestId('product-card').filter({ hasText: mug.name });

@@ -4,4 +4,5 @@ pub mod add_to_cart;
 pub mod cart_context;
 pub mod layout;
 pub mod notice;
+pub mod payments_banner;
 pub mod product_card;

@@ -10,6 +10,10 @@ use std::net::SocketAddr;
 pub struct Secret(String);
 
 impl Secret {
+    pub fn new(value: String) -> Self {
+        Secret(value)
+    }
+
     pub fn expose(&self) -> &str {
         &self.0
     }
@@ -32,6 +36,8 @@ pub struct Config {
     /// `SHOP_CURRENCY`: the catalog's currency.
     pub currency: Currency,
     pub stripe: StripeSettings,
+    /// `SIMULATED_PAYMENTS=1`: use the embedded Stripe simulator in a release build.
+    pub simulated_payments: bool,
 }
 
 /// Read and checked now; used by the payment code.
@@ -49,7 +55,7 @@ pub struct StripeSettings {
     pub js_url: String,
 }
 
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigError {
     pub var: &'static str,
     pub problem: String,
@@ -119,12 +125,29 @@ impl Config {
         })?;
 
         let stripe = StripeSettings::from_lookup(&get)?;
+        let simulated_payments = match get("SIMULATED_PAYMENTS").as_deref() {
+            None | Some("0") | Some("false") | Some("no") => false,
+            Some("1") | Some("true") | Some("yes") => true,
+            Some(other) => {
+                return Err(bad(
+                    "SIMULATED_PAYMENTS",
+                    format!("“{other}” is not 1 or 0"),
+                ))
+            }
+        };
+        if simulated_payments && stripe.secret_key.is_some() {
+            return Err(bad(
+                "SIMULATED_PAYMENTS",
+                "cannot be set together with STRIPE_SECRET_KEY",
+            ));
+        }
         Ok(Config {
             addr,
             database_url,
             public_url,
             currency,
             stripe,
+            simulated_payments,
         })
     }
 
@@ -277,6 +300,14 @@ mod tests {
                 .var,
             "STRIPE_WEBHOOK_SECRET"
         );
+        let simulated = config(&[("SIMULATED_PAYMENTS", "maybe")]);
+        assert_eq!(simulated.unwrap_err().var, "SIMULATED_PAYMENTS");
+        let both = config(&[
+            ("SIMULATED_PAYMENTS", "1"),
+            ("STRIPE_SECRET_KEY", "sk_test_x"),
+            ("STRIPE_PUBLISHABLE_KEY", "pk_test_x"),
+        ]);
+        assert_eq!(both.unwrap_err().var, "SIMULATED_PAYMENTS");
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 pub mod config;
 pub mod db;
+pub mod payments;
 pub mod session;
 pub mod startup;
 
@@ -20,6 +21,7 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub pool: SqlitePool,
     pub config: Arc<Config>,
+    pub payments: Arc<payments::Payments>,
 }
 
 /// The application state inside a server function (leptos_axum provides it as context).

@@ -1,7 +1,7 @@
 //! Building the router and serving it.
 
 use super::config::Config;
-use super::{db, session, AppState};
+use super::{db, payments, session, AppState};
 use crate::app::{shell, App};
 use axum::Router;
 use leptos::prelude::*;
@@ -13,16 +13,23 @@ use std::sync::Arc;
 pub async fn build_router(
     config: Config,
     leptos_options: LeptosOptions,
-) -> Result<(Router, AppState), sqlx::Error> {
-    let pool = db::connect(&config.database_url).await?;
-    let sessions = session::layer(&pool, config.secure_cookies()).await?;
+) -> Result<(Router, AppState), StartError> {
+    let database = |e: sqlx::Error| StartError::Database(e.to_string());
+    let pool = db::connect(&config.database_url).await.map_err(database)?;
+    let sessions = session::layer(&pool, config.secure_cookies())
+        .await
+        .map_err(database)?;
+    let (payments, simulator) = payments::setup(&config, &pool)
+        .await
+        .map_err(StartError::Payments)?;
     let state = AppState {
         leptos_options,
         pool,
         config: Arc::new(config),
+        payments: Arc::new(payments),
     };
 
-    let routes = generate_route_list(App);
+    let routes = route_list();
     let router = Router::new()
         .leptos_routes(&state, routes, {
             let options = state.leptos_options.clone();
@@ -32,7 +39,44 @@ pub async fn build_router(
         .layer(axum::middleware::from_fn(session::ensure_visitor))
         .layer(sessions)
         .with_state(state.clone());
+    // Outside the session layers: the simulator stands for another company's servers.
+    let router = match simulator {
+        Some(simulator) => {
+            tracing::warn!(
+                "no Stripe keys: payments go to the embedded simulator at {}",
+                payments::SIMULATOR_PATH
+            );
+            router.nest(payments::SIMULATOR_PATH, simulator)
+        }
+        None => router,
+    };
     Ok((router, state))
+}
+
+/// The app's routes, worked out once per process. leptos suppresses resource loading
+/// process-wide while it generates a route list, so a second generation running beside a
+/// render (several app instances in one test process) can stall that render for ever
+/// (leptos-rs/leptos#4773). Once is also all a server needs.
+fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> =
+        std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
+/// Why the server could not start.
+#[derive(Debug)]
+pub enum StartError {
+    Database(String),
+    Payments(String),
+}
+
+impl std::fmt::Display for StartError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StartError::Database(e) => write!(f, "start-up error: DATABASE_URL: {e}"),
+            StartError::Payments(e) => write!(f, "start-up error: payments: {e}"),
+        }
+    }
 }
 
 /// Reads the configuration, serves until Ctrl-C or SIGTERM, and returns the process exit code.
@@ -68,7 +112,7 @@ pub async fn run() -> i32 {
     let (router, _state) = match build_router(config, leptos_options).await {
         Ok(built) => built,
         Err(e) => {
-            eprintln!("start-up error: DATABASE_URL: {e}");
+            eprintln!("{e}");
             return 1;
         }
     };

@@ -38,9 +38,23 @@ pub async fn spawn_app() -> TestApp {
 
 /// Starts the app on an existing database file, as a restart would.
 pub async fn spawn_app_on(db_path: PathBuf) -> TestApp {
+    spawn_app_with(db_path, &[]).await
+}
+
+/// Starts the app with extra environment settings.
+pub async fn spawn_app_with(db_path: PathBuf, vars: &[(&str, &str)]) -> TestApp {
     let url = format!("sqlite:{}", db_path.display());
-    let config = Config::from_lookup(|name| (name == "DATABASE_URL").then(|| url.clone()))
-        .expect("test configuration");
+    let vars: Vec<(String, String)> = vars
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let config = Config::from_lookup(|name| {
+        if name == "DATABASE_URL" {
+            return Some(url.clone());
+        }
+        vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+    })
+    .expect("test configuration");
     let options = LeptosOptions::builder().output_name("checkout").build();
     let (router, state) = build_router(config, options).await.expect("app starts");
     TestApp {

@@ -1,0 +1,125 @@
+//! Where payments go: real Stripe, a Stripe-compatible server (the standalone simulator), or
+//! the simulator embedded in this server. The app talks to all three the same way, over HTTP
+//! with keys; only the two URLs and the keys differ.
+
+use super::config::{Config, ConfigError, Secret};
+use crate::api::site::PaymentsMode;
+use axum::Router;
+use sqlx::SqlitePool;
+
+/// Mounted here when embedded.
+pub const SIMULATOR_PATH: &str = "/stripe-sim";
+const STRIPE_API: &str = "https://api.stripe.com";
+
+#[derive(Clone, Debug)]
+pub struct Payments {
+    pub mode: PaymentsMode,
+    pub api_base: String,
+    pub secret_key: Secret,
+    pub publishable_key: String,
+    pub js_url: String,
+    pub webhook_secrets: Vec<Secret>,
+}
+
+/// Decides, from the configuration alone, whether the embedded simulator is used. A release
+/// build never falls back to it silently.
+pub fn wants_embedded_simulator(config: &Config, release: bool) -> Result<bool, ConfigError> {
+    match (&config.stripe.secret_key, config.simulated_payments, release) {
+        (Some(_), _, _) => Ok(false),
+        (None, true, _) | (None, false, false) => Ok(true),
+        (None, false, true) => Err(ConfigError {
+            var: "STRIPE_SECRET_KEY",
+            problem: "not set: a release build takes real payments only; set Stripe keys, or SIMULATED_PAYMENTS=1 for a demo"
+                .into(),
+        }),
+    }
+}
+
+/// Sets up payments; with the embedded simulator, also returns its router to mount at
+/// [`SIMULATOR_PATH`]. Its keys are made once and kept in the database.
+pub async fn setup(
+    config: &Config,
+    pool: &SqlitePool,
+) -> Result<(Payments, Option<Router>), String> {
+    let release = !cfg!(debug_assertions);
+    if !wants_embedded_simulator(config, release).map_err(|e| e.to_string())? {
+        let stripe = &config.stripe;
+        let secret_key = stripe
+            .secret_key
+            .clone()
+            .ok_or("STRIPE_SECRET_KEY missing")?;
+        let mode = if stripe.api_base != STRIPE_API {
+            PaymentsMode::Simulated
+        } else if secret_key.expose().starts_with("sk_live_") {
+            PaymentsMode::Live
+        } else {
+            PaymentsMode::StripeTest
+        };
+        let payments = Payments {
+            mode,
+            api_base: stripe.api_base.clone(),
+            secret_key,
+            publishable_key: stripe.publishable_key.clone().unwrap_or_default(),
+            js_url: stripe.js_url.clone(),
+            webhook_secrets: stripe.webhook_secrets.clone(),
+        };
+        return Ok((payments, None));
+    }
+
+    let (sk, pk) = stripe_sim::embedded_keys(pool)
+        .await
+        .map_err(|e| format!("stripe simulator: {e}"))?;
+    let sim_config = stripe_sim::SimConfig::new(&sk, &pk)?;
+    let simulator = stripe_sim::Simulator::persistent(sim_config, pool.clone())
+        .await
+        .map_err(|e| format!("stripe simulator: {e}"))?;
+    let local = format!("http://{}", config.addr);
+    let payments = Payments {
+        mode: PaymentsMode::Simulated,
+        api_base: format!("{local}{SIMULATOR_PATH}"),
+        secret_key: Secret::new(sk),
+        publishable_key: pk,
+        js_url: format!("{SIMULATOR_PATH}/v3/"),
+        webhook_secrets: Vec::new(),
+    };
+    Ok((payments, Some(simulator.router())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(vars: &[(&str, &str)]) -> Config {
+        let vars: Vec<(String, String)> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|name| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()))
+            .unwrap()
+    }
+
+    #[test]
+    fn without_keys_a_debug_build_simulates() {
+        assert_eq!(wants_embedded_simulator(&config(&[]), false), Ok(true));
+    }
+
+    #[test]
+    fn a_release_build_without_keys_refuses_unless_asked() {
+        let err = wants_embedded_simulator(&config(&[]), true).unwrap_err();
+        assert_eq!(err.var, "STRIPE_SECRET_KEY");
+        assert_eq!(
+            wants_embedded_simulator(&config(&[("SIMULATED_PAYMENTS", "1")]), true),
+            Ok(true)
+        );
+    }
+
+    #[test]
+    fn keys_mean_no_embedded_simulator() {
+        let keys = [
+            ("STRIPE_SECRET_KEY", "sk_test_abc"),
+            ("STRIPE_PUBLISHABLE_KEY", "pk_test_abc"),
+        ];
+        assert_eq!(wants_embedded_simulator(&config(&keys), true), Ok(false));
+        assert_eq!(wants_embedded_simulator(&config(&keys), false), Ok(false));
+    }
+}
