@@ -20,6 +20,19 @@ pub enum AfterAuth {
     Decline(Decline),
 }
 
+impl AfterAuth {
+    fn into_behaviour(self) -> Behaviour {
+        match self {
+            AfterAuth::Succeed { dispute: true, .. } => Behaviour::SucceedThenDispute,
+            AfterAuth::Succeed {
+                refunds_fail: true, ..
+            } => Behaviour::SucceedRefundFails,
+            AfterAuth::Succeed { .. } => Behaviour::Succeed,
+            AfterAuth::Decline(decline) => Behaviour::Decline(decline),
+        }
+    }
+}
+
 /// Work Stripe does later on its own: the API layer runs it after `delay`.
 #[derive(Clone, Debug)]
 pub enum Scheduled {
@@ -843,9 +856,21 @@ impl State {
             .get(&pm_id)
             .map(|pm| pm.number.clone())
             .unwrap_or_default();
-        let behaviour = cards::by_number(&number)
-            .map(|c| c.behaviour())
-            .unwrap_or(Behaviour::Succeed);
+        // With manual confirmation, a completed challenge waits for the server to confirm again.
+        let authenticated = self
+            .payment_intents
+            .get(id)
+            .filter(|pi| {
+                pi.status == PiStatus::RequiresConfirmation
+                    && pi.payment_method.as_deref() == Some(pm_id.as_str())
+            })
+            .and_then(|pi| pi.pending_authentication.clone());
+        let behaviour = match authenticated {
+            Some(after) => after.into_behaviour(),
+            None => cards::by_number(&number)
+                .map(|c| c.behaviour())
+                .unwrap_or(Behaviour::Succeed),
+        };
         let error_on_requires_action = p.bool("error_on_requires_action")? == Some(true);
         let use_sdk = view == View::Publishable
             || p.bool("use_stripe_sdk")? == Some(true)
@@ -1137,13 +1162,20 @@ impl State {
             self.touch(Kind::PaymentIntent, pi_id);
             let pi = self.pi_json(pi_id);
             self.emit("payment_intent.payment_failed", pi, Some(previous));
+        } else if pi.confirmation_method == "manual" {
+            let pi = self
+                .payment_intents
+                .get_mut(pi_id)
+                .ok_or_else(|| ApiError::not_found("payment_intent", pi_id))?;
+            pi.status = PiStatus::RequiresConfirmation;
+            pi.next_action = None;
+            self.touch(Kind::PaymentIntent, pi_id);
         } else {
-            match after {
-                AfterAuth::Succeed {
-                    dispute,
-                    refunds_fail,
-                } => self.pay(pi_id, &pm_id, dispute, refunds_fail),
-                AfterAuth::Decline(decline) => self.decline(pi_id, &pm_id, &decline),
+            match after.into_behaviour() {
+                Behaviour::Decline(decline) => self.decline(pi_id, &pm_id, &decline),
+                Behaviour::SucceedThenDispute => self.pay(pi_id, &pm_id, true, false),
+                Behaviour::SucceedRefundFails => self.pay(pi_id, &pm_id, false, true),
+                _ => self.pay(pi_id, &pm_id, false, false),
             }
         }
         self.render_pi(pi_id, view, &[])

@@ -495,3 +495,37 @@ async fn raw_card_numbers_become_payment_methods_with_the_same_behaviour() {
     assert_eq!(bad.status, 402);
     assert_eq!(bad.body["error"]["code"], "incorrect_number");
 }
+
+#[tokio::test]
+async fn manual_confirmation_returns_to_the_server_after_the_challenge() {
+    let sim = start().await;
+    let pi = sim
+        .post(
+            "/v1/payment_intents",
+            &[
+                ("amount", "2000"),
+                ("currency", "usd"),
+                ("confirmation_method", "manual"),
+                ("payment_method", "pm_card_threeDSecure2Required"),
+            ],
+        )
+        .await
+        .body;
+    let id = pi["id"].as_str().unwrap();
+    assert_eq!(pi["status"], "requires_confirmation");
+    let r = sim
+        .post(
+            &format!("/v1/payment_intents/{id}/confirm"),
+            &[("use_stripe_sdk", "true")],
+        )
+        .await;
+    assert_eq!(r.body["status"], "requires_action");
+    assert_eq!(
+        authenticate(&sim, &pi, "complete").await.body["status"],
+        "requires_confirmation"
+    );
+    let done = sim
+        .post(&format!("/v1/payment_intents/{id}/confirm"), &[])
+        .await;
+    assert_eq!(done.body["status"], "succeeded", "{}", done.body);
+}
