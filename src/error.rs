@@ -16,6 +16,21 @@ pub enum AppError {
     NotInCart,
     #[error("Something went wrong on our side. Please try again.")]
     Internal,
+    #[error("Your cart is empty.")]
+    EmptyCart,
+    #[error("{0}")]
+    InvalidEmail(String),
+    #[error("Only {available} of {name} left in stock. Please update your cart.")]
+    StockChanged { name: String, available: i64 },
+    #[error("The minimum order is {0}.")]
+    BelowMinimum(String),
+    #[error("A payment for this order is already being processed.")]
+    PaymentInProgress,
+    #[error("We couldn't find that order.")]
+    OrderNotFound,
+    /// From the payment provider, in words the shopper may read.
+    #[error("{0}")]
+    Payment(String),
     #[error("{}", describe_transport(.0))]
     Transport(ServerFnErrorErr),
 }
@@ -36,8 +51,15 @@ impl AppError {
     /// The HTTP status this error is answered with.
     pub fn status(&self) -> u16 {
         match self {
-            AppError::InvalidQuantity(_) | AppError::NotInCart => 400,
-            AppError::ProductNotFound => 404,
+            AppError::InvalidQuantity(_)
+            | AppError::NotInCart
+            | AppError::EmptyCart
+            | AppError::InvalidEmail(_)
+            | AppError::StockChanged { .. }
+            | AppError::BelowMinimum(_) => 400,
+            AppError::PaymentInProgress => 409,
+            AppError::ProductNotFound | AppError::OrderNotFound => 404,
+            AppError::Payment(_) => 502,
             AppError::Internal => 500,
             AppError::Transport(ServerFnErrorErr::Args(_))
             | AppError::Transport(ServerFnErrorErr::Deserialization(_)) => 400,

@@ -3,4 +3,5 @@
 
 pub mod cart;
 pub mod catalog;
+pub mod orders;
 pub mod site;

@@ -57,6 +57,22 @@ impl Currency {
         }
     }
 
+    /// The smallest amount Stripe charges in this currency (FACTS §1.4), in minor units.
+    pub fn minimum_charge(&self) -> i64 {
+        match self.code() {
+            "GBP" => 30,
+            "HKD" => 400,
+            "AED" | "PLN" | "RON" | "MYR" => 200,
+            "BGN" => 100,
+            "DKK" => 250,
+            "NOK" | "SEK" => 300,
+            "CZK" => 1500,
+            "MXN" | "THB" => 1000,
+            "HUF" => 17500,
+            _ => 50,
+        }
+    }
+
     fn symbol(&self) -> Option<&'static str> {
         Some(match self.code() {
             "USD" => "$",
@@ -204,6 +220,13 @@ mod tests {
         assert!(Currency::parse("US").is_err());
         assert!(Currency::parse("U$D").is_err());
         assert!(serde_json::from_str::<Currency>("\"dollars\"").is_err());
+    }
+
+    #[test]
+    fn minimum_charges_follow_stripe() {
+        assert_eq!(Currency::parse("usd").unwrap().minimum_charge(), 50);
+        assert_eq!(Currency::parse("GBP").unwrap().minimum_charge(), 30);
+        assert_eq!(Currency::parse("JPY").unwrap().minimum_charge(), 50);
     }
 
     #[test]

@@ -255,3 +255,387 @@ pub async fn remove_item(
         .await?;
     Ok(Change::Done { name, quantity: 0 })
 }
+
+// ---------------------------------------------------------------------------------------------
+// Orders
+
+use crate::domain::order::{Applied, OrderState, OrderStatus};
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct OrderRow {
+    pub id: String,
+    pub cart_id: String,
+    pub email: String,
+    pub status: String,
+    pub currency: String,
+    pub total_minor: i64,
+    pub payment_intent_id: Option<String>,
+    pub state: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl OrderRow {
+    pub fn order_state(&self) -> Result<OrderState, sqlx::Error> {
+        serde_json::from_str(&self.state).map_err(|e| sqlx::Error::Decode(Box::new(e)))
+    }
+}
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct OrderItemRow {
+    pub product_id: i64,
+    pub name: String,
+    pub unit_price_minor: i64,
+    pub quantity: i64,
+}
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct OrderEventRow {
+    pub id: i64,
+    pub at: i64,
+    pub kind: String,
+    pub stripe_event_id: Option<String>,
+    pub old_status: Option<String>,
+    pub new_status: Option<String>,
+    pub detail: String,
+}
+
+const ORDER_COLUMNS: &str =
+    "id, cart_id, email, status, currency, total_minor, payment_intent_id, state, created_at, updated_at";
+
+fn encode_state(state: &OrderState) -> Result<String, sqlx::Error> {
+    serde_json::to_string(state).map_err(|e| sqlx::Error::Encode(Box::new(e)))
+}
+
+/// The cart's order that can still be paid (and so still follow the cart), if any.
+pub async fn open_order_for_cart(
+    pool: &SqlitePool,
+    cart_id: &str,
+) -> Result<Option<OrderRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {ORDER_COLUMNS} FROM orders WHERE cart_id = ? AND status IN ('pending', 'payment_failed', 'processing')
+         ORDER BY created_at DESC LIMIT 1"
+    ))
+    .bind(cart_id)
+    .fetch_optional(pool)
+    .await
+}
+
+pub async fn order_by_id(pool: &SqlitePool, id: &str) -> Result<Option<OrderRow>, sqlx::Error> {
+    sqlx::query_as(&format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = ?"))
+        .bind(id)
+        .fetch_optional(pool)
+        .await
+}
+
+pub async fn order_items(
+    pool: &SqlitePool,
+    order_id: &str,
+) -> Result<Vec<OrderItemRow>, sqlx::Error> {
+    sqlx::query_as("SELECT product_id, name, unit_price_minor, quantity FROM order_items WHERE order_id = ? ORDER BY rowid")
+        .bind(order_id)
+        .fetch_all(pool)
+        .await
+}
+
+pub async fn order_timeline(
+    pool: &SqlitePool,
+    order_id: &str,
+) -> Result<Vec<OrderEventRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, at, kind, stripe_event_id, old_status, new_status, detail FROM order_events
+         WHERE order_id = ? ORDER BY id DESC",
+    )
+    .bind(order_id)
+    .fetch_all(pool)
+    .await
+}
+
+/// Writes an order (new, or the cart's open one brought up to date) with its items, priced
+/// from `lines` as they are now, in one transaction.
+pub async fn save_order(
+    pool: &SqlitePool,
+    order_id: &str,
+    cart_id: &str,
+    email: &str,
+    cart: &Cart,
+    total: &Money,
+    is_new: bool,
+) -> Result<(), sqlx::Error> {
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    if is_new {
+        let state = encode_state(&OrderState::new(total.clone()))?;
+        sqlx::query("INSERT INTO orders (id, cart_id, email, status, currency, total_minor, state) VALUES (?, ?, ?, 'pending', ?, ?, ?)")
+            .bind(order_id)
+            .bind(cart_id)
+            .bind(email)
+            .bind(total.currency.code())
+            .bind(total.minor)
+            .bind(state)
+            .execute(&mut *tx)
+            .await?;
+        timeline_entry(
+            &mut tx,
+            order_id,
+            "created",
+            None,
+            None,
+            Some("pending"),
+            &format!("Order placed for {total}"),
+        )
+        .await?;
+    } else {
+        let row: OrderRow =
+            sqlx::query_as(&format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = ?"))
+                .bind(order_id)
+                .fetch_one(&mut *tx)
+                .await?;
+        let mut state = row.order_state()?;
+        state.total = total.clone();
+        sqlx::query("UPDATE orders SET email = ?, total_minor = ?, currency = ?, state = ?, updated_at = unixepoch() WHERE id = ?")
+            .bind(email)
+            .bind(total.minor)
+            .bind(total.currency.code())
+            .bind(encode_state(&state)?)
+            .bind(order_id)
+            .execute(&mut *tx)
+            .await?;
+        if row.total_minor != total.minor || row.email != email {
+            timeline_entry(
+                &mut tx,
+                order_id,
+                "updated",
+                None,
+                None,
+                None,
+                &format!("Cart changed: total now {total}"),
+            )
+            .await?;
+        }
+        sqlx::query("DELETE FROM order_items WHERE order_id = ?")
+            .bind(order_id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    for line in &cart.lines {
+        sqlx::query("INSERT INTO order_items (order_id, product_id, name, unit_price_minor, quantity) VALUES (?, ?, ?, ?, ?)")
+            .bind(order_id)
+            .bind(line.product_id)
+            .bind(&line.name)
+            .bind(line.unit_price.minor)
+            .bind(line.quantity)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await
+}
+
+pub async fn set_payment_intent(
+    pool: &SqlitePool,
+    order_id: &str,
+    payment_intent_id: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE orders SET payment_intent_id = ?, updated_at = unixepoch() WHERE id = ? AND payment_intent_id IS NULL")
+        .bind(payment_intent_id)
+        .bind(order_id)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+async fn timeline_entry(
+    tx: &mut sqlx::SqliteConnection,
+    order_id: &str,
+    kind: &str,
+    stripe_event_id: Option<&str>,
+    old_status: Option<&str>,
+    new_status: Option<&str>,
+    detail: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO order_events (order_id, kind, stripe_event_id, old_status, new_status, detail) VALUES (?, ?, ?, ?, ?, ?)")
+        .bind(order_id)
+        .bind(kind)
+        .bind(stripe_event_id)
+        .bind(old_status)
+        .bind(new_status)
+        .bind(detail)
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
+}
+
+/// Records a note in an order's timeline (e.g. a payment attempt started).
+pub async fn note(
+    pool: &SqlitePool,
+    order_id: &str,
+    kind: &str,
+    detail: &str,
+) -> Result<(), sqlx::Error> {
+    let mut conn = pool.acquire().await?;
+    timeline_entry(&mut conn, order_id, kind, None, None, None, detail).await
+}
+
+/// What processing one Stripe event did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum WebhookOutcome {
+    /// Seen before: nothing changed.
+    Duplicate,
+    /// No order is concerned (recorded, acknowledged).
+    NoOrder,
+    /// Applied to an order (maybe as a timeline entry only); its status after.
+    Order {
+        order_id: String,
+        status: OrderStatus,
+        changed: bool,
+    },
+}
+
+/// Records a Stripe event and applies it to its order in one transaction: a duplicate finds the
+/// event id already recorded and changes nothing; a crash leaves either all of it or none.
+/// When the order becomes paid, its stock is taken (once) and its cart emptied.
+pub async fn apply_stripe_event(
+    pool: &SqlitePool,
+    event_id: &str,
+    event_type: &str,
+    payment_intent_id: Option<&str>,
+    order_hint: Option<&str>,
+    apply: impl FnOnce(&mut OrderState) -> (Applied, String),
+) -> Result<WebhookOutcome, sqlx::Error> {
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let order: Option<OrderRow> = match (payment_intent_id, order_hint) {
+        (Some(pi), _) => {
+            sqlx::query_as(&format!(
+                "SELECT {ORDER_COLUMNS} FROM orders WHERE payment_intent_id = ?"
+            ))
+            .bind(pi)
+            .fetch_optional(&mut *tx)
+            .await?
+        }
+        (None, Some(id)) => {
+            sqlx::query_as(&format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = ?"))
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?
+        }
+        (None, None) => None,
+    };
+    // A PaymentIntent created before its id was stored: find the order by its metadata.
+    let order = match (order, order_hint) {
+        (None, Some(id)) => {
+            sqlx::query_as(&format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = ?"))
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?
+        }
+        (found, _) => found,
+    };
+    let inserted = sqlx::query("INSERT INTO webhook_events (id, type, order_id) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING")
+        .bind(event_id)
+        .bind(event_type)
+        .bind(order.as_ref().map(|o| o.id.as_str()))
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    if inserted == 0 {
+        tx.commit().await?;
+        return Ok(WebhookOutcome::Duplicate);
+    }
+    let Some(order) = order else {
+        tx.commit().await?;
+        return Ok(WebhookOutcome::NoOrder);
+    };
+    let mut state = order.order_state()?;
+    let before = state.status();
+    let (applied, detail) = apply(&mut state);
+    let after = state.status();
+    let (kind, changed) = match &applied {
+        Applied::Changed => ("stripe_event", true),
+        Applied::Ignored(_) => ("stripe_event_ignored", false),
+        Applied::Mismatch { .. } => ("amount_mismatch", false),
+    };
+    let detail = match &applied {
+        Applied::Ignored(why) => format!("{detail} (not applied: {why})"),
+        Applied::Mismatch { expected, received } => {
+            format!("{detail}: received {received}, order total {expected}; not fulfilled")
+        }
+        Applied::Changed => detail,
+    };
+    timeline_entry(
+        &mut tx,
+        &order.id,
+        kind,
+        Some(event_id),
+        Some(before.as_str()),
+        Some(after.as_str()),
+        &detail,
+    )
+    .await?;
+    if changed {
+        sqlx::query(
+            "UPDATE orders SET status = ?, state = ?, updated_at = unixepoch() WHERE id = ?",
+        )
+        .bind(after.as_str())
+        .bind(encode_state(&state)?)
+        .bind(&order.id)
+        .execute(&mut *tx)
+        .await?;
+        if after.was_paid() {
+            commit_stock(&mut tx, &order).await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(WebhookOutcome::Order {
+        order_id: order.id,
+        status: after,
+        changed,
+    })
+}
+
+/// Takes the order's items out of stock and empties its cart, once per order.
+async fn commit_stock(
+    tx: &mut sqlx::SqliteConnection,
+    order: &OrderRow,
+) -> Result<(), sqlx::Error> {
+    let first =
+        sqlx::query("UPDATE orders SET stock_committed = 1 WHERE id = ? AND stock_committed = 0")
+            .bind(&order.id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+    if first == 0 {
+        return Ok(());
+    }
+    let items: Vec<OrderItemRow> = sqlx::query_as(
+        "SELECT product_id, name, unit_price_minor, quantity FROM order_items WHERE order_id = ?",
+    )
+    .bind(&order.id)
+    .fetch_all(&mut *tx)
+    .await?;
+    for item in &items {
+        let short: Option<i64> = sqlx::query_scalar(
+            "UPDATE products SET stock = max(stock - ?1, 0) WHERE id = ?2 RETURNING stock",
+        )
+        .bind(item.quantity)
+        .bind(item.product_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if short == Some(0) {
+            tracing::warn!(order = %order.id, product = item.product_id, "stock ran out with this order");
+        }
+    }
+    timeline_entry(
+        &mut *tx,
+        &order.id,
+        "fulfilment",
+        None,
+        None,
+        None,
+        "Stock taken and cart emptied",
+    )
+    .await?;
+    sqlx::query("DELETE FROM cart_items WHERE cart_id = ?")
+        .bind(&order.cart_id)
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
+}

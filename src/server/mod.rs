@@ -1,11 +1,15 @@
 //! Everything that only runs on the server: configuration, the database, sessions, start-up.
 //! Compiled only with the `ssr` feature.
 
+pub mod checkout;
 pub mod config;
 pub mod db;
+pub mod live;
 pub mod payments;
 pub mod session;
 pub mod startup;
+pub mod stripe;
+pub mod webhooks;
 
 use crate::error::AppError;
 use axum::extract::FromRef;
@@ -22,6 +26,8 @@ pub struct AppState {
     pub pool: SqlitePool,
     pub config: Arc<Config>,
     pub payments: Arc<payments::Payments>,
+    /// Order status changes, for the live order pages.
+    pub updates: tokio::sync::broadcast::Sender<live::OrderUpdate>,
 }
 
 /// The application state inside a server function (leptos_axum provides it as context).

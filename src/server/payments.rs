@@ -74,13 +74,17 @@ pub async fn setup(
         .await
         .map_err(|e| format!("stripe simulator: {e}"))?;
     let local = format!("http://{}", config.addr);
+    // The simulator delivers its events to this server's webhook route, like Stripe would.
+    let webhook_secret = simulator
+        .ensure_webhook_endpoint(&format!("{local}/webhooks/stripe"), None)
+        .await?;
     let payments = Payments {
         mode: PaymentsMode::Simulated,
         api_base: format!("{local}{SIMULATOR_PATH}"),
         secret_key: Secret::new(sk),
         publishable_key: pk,
         js_url: format!("{SIMULATOR_PATH}/v3/"),
-        webhook_secrets: Vec::new(),
+        webhook_secrets: vec![Secret::new(webhook_secret)],
     };
     Ok((payments, Some(simulator.router())))
 }

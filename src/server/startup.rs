@@ -1,7 +1,7 @@
 //! Building the router and serving it.
 
 use super::config::Config;
-use super::{db, payments, session, AppState};
+use super::{db, live, payments, session, webhooks, AppState};
 use crate::app::{shell, App};
 use axum::Router;
 use leptos::prelude::*;
@@ -27,10 +27,20 @@ pub async fn build_router(
         pool,
         config: Arc::new(config),
         payments: Arc::new(payments),
+        updates: tokio::sync::broadcast::channel(256).0,
     };
 
     let routes = route_list();
     let router = Router::new()
+        .route(
+            "/webhooks/stripe",
+            axum::routing::post(webhooks::stripe_webhook)
+                .layer(axum::extract::DefaultBodyLimit::max(webhooks::BODY_LIMIT)),
+        )
+        .route(
+            "/orders/{id}/events",
+            axum::routing::get(live::order_events),
+        )
         .leptos_routes(&state, routes, {
             let options = state.leptos_options.clone();
             move || shell(options.clone())

@@ -195,3 +195,29 @@ pub fn text_after(html: &str, marker: &str) -> String {
     let close = rest[open..].find('<').unwrap();
     rest[open..open + close].to_string()
 }
+
+/// The app served on a real loopback port: its Stripe client reaches the embedded simulator
+/// over HTTP and the simulator delivers webhooks back, as in production.
+pub async fn spawn_server() -> (TestApp, String) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let app = spawn_app_with(fresh_db_path(), &[("CHECKOUT_ADDR", addr.as_str())]).await;
+    let router = app.router.clone();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    (app, format!("http://{addr}"))
+}
+
+/// Waits (at most 10 s) until `check` is true.
+pub async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    for _ in 0..200 {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("timed out waiting for {what}");
+}

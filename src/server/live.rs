@@ -1,0 +1,66 @@
+//! Live order status: the webhook publishes each committed change; `GET /orders/{id}/events`
+//! streams it (Server-Sent Events), starting with the status as it is now, so a reconnect is
+//! always right.
+
+use super::db::{self, WebhookOutcome};
+use super::AppState;
+use crate::domain::order::OrderStatus;
+use axum::extract::{Path, State};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use futures::stream::{self, Stream, StreamExt};
+use std::convert::Infallible;
+use tokio_stream::wrappers::BroadcastStream;
+
+#[derive(Clone, Debug)]
+pub struct OrderUpdate {
+    pub order_id: String,
+    pub status: OrderStatus,
+}
+
+pub fn publish(state: &AppState, outcome: &WebhookOutcome) {
+    if let WebhookOutcome::Order {
+        order_id,
+        status,
+        changed: true,
+    } = outcome
+    {
+        // No subscriber is fine: nobody is watching this order right now.
+        let _ = state.updates.send(OrderUpdate {
+            order_id: order_id.clone(),
+            status: *status,
+        });
+    }
+}
+
+fn event(status: OrderStatus) -> Event {
+    Event::default().event("status").data(status.as_str())
+}
+
+pub async fn order_events(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+    // Subscribe first, then read: no change can slip between the two.
+    let updates = BroadcastStream::new(state.updates.subscribe());
+    let current = match db::order_by_id(&state.pool, &id).await {
+        Ok(Some(order)) => OrderStatus::parse(&order.status).unwrap_or(OrderStatus::Pending),
+        Ok(None) => return axum::http::StatusCode::NOT_FOUND.into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "order events");
+            return axum::http::StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+    };
+    let changes = updates.filter_map(move |update| {
+        let id = id.clone();
+        async move {
+            match update {
+                Ok(u) if u.order_id == id => Some(Ok::<_, Infallible>(event(u.status))),
+                // Lagged behind: the client reconnects (or polls) and gets the current status.
+                _ => None,
+            }
+        }
+    });
+    let stream: std::pin::Pin<Box<dyn Stream<Item = Result<Event, Infallible>> + Send>> =
+        Box::pin(stream::once(async move { Ok(event(current)) }).chain(changes));
+    Sse::new(stream)
+        .keep_alive(KeepAlive::default())
+        .into_response()
+}

@@ -1,0 +1,289 @@
+//! The one Stripe client: form-encoded requests, a pinned `Stripe-Version`, timeouts, and the
+//! retry policy of Stripe's own libraries (FACTS §2.2): network errors, 409, 5xx and
+//! `Stripe-Should-Retry: true` are retried with backoff and jitter, always with the same
+//! Idempotency-Key. Errors are mapped once into what the shopper may read and what only the
+//! log sees. Neither the secret key nor a client secret is ever logged.
+
+use super::super::config::Secret;
+use rand::Rng;
+use serde::Deserialize;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+pub const API_VERSION: &str = "2026-07-29.dahlia";
+const MAX_RETRIES: u32 = 2;
+
+#[derive(Clone)]
+pub struct StripeClient {
+    http: reqwest::Client,
+    api_base: String,
+    secret_key: Secret,
+    max_retries: u32,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct PaymentIntent {
+    pub id: String,
+    pub client_secret: Option<String>,
+    pub status: String,
+    pub amount: i64,
+    pub currency: String,
+    #[serde(default)]
+    pub metadata: BTreeMap<String, String>,
+    #[serde(default)]
+    pub latest_charge: Option<String>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct Refund {
+    pub id: String,
+    pub amount: i64,
+    pub status: String,
+}
+
+/// What went wrong talking to Stripe.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StripeError {
+    /// A card was declined or failed: the message is written for the shopper.
+    #[error("card error {code}: {message}")]
+    Card { code: String, message: String },
+    /// Stripe refused the request itself (a bug on our side, or a state conflict).
+    #[error("invalid request ({code}): {message}")]
+    InvalidRequest {
+        code: String,
+        message: String,
+        param: Option<String>,
+    },
+    #[error("idempotency error: {0}")]
+    Idempotency(String),
+    #[error("authentication failed (status {0})")]
+    Auth(u16),
+    #[error("rate limited")]
+    RateLimited,
+    #[error("Stripe error (status {0})")]
+    Api(u16),
+    #[error("network error: {0}")]
+    Network(String),
+}
+
+impl StripeError {
+    /// The sentence a shopper may see.
+    pub fn shopper_message(&self) -> String {
+        match self {
+            StripeError::Card { message, .. } => message.clone(),
+            _ => "Payments are unavailable right now. Please try again in a moment.".into(),
+        }
+    }
+}
+
+impl StripeClient {
+    pub fn new(api_base: &str, secret_key: Secret) -> Self {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .connect_timeout(Duration::from_secs(10))
+            .build()
+            .unwrap_or_default();
+        StripeClient {
+            http,
+            api_base: api_base.trim_end_matches('/').to_string(),
+            secret_key,
+            max_retries: MAX_RETRIES,
+        }
+    }
+
+    pub async fn create_payment_intent(
+        &self,
+        params: &[(&str, String)],
+        idempotency_key: &str,
+    ) -> Result<PaymentIntent, StripeError> {
+        self.post("/v1/payment_intents", params, idempotency_key)
+            .await
+    }
+
+    pub async fn update_payment_intent(
+        &self,
+        id: &str,
+        params: &[(&str, String)],
+        idempotency_key: &str,
+    ) -> Result<PaymentIntent, StripeError> {
+        self.post(
+            &format!("/v1/payment_intents/{id}"),
+            params,
+            idempotency_key,
+        )
+        .await
+    }
+
+    pub async fn retrieve_payment_intent(&self, id: &str) -> Result<PaymentIntent, StripeError> {
+        let value = self
+            .send(
+                reqwest::Method::GET,
+                &format!("/v1/payment_intents/{id}"),
+                &[],
+                None,
+            )
+            .await?;
+        serde_json::from_value(value)
+            .map_err(|e| StripeError::Network(format!("unexpected response: {e}")))
+    }
+
+    pub async fn create_refund(
+        &self,
+        params: &[(&str, String)],
+        idempotency_key: &str,
+    ) -> Result<Refund, StripeError> {
+        self.post("/v1/refunds", params, idempotency_key).await
+    }
+
+    async fn post<T: for<'de> Deserialize<'de>>(
+        &self,
+        path: &str,
+        params: &[(&str, String)],
+        key: &str,
+    ) -> Result<T, StripeError> {
+        let value = self
+            .send(reqwest::Method::POST, path, params, Some(key))
+            .await?;
+        serde_json::from_value(value)
+            .map_err(|e| StripeError::Network(format!("unexpected response: {e}")))
+    }
+
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        params: &[(&str, String)],
+        idempotency_key: Option<&str>,
+    ) -> Result<Value, StripeError> {
+        let url = format!("{}{path}", self.api_base);
+        let mut attempt = 0;
+        loop {
+            let mut request = self
+                .http
+                .request(method.clone(), &url)
+                .bearer_auth(self.secret_key.expose())
+                .header("Stripe-Version", API_VERSION);
+            request = if method == reqwest::Method::GET {
+                request.query(params)
+            } else {
+                request.form(params)
+            };
+            if let Some(key) = idempotency_key {
+                request = request.header("Idempotency-Key", key);
+            }
+            let outcome = request.send().await;
+            let (retry, result) = match outcome {
+                Err(e) => (true, Err(StripeError::Network(e.without_url().to_string()))),
+                Ok(response) => {
+                    let status = response.status().as_u16();
+                    let should_retry = response
+                        .headers()
+                        .get("stripe-should-retry")
+                        .and_then(|v| v.to_str().ok())
+                        .map(|v| v == "true");
+                    let request_id = response
+                        .headers()
+                        .get("request-id")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("")
+                        .to_string();
+                    match response.text().await {
+                        // The response was cut off: like a network error, retry with the same key.
+                        Err(e) => (true, Err(StripeError::Network(e.without_url().to_string()))),
+                        Ok(text) => {
+                            let body: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+                            if (200..300).contains(&status) {
+                                return Ok(body);
+                            }
+                            let error = map_error(status, &body);
+                            tracing::warn!(%path, status, %request_id, error = %error, "Stripe request failed");
+                            let retry = should_retry.unwrap_or(status == 409 || status >= 500);
+                            (retry, Err(error))
+                        }
+                    }
+                }
+            };
+            if !retry || attempt >= self.max_retries {
+                return result;
+            }
+            attempt += 1;
+            tokio::time::sleep(backoff(attempt)).await;
+        }
+    }
+}
+
+/// stripe-node's backoff: min(0.5 s × 2^(n−1), 5 s) × jitter in [0.5, 1], at least 0.5 s.
+pub fn backoff(retry: u32) -> Duration {
+    let base = (0.5 * 2f64.powi(retry.saturating_sub(1) as i32)).min(5.0);
+    let jitter = rand::thread_rng().gen_range(0.5..=1.0);
+    Duration::from_secs_f64((base * jitter).max(0.5))
+}
+
+fn map_error(status: u16, body: &Value) -> StripeError {
+    let error = &body["error"];
+    let text = |k: &str| error[k].as_str().unwrap_or_default().to_string();
+    match (status, error["type"].as_str().unwrap_or_default()) {
+        (401 | 403, _) => StripeError::Auth(status),
+        (429, _) => StripeError::RateLimited,
+        (_, "card_error") => StripeError::Card {
+            code: text("code"),
+            message: text("message"),
+        },
+        (_, "idempotency_error") => StripeError::Idempotency(text("message")),
+        (400 | 404 | 409, _) => StripeError::InvalidRequest {
+            code: text("code"),
+            message: text("message"),
+            param: error["param"].as_str().map(String::from),
+        },
+        _ => StripeError::Api(status),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn backoff_follows_stripe_node() {
+        for _ in 0..50 {
+            let first = backoff(1).as_secs_f64();
+            assert!((0.5..=0.5001).contains(&first), "{first}");
+            let second = backoff(2).as_secs_f64();
+            assert!((0.5..=1.0).contains(&second), "{second}");
+            let third = backoff(3).as_secs_f64();
+            assert!((1.0..=2.0).contains(&third), "{third}");
+            assert!(backoff(10).as_secs_f64() <= 5.0);
+        }
+    }
+
+    #[test]
+    fn errors_are_mapped_once_and_only_cards_speak_to_shoppers() {
+        let card = map_error(
+            402,
+            &json!({"error": {"type": "card_error", "code": "card_declined", "message": "Your card was declined."}}),
+        );
+        assert_eq!(card.shopper_message(), "Your card was declined.");
+        let invalid = map_error(
+            400,
+            &json!({"error": {"type": "invalid_request_error", "code": "amount_too_small", "message": "Amount must be at least $0.50 usd", "param": "amount"}}),
+        );
+        assert!(
+            matches!(invalid, StripeError::InvalidRequest { ref param, .. } if param.as_deref() == Some("amount"))
+        );
+        assert_eq!(
+            invalid.shopper_message(),
+            "Payments are unavailable right now. Please try again in a moment."
+        );
+        assert_eq!(map_error(401, &json!({})), StripeError::Auth(401));
+        assert_eq!(map_error(503, &json!({})), StripeError::Api(503));
+        assert!(matches!(
+            map_error(
+                400,
+                &json!({"error": {"type": "idempotency_error", "message": "m"}})
+            ),
+            StripeError::Idempotency(_)
+        ));
+    }
+}
