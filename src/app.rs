@@ -3,7 +3,10 @@
 use crate::components::cart_context::CartProvider;
 use crate::components::layout::{SiteFooter, SiteHeader};
 use crate::components::payments_banner::PaymentsBanner;
-use crate::pages::{cart::CartPage, not_found::NotFound, product::ProductPage, shop::ShopPage};
+use crate::pages::{
+    cart::CartPage, checkout::CheckoutPage, not_found::NotFound, order::OrderPage,
+    product::ProductPage, shop::ShopPage,
+};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes};
@@ -50,6 +53,8 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/") view=ShopPage ssr=SsrMode::Async/>
                         <Route path=path!("/products/:slug") view=ProductPage ssr=SsrMode::Async/>
                         <Route path=path!("/cart") view=CartPage ssr=SsrMode::Async/>
+                        <Route path=path!("/checkout") view=CheckoutPage ssr=SsrMode::Async/>
+                        <Route path=path!("/orders/:id") view=OrderPage ssr=SsrMode::Async/>
                     </Routes>
                 </main>
                 <SiteFooter/>

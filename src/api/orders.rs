@@ -8,6 +8,13 @@ use crate::error::AppError;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
+/// Which Stripe Element collects the card (`STRIPE_ELEMENT=payment|card`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ElementKind {
+    Payment,
+    Card,
+}
+
 /// What the payment form needs. The client secret goes to this shopper's browser only.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CheckoutSession {
@@ -15,6 +22,7 @@ pub struct CheckoutSession {
     pub client_secret: String,
     pub publishable_key: String,
     pub stripe_js_url: String,
+    pub element: ElementKind,
     pub total: Money,
 }
 

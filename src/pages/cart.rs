@@ -70,6 +70,7 @@ fn CartContents(
                     </div>
                 </dl>
                 {total.err().map(|_| view! { <ErrorAlert message="This cart cannot be totalled. Please remove the last item you added."/> })}
+                <a class="btn btn-primary" href="/checkout">"Checkout"</a>
                 <p class="summary-note">"Prices are checked again when you pay."</p>
             </aside>
         </div>

@@ -1,6 +1,8 @@
 //! One module per page.
 
 pub mod cart;
+pub mod checkout;
 pub mod not_found;
+pub mod order;
 pub mod product;
 pub mod shop;

@@ -130,6 +130,7 @@ pub async fn start(
         client_secret,
         publishable_key: state.payments.publishable_key.clone(),
         stripe_js_url: state.payments.js_url.clone(),
+        element: state.config.element,
         total,
     })
 }

@@ -38,6 +38,8 @@ pub struct Config {
     pub stripe: StripeSettings,
     /// `SIMULATED_PAYMENTS=1`: use the embedded Stripe simulator in a release build.
     pub simulated_payments: bool,
+    /// `STRIPE_ELEMENT=payment|card`: the Payment Element (default) or the Card Element.
+    pub element: crate::api::orders::ElementKind,
 }
 
 /// Read and checked now; used by the payment code.
@@ -141,6 +143,16 @@ impl Config {
                 "cannot be set together with STRIPE_SECRET_KEY",
             ));
         }
+        let element = match get("STRIPE_ELEMENT").as_deref() {
+            None | Some("payment") => crate::api::orders::ElementKind::Payment,
+            Some("card") => crate::api::orders::ElementKind::Card,
+            Some(other) => {
+                return Err(bad(
+                    "STRIPE_ELEMENT",
+                    format!("“{other}” is not payment or card"),
+                ))
+            }
+        };
         Ok(Config {
             addr,
             database_url,
@@ -148,6 +160,7 @@ impl Config {
             currency,
             stripe,
             simulated_payments,
+            element,
         })
     }
 

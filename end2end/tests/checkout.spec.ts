@@ -1,0 +1,113 @@
+import { execFileSync } from 'node:child_process';
+import { expect, test, type Page } from '@playwright/test';
+import { E2E_DB } from './support/env';
+import { dbProduct, hydrated, usd } from './support/shop';
+import { fillCard } from './support/sim';
+
+// The whole checkout in a real browser: cart → checkout → Stripe Element (the simulator's
+// Stripe.js stand-in, same selectors as real Stripe) → order page turning Paid live.
+
+function sql(query: string, ...args: string[]): unknown[][] {
+  const script = 'import json, sqlite3, sys\nprint(json.dumps(sqlite3.connect(sys.argv[1]).execute(sys.argv[2], sys.argv[3:]).fetchall()))';
+  return JSON.parse(execFileSync('python3', ['-c', script, E2E_DB, query, ...args], { encoding: 'utf8' }));
+}
+
+async function toPayment(page: Page, slug = 'stoneware-mug', quantity = 1): Promise<string> {
+  const product = dbProduct(slug);
+  await page.goto(`/products/${slug}`);
+  await hydrated(page);
+  await page.getByLabel('Quantity').fill(String(quantity));
+  await page.getByRole('button', { name: 'Add to cart' }).click();
+  await expect(page.getByRole('status')).toContainText('Added');
+  await page.goto('/checkout');
+  await hydrated(page);
+  await expect(page.getByTestId('checkout-total')).toHaveText(usd(quantity * product.price_minor));
+  await page.getByLabel('Email for your receipt').fill('shopper@example.com');
+  await page.getByRole('button', { name: 'Continue to payment' }).click();
+  await expect(page.frameLocator('iframe[title*="payment input"]').locator('input[name="number"]')).toBeVisible();
+  await expect(page.getByRole('button', { name: /^Pay / })).toBeEnabled();
+  return (await page.locator('[data-order-id]').getAttribute('data-order-id'))!;
+}
+
+async function pay(page: Page) {
+  await page.getByRole('button', { name: /^Pay / }).click();
+}
+
+test('4242 pays and the order page turns Paid by itself', async ({ page }) => {
+  const mug = dbProduct('stoneware-mug');
+  const orderId = await toPayment(page, 'stoneware-mug', 2);
+  await fillCard(page, '4242424242424242');
+  await pay(page);
+  await expect(page).toHaveURL(new RegExp(`/orders/${orderId}$`));
+  await expect(page.getByTestId('order-status')).toHaveText('Paid');
+  await expect(page.getByTestId('order-total')).toHaveText(usd(2 * mug.price_minor));
+  expect(sql('SELECT status, total_minor FROM orders WHERE id = ?', orderId)).toEqual([['paid', 2 * mug.price_minor]]);
+  expect(dbProduct('stoneware-mug').stock).toBe(mug.stock - 2);
+});
+
+test('a declined card, then 4242 on the same order: one PaymentIntent, paid once', async ({ page }) => {
+  const orderId = await toPayment(page, 'tea-tin');
+  await fillCard(page, '4000000000000002');
+  await pay(page);
+  await expect(page.getByRole('alert')).toHaveText('Your card was declined.');
+  await expect(page.getByRole('button', { name: /^Pay / })).toBeEnabled();
+  await fillCard(page, '4242424242424242');
+  await pay(page);
+  await expect(page.getByTestId('order-status')).toHaveText('Paid');
+  expect(sql('SELECT count(DISTINCT payment_intent_id) FROM orders WHERE id = ?', orderId)).toEqual([[1]]);
+  const paid = sql("SELECT count(*) FROM webhook_events WHERE order_id = ? AND type = 'payment_intent.succeeded'", orderId);
+  expect(paid).toEqual([[1]]);
+  const failed = sql("SELECT count(*) FROM order_events WHERE order_id = ? AND detail LIKE 'Payment failed%'", orderId);
+  expect(failed).toEqual([[1]]);
+});
+
+test('insufficient funds is explained', async ({ page }) => {
+  await toPayment(page, 'linen-apron');
+  await fillCard(page, '4000000000009995');
+  await pay(page);
+  await expect(page.getByRole('alert')).toHaveText('Your card has insufficient funds.');
+});
+
+test('3-D Secure: Complete pays', async ({ page }) => {
+  await toPayment(page, 'cast-iron-skillet');
+  await fillCard(page, '4000002500003155');
+  await pay(page);
+  await page.frameLocator('iframe[title="3D Secure challenge"]').getByRole('button', { name: 'Complete authentication' }).click();
+  await expect(page.getByTestId('order-status')).toHaveText('Paid');
+});
+
+test('3-D Secure: Fail shows the failure and another try pays', async ({ page }) => {
+  await toPayment(page, 'walnut-board');
+  await fillCard(page, '4000002500003155');
+  await pay(page);
+  await page.frameLocator('iframe[title="3D Secure challenge"]').getByRole('button', { name: 'Fail authentication' }).click();
+  await expect(page.getByRole('alert')).toContainText('We are unable to authenticate your payment method.');
+  await fillCard(page, '4242424242424242');
+  await pay(page);
+  await expect(page.getByTestId('order-status')).toHaveText('Paid');
+});
+
+test('double-clicking Pay confirms once', async ({ page }) => {
+  const confirms: string[] = [];
+  page.on('request', (r) => {
+    if (r.method() === 'POST' && r.url().includes('/confirm')) confirms.push(r.url());
+  });
+  const orderId = await toPayment(page, 'ceramic-pour-over');
+  await fillCard(page, '4242424242424242');
+  await page.getByRole('button', { name: /^Pay / }).dblclick();
+  await expect(page.getByTestId('order-status')).toHaveText('Paid');
+  expect(confirms).toHaveLength(1);
+  expect(sql("SELECT count(*) FROM webhook_events WHERE order_id = ? AND type = 'payment_intent.succeeded'", orderId)).toEqual([[1]]);
+});
+
+test('closing the page right after Pay, then opening the order link, shows Paid', async ({ page, context }) => {
+  const orderId = await toPayment(page, 'chefs-knife');
+  await fillCard(page, '4242424242424242');
+  const confirmed = page.waitForResponse((r) => r.url().includes('/confirm'));
+  await pay(page);
+  await confirmed;
+  await page.close();
+  const later = await context.newPage();
+  await later.goto(`/orders/${orderId}`);
+  await expect(later.getByTestId('order-status')).toHaveText('Paid');
+});

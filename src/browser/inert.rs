@@ -1,0 +1,32 @@
+//! Server-side stand-ins: effects never run on the server, so these are never called there.
+
+use super::{Confirmed, ElementKind};
+use crate::api::orders::CheckoutSession;
+
+pub struct PaymentForm;
+
+impl PaymentForm {
+    pub async fn mount(
+        _target: leptos::web_sys::HtmlElement,
+        _session: &CheckoutSession,
+        _kind: ElementKind,
+    ) -> Result<Self, String> {
+        Err("payments need a browser".into())
+    }
+
+    pub async fn confirm(&self, _return_url: &str) -> Confirmed {
+        Confirmed::Failed("payments need a browser".into())
+    }
+}
+
+pub struct OrderWatch;
+
+pub fn watch_order(_order_id: &str, _on_status: impl Fn(String) + 'static) -> OrderWatch {
+    OrderWatch
+}
+
+pub fn origin() -> String {
+    String::new()
+}
+
+pub fn spawn(_future: impl std::future::Future<Output = ()> + 'static) {}

@@ -1,0 +1,253 @@
+//! The browser implementation.
+
+use super::stripe_js::{self, get, get_str, object, Element, Elements, Stripe};
+use super::{Confirmed, ElementKind};
+use crate::api::orders::{get_order, CheckoutSession};
+use send_wrapper::SendWrapper;
+use std::cell::RefCell;
+use std::rc::Rc;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+
+const GENERIC: &str = "Your payment could not be completed. Please try again.";
+
+pub fn spawn(future: impl std::future::Future<Output = ()> + 'static) {
+    wasm_bindgen_futures::spawn_local(future);
+}
+
+pub fn origin() -> String {
+    web_sys::window()
+        .and_then(|w| w.location().origin().ok())
+        .unwrap_or_default()
+}
+
+/// Loads Stripe.js once (from the configured URL: Stripe's, or the simulator's).
+async fn load_stripe_js(url: &str) -> Result<(), String> {
+    let window = web_sys::window().ok_or("no window")?;
+    if Reflect_has(&window, "Stripe") {
+        return Ok(());
+    }
+    let document = window.document().ok_or("no document")?;
+    let script: web_sys::HtmlScriptElement = document
+        .create_element("script")
+        .map_err(|_| "cannot create a script")?
+        .unchecked_into();
+    script.set_src(url);
+    let loaded = js_sys::Promise::new(&mut |resolve, reject| {
+        script.set_onload(Some(&resolve));
+        script.set_onerror(Some(&reject));
+    });
+    document
+        .head()
+        .ok_or("no head")?
+        .append_child(&script)
+        .map_err(|_| "cannot add the script")?;
+    JsFuture::from(loaded)
+        .await
+        .map_err(|_| "Stripe.js could not be loaded".to_string())?;
+    Ok(())
+}
+
+#[allow(non_snake_case)]
+fn Reflect_has(target: &JsValue, key: &str) -> bool {
+    js_sys::Reflect::has(target, &JsValue::from_str(key)).unwrap_or(false)
+        && !get(target, key).is_undefined()
+}
+
+/// A mounted Stripe Element and what confirming needs.
+pub struct PaymentForm {
+    stripe: SendWrapper<Stripe>,
+    elements: SendWrapper<Elements>,
+    element: SendWrapper<Element>,
+    client_secret: String,
+    kind: ElementKind,
+}
+
+impl Drop for PaymentForm {
+    fn drop(&mut self) {
+        self.element.destroy();
+    }
+}
+
+impl PaymentForm {
+    /// Mounts the Element into `target` (an empty node: Stripe.js owns what goes inside).
+    pub async fn mount(
+        target: web_sys::HtmlElement,
+        session: &CheckoutSession,
+        kind: ElementKind,
+    ) -> Result<Self, String> {
+        load_stripe_js(&session.stripe_js_url).await?;
+        let stripe = stripe_js::stripe(&session.publishable_key)
+            .map_err(|_| "Stripe.js is not available".to_string())?;
+        let appearance = object(&[
+            ("theme", "stripe".into()),
+            (
+                "variables",
+                object(&[
+                    ("colorPrimary", "#9c4221".into()),
+                    ("borderRadius", "6px".into()),
+                ]),
+            ),
+        ]);
+        let elements = stripe
+            .elements(&object(&[
+                ("clientSecret", session.client_secret.as_str().into()),
+                ("appearance", appearance),
+            ]))
+            .map_err(|_| "The payment form could not be set up".to_string())?;
+        let element = match kind {
+            ElementKind::Payment => {
+                elements.create("payment", &object(&[("layout", "tabs".into())]))
+            }
+            ElementKind::Card => elements.create("card", &JsValue::UNDEFINED),
+        }
+        .map_err(|_| "The payment form could not be set up".to_string())?;
+        element.mount(&target);
+        Ok(PaymentForm {
+            stripe: SendWrapper::new(stripe),
+            elements: SendWrapper::new(elements),
+            element: SendWrapper::new(element),
+            client_secret: session.client_secret.clone(),
+            kind,
+        })
+    }
+
+    /// Confirms once. 3-D Secure is handled by Stripe.js; `return_url` is where a redirect
+    /// method comes back to (the order page).
+    pub async fn confirm(&self, return_url: &str) -> Confirmed {
+        let promise = match self.kind {
+            ElementKind::Payment => self.stripe.confirm_payment(&object(&[
+                ("elements", JsValue::from((*self.elements).clone())),
+                (
+                    "confirmParams",
+                    object(&[("return_url", return_url.into())]),
+                ),
+                ("redirect", "if_required".into()),
+            ])),
+            ElementKind::Card => self.stripe.confirm_card_payment(
+                &self.client_secret,
+                &object(&[(
+                    "payment_method",
+                    object(&[("card", JsValue::from((*self.element).clone()))]),
+                )]),
+            ),
+        };
+        let result = match JsFuture::from(promise).await {
+            Ok(result) => result,
+            Err(_) => return Confirmed::Failed(GENERIC.into()),
+        };
+        let error = get(&result, "error");
+        if !error.is_undefined() && !error.is_null() {
+            // Card and validation errors are written for the shopper; anything else is not.
+            let kind = get_str(&error, "type").unwrap_or_default();
+            let message = match kind.as_str() {
+                "card_error" | "validation_error" => get_str(&error, "message"),
+                _ if get_str(&error, "code").as_deref()
+                    == Some("payment_intent_authentication_failure") =>
+                {
+                    get_str(&error, "message")
+                }
+                _ => None,
+            };
+            return Confirmed::Failed(message.unwrap_or_else(|| GENERIC.into()));
+        }
+        match get_str(&get(&result, "paymentIntent"), "status") {
+            Some(status) => Confirmed::Status(status),
+            None => Confirmed::Failed(GENERIC.into()),
+        }
+    }
+}
+
+/// Follows an order's status: Server-Sent Events, with polling while the stream is down.
+pub struct OrderWatch {
+    source: Option<web_sys::EventSource>,
+    _on_status: Option<Closure<dyn FnMut(web_sys::MessageEvent)>>,
+    _on_error: Option<Closure<dyn FnMut(web_sys::Event)>>,
+    polling: Rc<RefCell<Option<i32>>>,
+}
+
+impl Drop for OrderWatch {
+    fn drop(&mut self) {
+        if let Some(source) = &self.source {
+            source.close();
+        }
+        if let (Some(window), Some(id)) = (web_sys::window(), self.polling.borrow_mut().take()) {
+            window.clear_interval_with_handle(id);
+        }
+    }
+}
+
+pub fn watch_order(order_id: &str, on_status: impl Fn(String) + 'static) -> OrderWatch {
+    let on_status = Rc::new(on_status);
+    let polling: Rc<RefCell<Option<i32>>> = Rc::default();
+    let Ok(source) = web_sys::EventSource::new(&format!("/orders/{order_id}/events")) else {
+        start_polling(order_id.to_string(), on_status, polling.clone());
+        return OrderWatch {
+            source: None,
+            _on_status: None,
+            _on_error: None,
+            polling,
+        };
+    };
+    let status_handler = {
+        let (on_status, polling) = (on_status.clone(), polling.clone());
+        Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |event: web_sys::MessageEvent| {
+            stop_polling(&polling);
+            if let Some(status) = event.data().as_string() {
+                on_status(status);
+            }
+        })
+    };
+    let _ =
+        source.add_event_listener_with_callback("status", status_handler.as_ref().unchecked_ref());
+    let error_handler = {
+        let (order_id, on_status, polling) =
+            (order_id.to_string(), on_status.clone(), polling.clone());
+        Closure::<dyn FnMut(web_sys::Event)>::new(move |_: web_sys::Event| {
+            // The browser reconnects by itself; meanwhile, ask now and then.
+            start_polling(order_id.clone(), on_status.clone(), polling.clone());
+        })
+    };
+    source.set_onerror(Some(error_handler.as_ref().unchecked_ref()));
+    OrderWatch {
+        source: Some(source),
+        _on_status: Some(status_handler),
+        _on_error: Some(error_handler),
+        polling,
+    }
+}
+
+fn stop_polling(polling: &Rc<RefCell<Option<i32>>>) {
+    if let (Some(window), Some(id)) = (web_sys::window(), polling.borrow_mut().take()) {
+        window.clear_interval_with_handle(id);
+    }
+}
+
+fn start_polling(
+    order_id: String,
+    on_status: Rc<dyn Fn(String)>,
+    polling: Rc<RefCell<Option<i32>>>,
+) {
+    if polling.borrow().is_some() {
+        return;
+    }
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let tick = Closure::<dyn FnMut()>::new(move || {
+        let (order_id, on_status) = (order_id.clone(), on_status.clone());
+        spawn(async move {
+            if let Ok(Some(order)) = get_order(order_id).await {
+                on_status(order.status.as_str().to_string());
+            }
+        });
+    });
+    if let Ok(id) = window
+        .set_interval_with_callback_and_timeout_and_arguments_0(tick.as_ref().unchecked_ref(), 2000)
+    {
+        *polling.borrow_mut() = Some(id);
+    }
+    // Lives as long as the page: cleared by its interval id.
+    tick.forget();
+}

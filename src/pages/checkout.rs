@@ -1,0 +1,142 @@
+use crate::api::orders::{payment_attempt, CheckoutSession, StartCheckout};
+use crate::browser::{self, Confirmed, PaymentForm};
+use crate::components::cart_context::use_cart;
+use crate::components::notice::ErrorAlert;
+use leptos::form::ActionForm;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_navigate;
+use std::rc::Rc;
+
+#[component]
+pub fn CheckoutPage() -> impl IntoView {
+    let start = ServerAction::<StartCheckout>::new();
+    view! {
+        <Title text="Checkout"/>
+        <h1>"Checkout"</h1>
+        <div class="checkout-layout">
+            <section class="checkout-main" aria-label="Contact and payment">
+                <ActionForm action=start attr:class="checkout-email">
+                    <label for="checkout-email">"Email for your receipt"</label>
+                    <input id="checkout-email" type="email" name="email" autocomplete="email" required/>
+                    <button type="submit" class="btn btn-secondary">"Continue to payment"</button>
+                </ActionForm>
+                <noscript>
+                    <p class="alert alert-info">"Paying by card needs JavaScript."</p>
+                </noscript>
+                {move || match start.value().get() {
+                    Some(Ok(session)) => view! { <PaymentStep session/> }.into_any(),
+                    Some(Err(error)) => view! { <ErrorAlert message=error.to_string()/> }.into_any(),
+                    None => ().into_any(),
+                }}
+            </section>
+            <OrderSummary/>
+        </div>
+    }
+}
+
+/// The cart as it will be ordered.
+#[component]
+fn OrderSummary() -> impl IntoView {
+    let cart = use_cart().cart;
+    view! {
+        <aside class="cart-summary" aria-label="Order summary">
+            <h2>"Order summary"</h2>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match cart.await {
+                        Ok(cart) if !cart.is_empty() => {
+                            let total = cart.total().map(|t| t.to_string()).unwrap_or_default();
+                            view! {
+                                <ul class="summary-lines">
+                                    {cart.lines.into_iter().map(|l| view! {
+                                        <li>{format!("{} × {}", l.quantity, l.name)}
+                                            <span class="price">{l.line_total().map(|m| m.to_string()).unwrap_or_default()}</span>
+                                        </li>
+                                    }).collect_view()}
+                                </ul>
+                                <dl class="summary-list">
+                                    <div><dt>"Total"</dt><dd class="cart-total price" data-testid="checkout-total">{total}</dd></div>
+                                </dl>
+                            }.into_any()
+                        }
+                        Ok(_) => view! { <p>"Your cart is empty. " <a href="/">"Browse the shop"</a></p> }.into_any(),
+                        Err(error) => view! { <ErrorAlert message=error.to_string()/> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </aside>
+    }
+}
+
+/// Stripe's Element and the Pay button. The Element is mounted into an empty node after
+/// hydration and destroyed when this leaves the page.
+#[component]
+fn PaymentStep(session: CheckoutSession) -> impl IntoView {
+    let target = NodeRef::<leptos::html::Div>::new();
+    let form = StoredValue::new_local(None::<Rc<PaymentForm>>);
+    let ready = RwSignal::new(false);
+    let paying = RwSignal::new(false);
+    let error = RwSignal::new(None::<String>);
+    let navigate = use_navigate();
+    let total = session.total.to_string();
+
+    let mount_session = session.clone();
+    Effect::new(move |_| {
+        let Some(div) = target.get() else { return };
+        let session = mount_session.clone();
+        browser::spawn(async move {
+            match PaymentForm::mount(div.into(), &session, session.element).await {
+                Ok(mounted) => {
+                    form.set_value(Some(Rc::new(mounted)));
+                    ready.set(true);
+                }
+                Err(message) => error.set(Some(message)),
+            }
+        });
+    });
+    on_cleanup(move || form.set_value(None));
+
+    let order_id = session.order_id.clone();
+    let pay = move |_| {
+        // One confirmation at a time: a double click does nothing the second time.
+        if paying.get_untracked() {
+            return;
+        }
+        let Some(mounted) = form.get_value() else {
+            return;
+        };
+        paying.set(true);
+        error.set(None);
+        let (order_id, navigate) = (order_id.clone(), navigate.clone());
+        browser::spawn(async move {
+            let _ = payment_attempt(order_id.clone()).await;
+            let return_url = format!("{}/orders/{order_id}", browser::origin());
+            match mounted.confirm(&return_url).await {
+                Confirmed::Status(_) => {
+                    navigate(&format!("/orders/{order_id}"), Default::default())
+                }
+                Confirmed::Failed(message) => {
+                    error.set(Some(message));
+                    paying.set(false);
+                }
+            }
+        });
+    };
+
+    view! {
+        <section class="payment-step" aria-labelledby="payment-heading" data-order-id=session.order_id.clone()>
+            <h2 id="payment-heading">"Payment"</h2>
+            <div class="payment-element" node_ref=target data-testid="payment-element"></div>
+            {move || error.get().map(|message| view! { <ErrorAlert message/> })}
+            <button
+                type="button"
+                class="btn btn-primary pay-button"
+                on:click=pay
+                disabled=move || paying.get() || !ready.get()
+            >
+                {move || if paying.get() { "Processing…".to_string() } else { format!("Pay {total}") }}
+            </button>
+        </section>
+    }
+}

@@ -1,0 +1,105 @@
+use super::not_found::NotFound;
+use crate::api::orders::{get_order, OrderView};
+use crate::browser;
+use crate::components::notice::ErrorAlert;
+use crate::domain::order::OrderStatus;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+#[component]
+pub fn OrderPage() -> impl IntoView {
+    let params = use_params_map();
+    let order = Resource::new(
+        move || params.read().get("id").unwrap_or_default(),
+        get_order,
+    );
+    view! {
+        <Suspense fallback=|| view! { <p class="muted">"Loading your order…"</p> }>
+            {move || Suspend::new(async move {
+                match order.await {
+                    Ok(Some(order)) => view! { <OrderDetail order/> }.into_any(),
+                    Ok(None) => view! { <NotFound/> }.into_any(),
+                    Err(error) => view! { <ErrorAlert message=error.to_string()/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+fn badge(status: OrderStatus) -> &'static str {
+    match status {
+        OrderStatus::Paid => "badge badge-paid",
+        OrderStatus::Pending => "badge badge-pending",
+        OrderStatus::Processing => "badge badge-processing",
+        OrderStatus::PaymentFailed => "badge badge-failed",
+        OrderStatus::Canceled => "badge badge-canceled",
+        OrderStatus::PartiallyRefunded | OrderStatus::Refunded => "badge badge-refunded",
+        OrderStatus::Disputed => "badge badge-disputed",
+    }
+}
+
+/// The order and its live status: pushed by the server the moment a webhook commits,
+/// polled while the stream is down. Works for a link opened later, or after a redirect.
+#[component]
+fn OrderDetail(order: OrderView) -> impl IntoView {
+    let status = RwSignal::new(order.status);
+    let watch = StoredValue::new_local(None::<browser::OrderWatch>);
+    let id = order.id.clone();
+    Effect::new(move |_| {
+        let handle = browser::watch_order(&id, move |s| {
+            if let Some(s) = OrderStatus::parse(&s) {
+                status.set(s);
+            }
+        });
+        watch.set_value(Some(handle));
+    });
+    on_cleanup(move || watch.set_value(None));
+    // Back from a redirect: Stripe's `redirect_status` is a hint only; the status shown is ours.
+    let redirected = use_query_map()
+        .read_untracked()
+        .get("payment_intent")
+        .is_some();
+
+    view! {
+        <Title text="Your order"/>
+        <article class="order-detail">
+            <h1>"Your order"</h1>
+            <p class="order-status">
+                "Status: "
+                <span class=move || badge(status.get()) data-testid="order-status" aria-live="polite">
+                    {move || status.get().label()}
+                </span>
+            </p>
+            {move || match status.get() {
+                OrderStatus::Paid => Some(view! { <p class="alert alert-success">"Thank you! Your payment was received and your order is being prepared."</p> }.into_any()),
+                OrderStatus::Pending if redirected => Some(view! { <p class="alert alert-info">"Confirming your payment…"</p> }.into_any()),
+                OrderStatus::Processing => Some(view! { <p class="alert alert-info">"Your bank is processing the payment. This page will update by itself."</p> }.into_any()),
+                OrderStatus::PaymentFailed => Some(view! { <p class="alert alert-error">"The payment did not go through. " <a href="/checkout">"Try again"</a></p> }.into_any()),
+                _ => None,
+            }}
+            <p class="muted">{format!("Order {} · receipt to {}", order.id, order.email)}</p>
+            <div class="table-wrap">
+                <table class="order-items">
+                    <thead>
+                        <tr><th scope="col">"Item"</th><th scope="col">"Price"</th><th scope="col">"Qty"</th><th scope="col">"Total"</th></tr>
+                    </thead>
+                    <tbody>
+                        {order.items.into_iter().map(|item| view! {
+                            <tr>
+                                <td>{item.name}</td>
+                                <td class="price">{item.unit_price.to_string()}</td>
+                                <td>{item.quantity}</td>
+                                <td class="price">{item.line_total.to_string()}</td>
+                            </tr>
+                        }).collect_view()}
+                    </tbody>
+                    <tfoot>
+                        <tr><th scope="row" colspan="3">"Total"</th><td class="price" data-testid="order-total">{order.total.to_string()}</td></tr>
+                    </tfoot>
+                </table>
+            </div>
+            <p><a href="/">"Continue shopping"</a></p>
+        </article>
+    }
+}
