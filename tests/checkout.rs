@@ -280,3 +280,29 @@ async fn the_order_stream_sends_the_current_status_then_changes() {
         404
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn order_and_checkout_pages_render_on_any_server_thread() {
+    let (app, _base) = spawn_server().await;
+    let shopper = Visitor::new();
+    let (board, ..) = product(&app, "walnut-board").await;
+    shopper
+        .call(&app, "cart/add", &format!("product_id={board}&quantity=1"))
+        .await;
+    let session = shopper
+        .call(&app, "checkout/start", "email=dee%40example.com")
+        .await
+        .json();
+    let order_id = session["order_id"].as_str().unwrap();
+    // Browser-only handles must never be touched by the server, whichever thread renders.
+    for _ in 0..20 {
+        let page = shopper.get_page(&app, &format!("/orders/{order_id}")).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.body.contains("Awaiting payment"));
+        let checkout = shopper.get_page(&app, "/checkout").await;
+        assert_eq!(checkout.status, StatusCode::OK);
+        assert!(checkout.body.contains("Email for your receipt"));
+    }
+    let missing = shopper.get_page(&app, "/orders/ord_missing").await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+}

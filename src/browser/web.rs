@@ -160,14 +160,17 @@ impl PaymentForm {
 }
 
 /// Follows an order's status: Server-Sent Events, with polling while the stream is down.
-pub struct OrderWatch {
+/// (Browser handles live on the one browser thread; the wrapper lets Leptos store it.)
+pub struct OrderWatch(#[allow(dead_code)] SendWrapper<Watch>);
+
+struct Watch {
     source: Option<web_sys::EventSource>,
     _on_status: Option<Closure<dyn FnMut(web_sys::MessageEvent)>>,
     _on_error: Option<Closure<dyn FnMut(web_sys::Event)>>,
     polling: Rc<RefCell<Option<i32>>>,
 }
 
-impl Drop for OrderWatch {
+impl Drop for Watch {
     fn drop(&mut self) {
         if let Some(source) = &self.source {
             source.close();
@@ -183,12 +186,12 @@ pub fn watch_order(order_id: &str, on_status: impl Fn(String) + 'static) -> Orde
     let polling: Rc<RefCell<Option<i32>>> = Rc::default();
     let Ok(source) = web_sys::EventSource::new(&format!("/orders/{order_id}/events")) else {
         start_polling(order_id.to_string(), on_status, polling.clone());
-        return OrderWatch {
+        return OrderWatch(SendWrapper::new(Watch {
             source: None,
             _on_status: None,
             _on_error: None,
             polling,
-        };
+        }));
     };
     let status_handler = {
         let (on_status, polling) = (on_status.clone(), polling.clone());
@@ -210,12 +213,12 @@ pub fn watch_order(order_id: &str, on_status: impl Fn(String) + 'static) -> Orde
         })
     };
     source.set_onerror(Some(error_handler.as_ref().unchecked_ref()));
-    OrderWatch {
+    OrderWatch(SendWrapper::new(Watch {
         source: Some(source),
         _on_status: Some(status_handler),
         _on_error: Some(error_handler),
         polling,
-    }
+    }))
 }
 
 fn stop_polling(polling: &Rc<RefCell<Option<i32>>>) {

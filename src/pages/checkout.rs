@@ -6,7 +6,7 @@ use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_navigate;
-use std::rc::Rc;
+use std::sync::Arc;
 
 #[component]
 pub fn CheckoutPage() -> impl IntoView {
@@ -74,7 +74,7 @@ fn OrderSummary() -> impl IntoView {
 #[component]
 fn PaymentStep(session: CheckoutSession) -> impl IntoView {
     let target = NodeRef::<leptos::html::Div>::new();
-    let form = StoredValue::new_local(None::<Rc<PaymentForm>>);
+    let form = StoredValue::new(None::<Arc<PaymentForm>>);
     let ready = RwSignal::new(false);
     let paying = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
@@ -88,7 +88,7 @@ fn PaymentStep(session: CheckoutSession) -> impl IntoView {
         browser::spawn(async move {
             match PaymentForm::mount(div.into(), &session, session.element).await {
                 Ok(mounted) => {
-                    form.set_value(Some(Rc::new(mounted)));
+                    form.set_value(Some(Arc::new(mounted)));
                     ready.set(true);
                 }
                 Err(message) => error.set(Some(message)),

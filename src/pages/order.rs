@@ -44,12 +44,15 @@ fn badge(status: OrderStatus) -> &'static str {
 #[component]
 fn OrderDetail(order: OrderView) -> impl IntoView {
     let status = RwSignal::new(order.status);
-    let watch = StoredValue::new_local(None::<browser::OrderWatch>);
+    // Whether the live stream (or the polling fallback) has reported since the page loaded.
+    let live = RwSignal::new(false);
+    let watch = StoredValue::new(None::<browser::OrderWatch>);
     let id = order.id.clone();
     Effect::new(move |_| {
         let handle = browser::watch_order(&id, move |s| {
             if let Some(s) = OrderStatus::parse(&s) {
                 status.set(s);
+                live.set(true);
             }
         });
         watch.set_value(Some(handle));
@@ -67,7 +70,7 @@ fn OrderDetail(order: OrderView) -> impl IntoView {
             <h1>"Your order"</h1>
             <p class="order-status">
                 "Status: "
-                <span class=move || badge(status.get()) data-testid="order-status" aria-live="polite">
+                <span class=move || badge(status.get()) data-testid="order-status" data-live=move || live.get().to_string() aria-live="polite">
                     {move || status.get().label()}
                 </span>
             </p>
