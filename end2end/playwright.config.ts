@@ -1,5 +1,5 @@
 import { defineConfig, devices } from '@playwright/test';
-import { E2E_PORT } from './tests/support/env';
+import { CARD_PORT, E2E_PORT } from './tests/support/env';
 import { SIM_BASE } from './tests/support/sim';
 
 // Debian's Chromium, never a downloaded browser. Playwright starts the built server itself
@@ -43,6 +43,17 @@ export default defineConfig({
       command: 'bash end2end/serve.sh',
       cwd: '..',
       url: `http://127.0.0.1:${E2E_PORT}/`,
+      reuseExistingServer: false,
+      timeout: 60_000,
+      stdout: 'ignore',
+      stderr: 'pipe',
+    },
+    {
+      // The same shop with the Card Element instead of the Payment Element.
+      command: 'bash end2end/serve.sh',
+      cwd: '..',
+      env: { E2E_PORT: CARD_PORT, E2E_DB_NAME: 'shop-card', STRIPE_ELEMENT: 'card' },
+      url: `http://127.0.0.1:${CARD_PORT}/`,
       reuseExistingServer: false,
       timeout: 60_000,
       stdout: 'ignore',

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { expect, test, type Page } from '@playwright/test';
-import { E2E_DB } from './support/env';
+import { CARD_PORT, E2E_DB } from './support/env';
 import { dbProduct, hydrated, usd } from './support/shop';
 import { fillCard } from './support/sim';
 
@@ -87,6 +87,15 @@ test('3-D Secure: Fail shows the failure and another try pays', async ({ page })
   await expect(page.getByTestId('order-status')).toHaveText('Paid');
 });
 
+test('a payment that is processing shows so, then turns Paid by itself', async ({ page }) => {
+  const orderId = await toPayment(page, 'felt-trivet');
+  await fillCard(page, '4000009900000004'); // simulator-only: processing, then succeeded
+  await pay(page);
+  await expect(page).toHaveURL(new RegExp(`/orders/${orderId}$`));
+  await expect(page.getByTestId('order-status')).toHaveText('Payment processing');
+  await expect(page.getByTestId('order-status')).toHaveText('Paid');
+});
+
 test('double-clicking Pay confirms once', async ({ page }) => {
   const confirms: string[] = [];
   page.on('request', (r) => {
@@ -110,4 +119,23 @@ test('closing the page right after Pay, then opening the order link, shows Paid'
   const later = await context.newPage();
   await later.goto(`/orders/${orderId}`);
   await expect(later.getByTestId('order-status')).toHaveText('Paid');
+});
+
+test.describe('with the Card Element (STRIPE_ELEMENT=card)', () => {
+  test.use({ baseURL: `http://127.0.0.1:${CARD_PORT}` });
+
+  test('4242 pays through confirmCardPayment', async ({ page }) => {
+    await page.goto('/products/tea-tin');
+    await hydrated(page);
+    await page.getByRole('button', { name: 'Add to cart' }).click();
+    await expect(page.getByRole('status')).toContainText('Added');
+    await page.goto('/checkout');
+    await hydrated(page);
+    await page.getByLabel('Email for your receipt').fill('card@example.com');
+    await page.getByRole('button', { name: 'Continue to payment' }).click();
+    await expect(page.locator('iframe[title="Secure card payment input frame"]')).toBeVisible();
+    await fillCard(page, '4242424242424242');
+    await pay(page);
+    await expect(page.getByTestId('order-status')).toHaveText('Paid');
+  });
 });

@@ -4,3 +4,5 @@ import * as path from 'node:path';
 export const E2E_PORT = process.env.E2E_PORT ?? '3100';
 /** The database the end-to-end server uses: made afresh by serve.sh for every run. */
 export const E2E_DB = path.resolve(__dirname, '../../../target/e2e/shop.db');
+/** A second shop configured with the Card Element (STRIPE_ELEMENT=card). */
+export const CARD_PORT = process.env.E2E_CARD_PORT ?? '3101';
