@@ -3,7 +3,7 @@
 //! Idempotency-Key on every retry, so a lost response never makes a second PaymentIntent.
 
 use checkout::server::config::Secret;
-use checkout::server::stripe::client::{StripeClient, StripeError};
+use checkout::server::stripe::client::{CreatePaymentIntent, StripeClient, StripeError};
 use std::time::{Duration, Instant};
 use stripe_sim::{Faults, SimConfig, Simulator};
 
@@ -18,12 +18,13 @@ async fn simulator() -> (Simulator, String) {
     (sim, base)
 }
 
-fn params() -> Vec<(&'static str, String)> {
-    vec![
-        ("amount", "2000".into()),
-        ("currency", "usd".into()),
-        ("metadata[order_id]", "ord_1".into()),
-    ]
+fn params() -> CreatePaymentIntent {
+    CreatePaymentIntent {
+        amount: 2000,
+        currency: "usd".into(),
+        metadata: [("order_id".to_string(), "ord_1".to_string())].into(),
+        ..Default::default()
+    }
 }
 
 async fn count_payment_intents(base: &str) -> usize {
@@ -151,11 +152,10 @@ async fn declines_and_bad_keys_map_to_what_the_shopper_may_read() {
         "Payments are unavailable right now. Please try again in a moment."
     );
     let client = StripeClient::new(&base, Secret::new(SK.into()));
-    let mut confirm = params();
-    confirm.extend([
-        ("payment_method", "pm_card_chargeDeclined".into()),
-        ("confirm", "true".into()),
-    ]);
+    let confirm = CreatePaymentIntent {
+        confirm_with: Some("pm_card_chargeDeclined".into()),
+        ..params()
+    };
     let declined = client
         .create_payment_intent(&confirm, "k-declined")
         .await

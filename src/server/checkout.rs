@@ -1,7 +1,7 @@
 //! Checkout: orders from the cart at database prices, PaymentIntents created and updated with
 //! idempotency keys derived from the order.
 
-use super::stripe::client::{StripeClient, StripeError};
+use super::stripe::client::{CreatePaymentIntent, StripeClient, StripeError, UpdatePaymentIntent};
 use super::{db, AppState};
 use crate::api::orders::{CheckoutSession, OrderLineView, OrderView};
 use crate::domain::cart::check_quantity;
@@ -85,13 +85,13 @@ pub async fn start(
     .await?;
 
     let stripe = client(state);
-    let params = vec![
-        ("amount", total.minor.to_string()),
-        ("currency", total.currency.stripe_code()),
-        ("receipt_email", email.as_str().to_string()),
-    ];
     let payment_intent = match open.and_then(|o| o.payment_intent_id) {
         Some(pi) => {
+            let update = UpdatePaymentIntent {
+                amount: Some(total.minor),
+                currency: Some(total.currency.stripe_code()),
+                receipt_email: Some(email.as_str().to_string()),
+            };
             let key = format!(
                 "order-{order_id}-update-{}",
                 fingerprint(&format!(
@@ -102,17 +102,20 @@ pub async fn start(
                 ))
             );
             stripe
-                .update_payment_intent(&pi, &params, &key)
+                .update_payment_intent(&pi, &update, &key)
                 .await
                 .map_err(payment_failed)?
         }
         None => {
-            let mut create = params;
-            create.extend([
-                ("automatic_payment_methods[enabled]", "true".to_string()),
-                ("metadata[order_id]", order_id.clone()),
-                ("description", format!("Order {order_id}")),
-            ]);
+            let create = CreatePaymentIntent {
+                amount: total.minor,
+                currency: total.currency.stripe_code(),
+                automatic_payment_methods: true,
+                metadata: [("order_id".to_string(), order_id.clone())].into(),
+                receipt_email: Some(email.as_str().to_string()),
+                description: Some(format!("Order {order_id}")),
+                ..Default::default()
+            };
             let pi = stripe
                 .create_payment_intent(&create, &format!("order-{order_id}-create"))
                 .await

@@ -22,6 +22,90 @@ pub struct StripeClient {
     max_retries: u32,
 }
 
+/// `POST /v1/payment_intents`.
+#[derive(Clone, Debug, Default)]
+pub struct CreatePaymentIntent {
+    /// Minor units of `currency`.
+    pub amount: i64,
+    /// Lower-case ISO code, as Stripe wants it.
+    pub currency: String,
+    pub automatic_payment_methods: bool,
+    pub metadata: BTreeMap<String, String>,
+    pub receipt_email: Option<String>,
+    pub description: Option<String>,
+    /// Confirm at once with this payment method (server-side confirmation).
+    pub confirm_with: Option<String>,
+    pub return_url: Option<String>,
+}
+
+/// `POST /v1/payment_intents/{id}`: only what changes.
+#[derive(Clone, Debug, Default)]
+pub struct UpdatePaymentIntent {
+    pub amount: Option<i64>,
+    pub currency: Option<String>,
+    pub receipt_email: Option<String>,
+}
+
+/// `POST /v1/refunds`.
+#[derive(Clone, Debug, Default)]
+pub struct CreateRefund {
+    pub payment_intent: String,
+    /// Everything that remains when `None`.
+    pub amount: Option<i64>,
+    /// `duplicate`, `fraudulent` or `requested_by_customer`.
+    pub reason: Option<String>,
+}
+
+type Form = Vec<(String, String)>;
+
+fn push(form: &mut Form, key: &str, value: Option<impl ToString>) {
+    if let Some(value) = value {
+        form.push((key.to_string(), value.to_string()));
+    }
+}
+
+impl CreatePaymentIntent {
+    fn form(&self) -> Form {
+        let mut form = vec![
+            ("amount".to_string(), self.amount.to_string()),
+            ("currency".to_string(), self.currency.clone()),
+        ];
+        if self.automatic_payment_methods {
+            form.push(("automatic_payment_methods[enabled]".into(), "true".into()));
+        }
+        for (k, v) in &self.metadata {
+            form.push((format!("metadata[{k}]"), v.clone()));
+        }
+        push(&mut form, "receipt_email", self.receipt_email.as_ref());
+        push(&mut form, "description", self.description.as_ref());
+        if let Some(pm) = &self.confirm_with {
+            form.push(("payment_method".into(), pm.clone()));
+            form.push(("confirm".into(), "true".into()));
+        }
+        push(&mut form, "return_url", self.return_url.as_ref());
+        form
+    }
+}
+
+impl UpdatePaymentIntent {
+    fn form(&self) -> Form {
+        let mut form = Form::new();
+        push(&mut form, "amount", self.amount);
+        push(&mut form, "currency", self.currency.as_ref());
+        push(&mut form, "receipt_email", self.receipt_email.as_ref());
+        form
+    }
+}
+
+impl CreateRefund {
+    fn form(&self) -> Form {
+        let mut form = vec![("payment_intent".to_string(), self.payment_intent.clone())];
+        push(&mut form, "amount", self.amount);
+        push(&mut form, "reason", self.reason.as_ref());
+        form
+    }
+}
+
 #[derive(Clone, Debug, Deserialize)]
 pub struct PaymentIntent {
     pub id: String,
@@ -94,22 +178,22 @@ impl StripeClient {
 
     pub async fn create_payment_intent(
         &self,
-        params: &[(&str, String)],
+        request: &CreatePaymentIntent,
         idempotency_key: &str,
     ) -> Result<PaymentIntent, StripeError> {
-        self.post("/v1/payment_intents", params, idempotency_key)
+        self.post("/v1/payment_intents", &request.form(), idempotency_key)
             .await
     }
 
     pub async fn update_payment_intent(
         &self,
         id: &str,
-        params: &[(&str, String)],
+        request: &UpdatePaymentIntent,
         idempotency_key: &str,
     ) -> Result<PaymentIntent, StripeError> {
         self.post(
             &format!("/v1/payment_intents/{id}"),
-            params,
+            &request.form(),
             idempotency_key,
         )
         .await
@@ -130,16 +214,17 @@ impl StripeClient {
 
     pub async fn create_refund(
         &self,
-        params: &[(&str, String)],
+        request: &CreateRefund,
         idempotency_key: &str,
     ) -> Result<Refund, StripeError> {
-        self.post("/v1/refunds", params, idempotency_key).await
+        self.post("/v1/refunds", &request.form(), idempotency_key)
+            .await
     }
 
     async fn post<T: for<'de> Deserialize<'de>>(
         &self,
         path: &str,
-        params: &[(&str, String)],
+        params: &[(String, String)],
         key: &str,
     ) -> Result<T, StripeError> {
         let value = self
@@ -153,7 +238,7 @@ impl StripeClient {
         &self,
         method: reqwest::Method,
         path: &str,
-        params: &[(&str, String)],
+        params: &[(String, String)],
         idempotency_key: Option<&str>,
     ) -> Result<Value, StripeError> {
         let url = format!("{}{path}", self.api_base);
