@@ -1087,98 +1087,50 @@ async fn reset(
     .await
 }
 
-async fn set_faults(
-    AxState(sim): AxState<Simulator>,
-    method: Method,
-    OriginalUri(original): OriginalUri,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let request = Request::new(method, &original, &uri, headers, &body);
-    if sim.caller(&request.headers).ok() != Some(Caller::Secret) {
-        return respond(
-            Reply::error(ApiError::new(
-                401,
-                "invalid_request_error",
-                "The simulator's control API needs the secret key.",
-            )),
-            "req_sim",
-            &request.headers,
-        );
-    }
-    let p = request.params.clone().unwrap_or(Value::Null);
-    let p = Params(&p);
-    let num = |k: &str| p.str(k).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
-    let faults = Faults {
-        latency_ms: num("latency_ms") as u64,
-        failure_rate: num("failure_rate"),
-        failure_kind: p.str("failure_kind").unwrap_or("500").to_string(),
-        webhook_drop_rate: num("webhook_drop_rate"),
-        webhook_duplicate_rate: num("webhook_duplicate_rate"),
-        webhook_delay_ms: num("webhook_delay_ms") as u64,
-        webhook_shuffle_ms: num("webhook_shuffle_ms") as u64,
-    };
-    let seed = p.str("seed").and_then(|s| s.parse().ok());
-    sim.set_faults(faults.clone(), seed);
-    respond(
+async fn set_faults(AxState(sim): AxState<Simulator>, headers: HeaderMap, body: Bytes) -> Response {
+    let params = form::parse(&body).unwrap_or(Value::Null);
+    control(&sim, &headers, || {
+        let p = Params(&params);
+        let num = |k: &str| p.str(k).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+        let faults = Faults {
+            latency_ms: num("latency_ms") as u64,
+            failure_rate: num("failure_rate"),
+            failure_kind: p.str("failure_kind").unwrap_or("500").to_string(),
+            webhook_drop_rate: num("webhook_drop_rate"),
+            webhook_duplicate_rate: num("webhook_duplicate_rate"),
+            webhook_delay_ms: num("webhook_delay_ms") as u64,
+            webhook_shuffle_ms: num("webhook_shuffle_ms") as u64,
+        };
+        sim.set_faults(faults.clone(), p.str("seed").and_then(|s| s.parse().ok()));
+        json!(faults)
+    })
+}
+
+/// Answers a control request: the secret key only, then `body`.
+fn control(sim: &Simulator, headers: &HeaderMap, body: impl FnOnce() -> Value) -> Response {
+    let reply = if sim.caller(headers).ok() == Some(Caller::Secret) {
         Reply {
             status: 200,
-            body: json!(faults),
+            body: body(),
             replayed: false,
             drop_connection: false,
-        },
-        "req_sim",
-        &request.headers,
-    )
+        }
+    } else {
+        Reply::error(ApiError::new(
+            401,
+            "invalid_request_error",
+            "The simulator's control API needs the secret key.",
+        ))
+    };
+    respond(reply, "req_sim", headers)
 }
 
 async fn get_faults(AxState(sim): AxState<Simulator>, headers: HeaderMap) -> Response {
-    if sim.caller(&headers).ok() != Some(Caller::Secret) {
-        return respond(
-            Reply::error(ApiError::new(
-                401,
-                "invalid_request_error",
-                "The simulator's control API needs the secret key.",
-            )),
-            "req_sim",
-            &headers,
-        );
-    }
-    respond(
-        Reply {
-            status: 200,
-            body: json!(sim.faults()),
-            replayed: false,
-            drop_connection: false,
-        },
-        "req_sim",
-        &headers,
-    )
+    control(&sim, &headers, || json!(sim.faults()))
 }
 
 async fn deliveries(AxState(sim): AxState<Simulator>, headers: HeaderMap) -> Response {
-    if sim.caller(&headers).ok() != Some(Caller::Secret) {
-        return respond(
-            Reply::error(ApiError::new(
-                401,
-                "invalid_request_error",
-                "The simulator's control API needs the secret key.",
-            )),
-            "req_sim",
-            &headers,
-        );
-    }
-    respond(
-        Reply {
-            status: 200,
-            body: json!({"data": sim.attempts()}),
-            replayed: false,
-            drop_connection: false,
-        },
-        "req_sim",
-        &headers,
-    )
+    control(&sim, &headers, || json!({"data": sim.attempts()}))
 }
 
 #[derive(Deserialize)]
