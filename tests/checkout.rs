@@ -28,6 +28,17 @@ async fn sim(app: &TestApp, base: &str, method: &str, path: &str, form: &[(&str,
         .unwrap()
 }
 
+/// Starts checkout for the visitor's cart: (order id, PaymentIntent id).
+async fn start_checkout(app: &TestApp, shopper: &Visitor, form: &str) -> (String, String) {
+    let session = shopper.call(app, "checkout/start", form).await.json();
+    let order_id = session["order_id"].as_str().unwrap().to_string();
+    let secret = session["client_secret"].as_str().unwrap();
+    (
+        order_id,
+        secret.split("_secret_").next().unwrap().to_string(),
+    )
+}
+
 async fn status(app: &TestApp, order: &str) -> String {
     db::order_by_id(&app.state.pool, order)
         .await
@@ -129,18 +140,7 @@ async fn a_declined_card_then_a_good_one_pays_the_same_order_once() {
     shopper
         .call(&app, "cart/add", &format!("product_id={kettle}&quantity=2"))
         .await;
-    let session = shopper
-        .call(&app, "checkout/start", "email=bob%40example.com")
-        .await
-        .json();
-    let order_id = session["order_id"].as_str().unwrap().to_string();
-    let pi_id = session["client_secret"]
-        .as_str()
-        .unwrap()
-        .split("_secret_")
-        .next()
-        .unwrap()
-        .to_string();
+    let (order_id, pi_id) = start_checkout(&app, &shopper, "email=bob%40example.com").await;
     let confirm = format!("/v1/payment_intents/{pi_id}/confirm");
     let return_url = format!("{base}/orders/{order_id}");
 
@@ -233,18 +233,7 @@ async fn the_order_stream_sends_the_current_status_then_changes() {
     shopper
         .call(&app, "cart/add", &format!("product_id={tin}&quantity=4"))
         .await;
-    let session = shopper
-        .call(&app, "checkout/start", "email=cy%40example.com")
-        .await
-        .json();
-    let order_id = session["order_id"].as_str().unwrap().to_string();
-    let pi_id = session["client_secret"]
-        .as_str()
-        .unwrap()
-        .split("_secret_")
-        .next()
-        .unwrap()
-        .to_string();
+    let (order_id, pi_id) = start_checkout(&app, &shopper, "email=cy%40example.com").await;
 
     let mut stream = reqwest::get(format!("{base}/orders/{order_id}/events"))
         .await
