@@ -31,6 +31,18 @@ pub enum AppError {
     /// From the payment provider, in words the shopper may read.
     #[error("{0}")]
     Payment(String),
+    #[error("Please sign in.")]
+    Unauthorized,
+    #[error("That password is not right.")]
+    WrongPassword,
+    #[error("Too many attempts. Try again in {0} seconds.")]
+    SlowDown(u64),
+    #[error("Sign-in is not set up: configure ADMIN_PASSWORD_HASH.")]
+    AdminUnavailable,
+    #[error("Refused: this request came from another site.")]
+    CrossSite,
+    #[error("{0}")]
+    RefundRefused(String),
     #[error("{}", describe_transport(.0))]
     Transport(ServerFnErrorErr),
 }
@@ -58,6 +70,11 @@ impl AppError {
             | AppError::StockChanged { .. }
             | AppError::BelowMinimum(_) => 400,
             AppError::PaymentInProgress => 409,
+            AppError::Unauthorized | AppError::WrongPassword => 401,
+            AppError::SlowDown(_) => 429,
+            AppError::AdminUnavailable => 503,
+            AppError::CrossSite => 403,
+            AppError::RefundRefused(_) => 400,
             AppError::ProductNotFound | AppError::OrderNotFound => 404,
             AppError::Payment(_) => 502,
             AppError::Internal => 500,

@@ -1,6 +1,26 @@
 #[cfg(feature = "ssr")]
 #[tokio::main]
 async fn main() {
+    // `checkout hash-password`: reads a password on standard input, prints its argon2 hash
+    // for ADMIN_PASSWORD_HASH.
+    if std::env::args().nth(1).as_deref() == Some("hash-password") {
+        let mut password = String::new();
+        if std::io::stdin().read_line(&mut password).is_err()
+            || password.trim_end_matches(['\r', '\n']).is_empty()
+        {
+            eprintln!("usage: echo 'your password' | checkout hash-password");
+            std::process::exit(2);
+        }
+        match checkout::server::admin::auth::hash_password(password.trim_end_matches(['\r', '\n']))
+        {
+            Ok(hash) => println!("{hash}"),
+            Err(e) => {
+                eprintln!("hash-password: {e}");
+                std::process::exit(1);
+            }
+        }
+        return;
+    }
     std::process::exit(checkout::server::startup::run().await);
 }
 

@@ -1,6 +1,7 @@
 //! Server functions: called in-process during server rendering, over HTTP from the browser
 //! (or by a plain form post before the page is hydrated). URLs are fixed: `/api/<endpoint>`.
 
+pub mod admin;
 pub mod cart;
 pub mod catalog;
 pub mod orders;

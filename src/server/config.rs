@@ -40,6 +40,8 @@ pub struct Config {
     pub simulated_payments: bool,
     /// `STRIPE_ELEMENT=payment|card`: the Payment Element (default) or the Card Element.
     pub element: crate::api::orders::ElementKind,
+    /// `ADMIN_PASSWORD_HASH`: the merchant's password as an argon2 PHC string.
+    pub admin_password_hash: Option<Secret>,
 }
 
 /// Read and checked now; used by the payment code.
@@ -153,6 +155,17 @@ impl Config {
                 ))
             }
         };
+        let admin_password_hash =
+            match get("ADMIN_PASSWORD_HASH") {
+                None => None,
+                Some(hash) if hash.starts_with("$argon2") && hash.split('$').count() >= 5 => {
+                    Some(Secret(hash))
+                }
+                Some(_) => return Err(bad(
+                    "ADMIN_PASSWORD_HASH",
+                    "must be an argon2 hash; make one with `./target/debug/checkout hash-password`",
+                )),
+            };
         Ok(Config {
             addr,
             database_url,
@@ -161,6 +174,7 @@ impl Config {
             stripe,
             simulated_payments,
             element,
+            admin_password_hash,
         })
     }
 

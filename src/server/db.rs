@@ -639,3 +639,175 @@ async fn commit_stock(
         .await?;
     Ok(())
 }
+
+// ---------------------------------------------------------------------------------------------
+// Admin
+
+/// What the admin's order list is narrowed to.
+#[derive(Clone, Debug, Default)]
+pub struct OrderFilter {
+    pub status: Option<String>,
+    /// Unix seconds, inclusive.
+    pub from: Option<i64>,
+    /// Unix seconds, exclusive.
+    pub to: Option<i64>,
+    /// An order id, an email (prefix) or a PaymentIntent id.
+    pub search: Option<String>,
+}
+
+/// Builds the WHERE clause shared by the list, the counts and the export.
+fn filter_sql(filter: &OrderFilter, with_status: bool) -> (String, Vec<String>) {
+    let mut clauses = vec!["1 = 1".to_string()];
+    let mut binds = Vec::new();
+    if with_status {
+        if let Some(status) = &filter.status {
+            clauses.push("status = ?".into());
+            binds.push(status.clone());
+        }
+    }
+    if let Some(from) = filter.from {
+        clauses.push("created_at >= CAST(? AS INTEGER)".into());
+        binds.push(from.to_string());
+    }
+    if let Some(to) = filter.to {
+        clauses.push("created_at < CAST(? AS INTEGER)".into());
+        binds.push(to.to_string());
+    }
+    if let Some(q) = &filter.search {
+        clauses.push("(id = ? OR payment_intent_id = ? OR email LIKE ? ESCAPE '\\')".into());
+        let like = format!(
+            "{}%",
+            q.replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        );
+        binds.extend([q.clone(), q.clone(), like]);
+    }
+    (clauses.join(" AND "), binds)
+}
+
+/// One page of orders, newest first, after the (created_at, id) cursor.
+pub async fn admin_orders(
+    pool: &SqlitePool,
+    filter: &OrderFilter,
+    after: Option<(i64, String)>,
+    limit: i64,
+) -> Result<Vec<OrderRow>, sqlx::Error> {
+    let (mut clause, mut binds) = filter_sql(filter, true);
+    if let Some((created, id)) = after {
+        clause.push_str(" AND (created_at, id) < (CAST(? AS INTEGER), ?)");
+        binds.extend([created.to_string(), id]);
+    }
+    let sql = format!("SELECT {ORDER_COLUMNS} FROM orders WHERE {clause} ORDER BY created_at DESC, id DESC LIMIT {limit}");
+    let mut query = sqlx::query_as::<_, OrderRow>(&sql);
+    for b in binds {
+        query = query.bind(b);
+    }
+    query.fetch_all(pool).await
+}
+
+/// How many orders per status under the filter (its own status aside).
+pub async fn status_counts(
+    pool: &SqlitePool,
+    filter: &OrderFilter,
+) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    let (clause, binds) = filter_sql(filter, false);
+    let sql = format!(
+        "SELECT status, count(*) FROM orders WHERE {clause} GROUP BY status ORDER BY status"
+    );
+    let mut query = sqlx::query_as::<_, (String, i64)>(&sql);
+    for b in binds {
+        query = query.bind(b);
+    }
+    query.fetch_all(pool).await
+}
+
+/// Records a refund attempt (idempotent on its key) and returns whether it is new.
+pub async fn record_refund_request(
+    pool: &SqlitePool,
+    attempt_key: &str,
+    order_id: &str,
+    amount: i64,
+    reason: Option<&str>,
+) -> Result<bool, sqlx::Error> {
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let new = sqlx::query("INSERT INTO refund_requests (attempt_key, order_id, amount_minor, reason) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING")
+        .bind(attempt_key)
+        .bind(order_id)
+        .bind(amount)
+        .bind(reason)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+        == 1;
+    if new {
+        let detail = format!(
+            "Refund of {} requested",
+            order_amount(&mut tx, order_id, amount).await?
+        );
+        timeline_entry(
+            &mut tx,
+            order_id,
+            "refund_requested",
+            None,
+            None,
+            None,
+            &detail,
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(new)
+}
+
+async fn order_amount(
+    tx: &mut sqlx::SqliteConnection,
+    order_id: &str,
+    amount: i64,
+) -> Result<String, sqlx::Error> {
+    let currency: String = sqlx::query_scalar("SELECT currency FROM orders WHERE id = ?")
+        .bind(order_id)
+        .fetch_one(&mut *tx)
+        .await?;
+    Ok(Money::new(amount, currency_of(&currency)?).to_string())
+}
+
+fn currency_of(code: &str) -> Result<Currency, sqlx::Error> {
+    currency(code)
+}
+
+pub async fn set_refund_id(
+    pool: &SqlitePool,
+    attempt_key: &str,
+    refund_id: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE refund_requests SET stripe_refund_id = ? WHERE attempt_key = ?")
+        .bind(refund_id)
+        .bind(attempt_key)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// Refund attempts of an order: (stripe refund id if known, amount).
+pub async fn refund_requests(
+    pool: &SqlitePool,
+    order_id: &str,
+) -> Result<Vec<(Option<String>, i64)>, sqlx::Error> {
+    sqlx::query_as("SELECT stripe_refund_id, amount_minor FROM refund_requests WHERE order_id = ? ORDER BY created_at")
+        .bind(order_id)
+        .fetch_all(pool)
+        .await
+}
+
+/// A refund attempt Stripe refused: it never happened.
+pub async fn forget_refund_request(
+    pool: &SqlitePool,
+    attempt_key: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM refund_requests WHERE attempt_key = ? AND stripe_refund_id IS NULL")
+        .bind(attempt_key)
+        .execute(pool)
+        .await?;
+    Ok(())
+}

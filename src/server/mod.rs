@@ -1,6 +1,7 @@
 //! Everything that only runs on the server: configuration, the database, sessions, start-up.
 //! Compiled only with the `ssr` feature.
 
+pub mod admin;
 pub mod checkout;
 pub mod config;
 pub mod db;
@@ -26,6 +27,8 @@ pub struct AppState {
     pub pool: SqlitePool,
     pub config: Arc<Config>,
     pub payments: Arc<payments::Payments>,
+    /// The merchant's sign-in.
+    pub admin: Arc<admin::auth::AdminAuth>,
     /// Order status changes, for the live order pages.
     pub updates: tokio::sync::broadcast::Sender<live::OrderUpdate>,
 }

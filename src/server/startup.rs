@@ -1,7 +1,7 @@
 //! Building the router and serving it.
 
 use super::config::Config;
-use super::{db, live, payments, session, webhooks, AppState};
+use super::{admin, db, live, payments, session, webhooks, AppState};
 use crate::app::{shell, App};
 use axum::Router;
 use leptos::prelude::*;
@@ -22,10 +22,12 @@ pub async fn build_router(
     let (payments, simulator) = payments::setup(&config, &pool)
         .await
         .map_err(StartError::Payments)?;
+    let admin = admin::auth::AdminAuth::new(config.admin_password_hash.clone(), payments.mode);
     let state = AppState {
         leptos_options,
         pool,
         config: Arc::new(config),
+        admin: Arc::new(admin),
         payments: Arc::new(payments),
         updates: tokio::sync::broadcast::channel(256).0,
     };
@@ -47,6 +49,7 @@ pub async fn build_router(
         })
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(axum::middleware::from_fn(session::ensure_visitor))
+        .layer(axum::middleware::from_fn(admin::same_origin_only))
         .layer(sessions)
         .with_state(state.clone());
     // Outside the session layers: the simulator stands for another company's servers.
@@ -139,9 +142,12 @@ pub async fn run() -> i32 {
         let _ = tcp.set_nodelay(true);
     });
     tracing::info!("serving the shop on http://{addr}");
-    match axum::serve(listener, router.into_make_service())
-        .with_graceful_shutdown(shutdown_signal())
-        .await
+    match axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
     {
         Ok(()) => {
             tracing::info!("stopped");
