@@ -42,7 +42,7 @@ const ADMIN_CALLS: [(&str, &str); 4] = [
     ("admin/order", "id=ord_x"),
     (
         "admin/refund",
-        "order_id=ord_x&amount=100&attempt=abcdefgh12",
+        "order_id=ord_x&amount=1.00&attempt=abcdefgh12",
     ),
     ("admin/sign-out", ""),
 ];
@@ -325,7 +325,7 @@ async fn refunds_half_then_the_rest_and_refuses_too_much() {
         .call(
             &app,
             "admin/refund",
-            &format!("order_id={order_id}&amount=100&attempt=attempt0001"),
+            &format!("order_id={order_id}&amount=1.00&attempt=attempt0001"),
         )
         .await;
     assert_eq!(unpaid.status, StatusCode::BAD_REQUEST);
@@ -362,20 +362,21 @@ async fn refunds_half_then_the_rest_and_refuses_too_much() {
     eventually("paid", || async { status(&app).await == "paid" }).await;
 
     let total = 2 * price;
+    let major = |minor: i64| format!("{}.{:02}", minor / 100, minor % 100);
     let too_much = merchant
         .call(
             &app,
             "admin/refund",
             &format!(
                 "order_id={order_id}&amount={}&attempt=attempt0002",
-                total + 1
+                major(total + 1)
             ),
         )
         .await;
     assert_eq!(too_much.status, StatusCode::BAD_REQUEST);
     let half = format!(
         "order_id={order_id}&amount={}&reason=requested_by_customer&attempt=attempt0003",
-        total / 2
+        major(total / 2)
     );
     let (a, b) = tokio::join!(
         merchant.call(&app, "admin/refund", &half),
@@ -414,7 +415,7 @@ async fn refunds_half_then_the_rest_and_refuses_too_much() {
             "admin/refund",
             &format!(
                 "order_id={order_id}&amount={}&attempt=attempt0004",
-                total - total / 2
+                major(total - total / 2)
             ),
         )
         .await;

@@ -96,19 +96,19 @@ pub async fn get_admin_order(id: String) -> Result<Option<AdminOrderDetail>, App
     crate::server::admin::order(&state, &id).await
 }
 
-/// Refunds `amount` (minor units). `attempt` is made when the form is shown, so a double
-/// click or a retry of the same form refunds once.
+/// Refunds `amount` (major units, as typed: `12.50`). `attempt` is made when the refund is
+/// reviewed, so a double click or a retry of the same confirmation refunds once.
 #[server(endpoint = "admin/refund")]
 pub async fn refund_order(
     order_id: String,
-    amount: i64,
+    amount: String,
     #[server(default)] reason: Option<String>,
     attempt: String,
 ) -> Result<String, AppError> {
     use crate::server::{admin, reject};
     let state = admin::require_admin().await?;
     let reason = reason.filter(|r| !r.is_empty());
-    admin::refund(&state, &order_id, amount, reason, &attempt)
+    admin::refund(&state, &order_id, &amount, reason, &attempt)
         .await
         .map_err(reject)
 }

@@ -25,6 +25,8 @@ pub enum MoneyError {
     CurrencyMismatch(String, String),
     #[error("the amount is too large")]
     Overflow,
+    #[error("“{0}” is not an amount")]
+    BadAmount(String),
 }
 
 impl Currency {
@@ -119,6 +121,50 @@ impl Money {
 
     pub fn zero(currency: Currency) -> Self {
         Self::new(0, currency)
+    }
+
+    /// Reads an amount typed by a person in major units (`12`, `12.5`, `12.50`, `1,200.00`)
+    /// into minor units, without floats. More fractional digits than the currency has is an error.
+    pub fn parse_major(text: &str, currency: &Currency) -> Result<Money, MoneyError> {
+        let bad = || MoneyError::BadAmount(text.trim().to_string());
+        let cleaned: String = text.trim().chars().filter(|c| *c != ',').collect();
+        let (whole, fraction) = cleaned.split_once('.').unwrap_or((cleaned.as_str(), ""));
+        let exp = currency.exponent() as usize;
+        if whole.is_empty() && fraction.is_empty() {
+            return Err(bad());
+        }
+        if !whole.chars().all(|c| c.is_ascii_digit())
+            || !fraction.chars().all(|c| c.is_ascii_digit())
+            || fraction.len() > exp
+        {
+            return Err(bad());
+        }
+        let whole: i64 = if whole.is_empty() {
+            0
+        } else {
+            whole.parse().map_err(|_| bad())?
+        };
+        let fraction: i64 = format!("{fraction:0<exp$}").parse().unwrap_or(0);
+        let minor = whole
+            .checked_mul(10i64.pow(exp as u32))
+            .and_then(|m| m.checked_add(fraction))
+            .ok_or(MoneyError::Overflow)?;
+        Ok(Money::new(minor, currency.clone()))
+    }
+
+    /// The amount in major units for a form field: `12.50`, `1200` (no symbol, no grouping).
+    pub fn to_major_string(&self) -> String {
+        let exp = self.currency.exponent();
+        if exp == 0 {
+            return self.minor.to_string();
+        }
+        let div = 10i64.pow(exp);
+        format!(
+            "{}.{:0width$}",
+            self.minor / div,
+            (self.minor % div).abs(),
+            width = exp as usize
+        )
     }
 
     pub fn checked_add(&self, other: &Money) -> Result<Money, MoneyError> {
@@ -220,6 +266,23 @@ mod tests {
         assert!(Currency::parse("US").is_err());
         assert!(Currency::parse("U$D").is_err());
         assert!(serde_json::from_str::<Currency>("\"dollars\"").is_err());
+    }
+
+    #[test]
+    fn typed_amounts_become_minor_units_without_floats() {
+        let usd = Currency::parse("USD").unwrap();
+        let jpy = Currency::parse("JPY").unwrap();
+        assert_eq!(Money::parse_major("12.50", &usd).unwrap().minor, 1250);
+        assert_eq!(Money::parse_major("12.5", &usd).unwrap().minor, 1250);
+        assert_eq!(Money::parse_major(" 1,200 ", &usd).unwrap().minor, 120_000);
+        assert_eq!(Money::parse_major(".99", &usd).unwrap().minor, 99);
+        assert_eq!(Money::parse_major("1200", &jpy).unwrap().minor, 1200);
+        for bad in ["", "12.345", "-1", "1e3", "12.5.0", "abc", "."] {
+            assert!(Money::parse_major(bad, &usd).is_err(), "{bad}");
+        }
+        assert!(Money::parse_major("12.5", &jpy).is_err());
+        assert_eq!(Money::new(1250, usd.clone()).to_major_string(), "12.50");
+        assert_eq!(Money::new(1200, jpy).to_major_string(), "1200");
     }
 
     #[test]

@@ -263,7 +263,7 @@ pub async fn order(state: &AppState, id: &str) -> Result<Option<AdminOrderDetail
 pub async fn refund(
     state: &AppState,
     order_id: &str,
-    amount: i64,
+    amount: &str,
     reason: Option<String>,
     attempt_key: &str,
 ) -> Result<String, AppError> {
@@ -272,6 +272,11 @@ pub async fn refund(
         .ok_or(AppError::OrderNotFound)?;
     let order_state = row.order_state()?;
     let currency = Currency::parse(&row.currency).map_err(|_| AppError::Internal)?;
+    let amount = Money::parse_major(amount, &currency)
+        .map_err(|_| {
+            AppError::RefundRefused(format!("“{}” is not an amount like 12.50.", amount.trim()))
+        })?
+        .minor;
     let left = refundable(&order_state);
     if left == 0 {
         return Err(AppError::RefundRefused(
