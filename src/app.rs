@@ -3,6 +3,7 @@
 use crate::components::cart_context::CartProvider;
 use crate::components::layout::{SiteFooter, SiteHeader};
 use crate::components::payments_banner::PaymentsBanner;
+use crate::pages::admin::{AdminOrderPage, AdminPage};
 use crate::pages::{
     cart::CartPage, checkout::CheckoutPage, not_found::NotFound, order::OrderPage,
     product::ProductPage, shop::ShopPage,
@@ -55,6 +56,8 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/cart") view=CartPage ssr=SsrMode::Async/>
                         <Route path=path!("/checkout") view=CheckoutPage ssr=SsrMode::Async/>
                         <Route path=path!("/orders/:id") view=OrderPage ssr=SsrMode::Async/>
+                        <Route path=path!("/admin") view=AdminPage ssr=SsrMode::Async/>
+                        <Route path=path!("/admin/orders/:id") view=AdminOrderPage ssr=SsrMode::Async/>
                     </Routes>
                 </main>
                 <SiteFooter/>

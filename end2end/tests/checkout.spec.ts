@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test } from '@playwright/test';
 import { CARD_PORT, E2E_DB } from './support/env';
 import { dbProduct, hydrated, usd } from './support/shop';
+import { pay, toPayment } from './support/checkout';
 import { fillCard } from './support/sim';
 
 // The whole checkout in a real browser: cart → checkout → Stripe Element (the simulator's
@@ -10,27 +11,6 @@ import { fillCard } from './support/sim';
 function sql(query: string, ...args: string[]): unknown[][] {
   const script = 'import json, sqlite3, sys\nprint(json.dumps(sqlite3.connect(sys.argv[1]).execute(sys.argv[2], sys.argv[3:]).fetchall()))';
   return JSON.parse(execFileSync('python3', ['-c', script, E2E_DB, query, ...args], { encoding: 'utf8' }));
-}
-
-async function toPayment(page: Page, slug = 'stoneware-mug', quantity = 1): Promise<string> {
-  const product = dbProduct(slug);
-  await page.goto(`/products/${slug}`);
-  await hydrated(page);
-  await page.getByLabel('Quantity').fill(String(quantity));
-  await page.getByRole('button', { name: 'Add to cart' }).click();
-  await expect(page.getByRole('status')).toContainText('Added');
-  await page.goto('/checkout');
-  await hydrated(page);
-  await expect(page.getByTestId('checkout-total')).toHaveText(usd(quantity * product.price_minor));
-  await page.getByLabel('Email for your receipt').fill('shopper@example.com');
-  await page.getByRole('button', { name: 'Continue to payment' }).click();
-  await expect(page.frameLocator('iframe[title*="payment input"]').locator('input[name="number"]')).toBeVisible();
-  await expect(page.getByRole('button', { name: /^Pay / })).toBeEnabled();
-  return (await page.locator('[data-order-id]').getAttribute('data-order-id'))!;
-}
-
-async function pay(page: Page) {
-  await page.getByRole('button', { name: /^Pay / }).click();
 }
 
 test('4242 pays and the order page turns Paid by itself', async ({ page }) => {

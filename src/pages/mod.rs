@@ -1,5 +1,6 @@
 //! One module per page.
 
+pub mod admin;
 pub mod cart;
 pub mod checkout;
 pub mod not_found;

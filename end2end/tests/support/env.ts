@@ -6,3 +6,5 @@ export const E2E_PORT = process.env.E2E_PORT ?? '3100';
 export const E2E_DB = path.resolve(__dirname, '../../../target/e2e/shop.db');
 /** A second shop configured with the Card Element (STRIPE_ELEMENT=card). */
 export const CARD_PORT = process.env.E2E_CARD_PORT ?? '3101';
+/** The merchant's password on the end-to-end servers (serve.sh hashes it at start). */
+export const ADMIN_PASSWORD = 'e2e merchant password';
