@@ -3,7 +3,7 @@
 use crate::components::cart_context::CartProvider;
 use crate::components::layout::{SiteFooter, SiteHeader};
 use crate::components::payments_banner::PaymentsBanner;
-use crate::pages::admin::{AdminOrderPage, AdminPage};
+use crate::pages::admin::{AdminOrderPage, AdminPage, AnalyticsPage};
 use crate::pages::{
     cart::CartPage, checkout::CheckoutPage, not_found::NotFound, order::OrderPage,
     product::ProductPage, shop::ShopPage,
@@ -58,6 +58,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/orders/:id") view=OrderPage ssr=SsrMode::Async/>
                         <Route path=path!("/admin") view=AdminPage ssr=SsrMode::Async/>
                         <Route path=path!("/admin/orders/:id") view=AdminOrderPage ssr=SsrMode::Async/>
+                        <Route path=path!("/admin/analytics") view=AnalyticsPage ssr=SsrMode::Async/>
                     </Routes>
                 </main>
                 <SiteFooter/>

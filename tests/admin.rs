@@ -293,9 +293,8 @@ fn dates_are_read_as_utc_days() {
     assert_eq!(parse_date("21/11/2026"), None);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn refunds_half_then_the_rest_and_refuses_too_much() {
-    // A real listener: the refund goes to the embedded simulator and comes back by webhook.
+/// The admin app on a real port: refunds go to the embedded simulator and come back by webhook.
+async fn served_admin_app() -> (TestApp, String) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap().to_string();
     let app = spawn_app_with(
@@ -308,7 +307,94 @@ async fn refunds_half_then_the_rest_and_refuses_too_much() {
     .await;
     let router = app.router.clone();
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    (app, addr)
+}
 
+/// A shopper's order for `slug`, paid with `card` through the simulator: (order id, total).
+async fn bought_with(app: &TestApp, addr: &str, slug: &str, card: &str) -> (String, i64) {
+    let shopper = Visitor::new();
+    let (id, _, price, _) = product(app, slug).await;
+    shopper
+        .call(app, "cart/add", &format!("product_id={id}&quantity=1"))
+        .await;
+    let session = shopper
+        .call(app, "checkout/start", "email=fay%40example.com")
+        .await
+        .json();
+    let order_id = session["order_id"].as_str().unwrap().to_string();
+    let pi = session["client_secret"]
+        .as_str()
+        .unwrap()
+        .split("_secret_")
+        .next()
+        .unwrap()
+        .to_string();
+    let key = app.state.payments.secret_key.expose().to_string();
+    reqwest::Client::new()
+        .post(format!(
+            "http://{addr}/stripe-sim/v1/payment_intents/{pi}/confirm"
+        ))
+        .bearer_auth(&key)
+        .form(&[
+            ("payment_method", card),
+            ("return_url", "https://x.example"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    (order_id, price)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refund_that_fails_later_is_shown_as_failed() {
+    let (app, addr) = served_admin_app().await;
+    let (order_id, price) = bought_with(&app, &addr, "tea-tin", "pm_card_refundFail").await;
+    let status = || {
+        let (pool, id) = (app.state.pool.clone(), order_id.clone());
+        async move { db::order_by_id(&pool, &id).await.unwrap().unwrap().status }
+    };
+    eventually("paid", || async { status().await == "paid" }).await;
+    let merchant = signed_in(&app).await;
+    let amount = format!("{}.{:02}", price / 100, price % 100);
+    let sent = merchant
+        .call(
+            &app,
+            "admin/refund",
+            &format!("order_id={order_id}&amount={amount}&attempt=attempt5126"),
+        )
+        .await;
+    assert_eq!(sent.status, StatusCode::OK, "{}", sent.body);
+    eventually("the refund to fail", || async {
+        let detail = merchant
+            .call(&app, "admin/order", &format!("id={order_id}"))
+            .await
+            .json();
+        detail["refunds"][0]["state"] == "failed"
+    })
+    .await;
+    assert_eq!(
+        status().await,
+        "paid",
+        "a failed refund gives the money back to the order"
+    );
+    let detail = merchant
+        .call(&app, "admin/order", &format!("id={order_id}"))
+        .await
+        .json();
+    assert_eq!(detail["refundable"]["minor"], price);
+    assert!(detail["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["detail"]
+            .as_str()
+            .unwrap_or("")
+            .contains("failed (expired_or_canceled_card)")));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refunds_half_then_the_rest_and_refuses_too_much() {
+    let (app, addr) = served_admin_app().await;
     let shopper = Visitor::new();
     let (kettle, _, price, _) = product(&app, "copper-kettle").await;
     shopper
@@ -421,4 +507,163 @@ async fn refunds_half_then_the_rest_and_refuses_too_much() {
         .await;
     assert_eq!(rest.status, StatusCode::OK, "{}", rest.body);
     eventually("refunded", || async { status(&app).await == "refunded" }).await;
+}
+
+/// A paid order of `quantity` × product, through the webhook route like Stripe's events.
+async fn paid_order(app: &TestApp, slug: &str, quantity: i64, n: usize) -> (String, i64) {
+    let (id, name, price, _) = product(app, slug).await;
+    let usd = checkout::domain::money::Currency::parse("USD").unwrap();
+    let cart = checkout::domain::cart::Cart {
+        lines: vec![checkout::domain::cart::CartLine {
+            product_id: id,
+            slug: slug.into(),
+            name,
+            image: String::new(),
+            unit_price: checkout::domain::money::Money::new(price, usd.clone()),
+            quantity,
+            stock: 99,
+        }],
+        currency: usd.clone(),
+    };
+    let order_id = format!("ord_analytics_{slug}_{n}");
+    let total = checkout::domain::money::Money::new(price * quantity, usd);
+    db::save_order(
+        &app.state.pool,
+        &order_id,
+        &format!("cart_a{n}"),
+        "an@example.com",
+        &cart,
+        &total,
+        true,
+    )
+    .await
+    .unwrap();
+    let pi = format!("pi_analytics_{n}");
+    db::set_payment_intent(&app.state.pool, &order_id, &pi)
+        .await
+        .unwrap();
+    let object = serde_json::json!({"id": pi, "object": "payment_intent", "amount_received": price * quantity, "currency": "usd"});
+    let events = checkout::server::webhooks::payment_events("payment_intent.succeeded", &object);
+    db::apply_stripe_event(
+        &app.state.pool,
+        &format!("evt_a{n}"),
+        "payment_intent.succeeded",
+        Some(&pi),
+        None,
+        |s| (s.apply(&events[0], 1), String::new()),
+    )
+    .await
+    .unwrap();
+    (order_id, price * quantity)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn analytics_add_up_to_the_orders_made() {
+    let app = admin_app().await;
+    let (_, a) = paid_order(&app, "stoneware-mug", 2, 1).await;
+    let (_, b) = paid_order(&app, "stoneware-mug", 1, 2).await;
+    let (refunded_id, c) = paid_order(&app, "copper-kettle", 1, 3).await;
+    // One failed attempt, one refund of 10.00 on the kettle order, one unpaid order.
+    sqlx::query("INSERT INTO webhook_events (id, type, order_id) VALUES ('evt_fail', 'payment_intent.payment_failed', ?)")
+        .bind(&refunded_id)
+        .execute(&app.state.pool)
+        .await
+        .unwrap();
+    let refund = checkout::domain::order::PaymentEvent::Refund {
+        id: "re_a".into(),
+        refund: checkout::domain::order::Refund {
+            amount: 1000,
+            status: checkout::domain::order::RefundStatus::Succeeded,
+        },
+    };
+    db::apply_stripe_event(
+        &app.state.pool,
+        "evt_refund",
+        "refund.created",
+        Some("pi_analytics_3"),
+        None,
+        |s| (s.apply(&refund, 2), String::new()),
+    )
+    .await
+    .unwrap();
+    make_orders(&app, 1, "pending", "unpaid@example.com").await;
+
+    let merchant = signed_in(&app).await;
+    let figures = merchant.call(&app, "admin/analytics", "").await.json();
+    assert_eq!(figures["revenue"]["minor"], a + b + c);
+    assert_eq!(figures["orders_placed"], 4);
+    assert_eq!(figures["orders_paid"], 3);
+    assert_eq!(figures["success_permille"], 750, "3 succeeded, 1 failed");
+    assert_eq!(figures["failure_permille"], 250);
+    assert_eq!(figures["average_order"]["minor"], (a + b + c + 1) / 3);
+    assert_eq!(figures["refunded"]["minor"], 1000);
+    assert_eq!(figures["days"].as_array().unwrap().len(), 30);
+    assert_eq!(
+        figures["days"][29]["revenue"]["minor"],
+        a + b + c,
+        "today is the last day"
+    );
+    let top = figures["top_products"].as_array().unwrap();
+    assert_eq!(top[0]["name"], "Copper Kettle");
+    assert_eq!(top[1]["name"], "Stoneware Mug");
+    assert_eq!(top[1]["quantity"], 3);
+
+    let page = merchant.get_page(&app, "/admin/analytics").await;
+    assert!(page.body.contains("data-testid=\"revenue-chart\""));
+    assert!(page.body.contains("Copper Kettle"));
+    assert_eq!(
+        Visitor::new()
+            .call(&app, "admin/analytics", "")
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_csv_export_streams_the_filtered_orders_to_the_merchant_only() {
+    let app = admin_app().await;
+    make_orders(&app, 3, "paid", "csv@example.com").await;
+    make_orders(&app, 2, "canceled", "other@example.com").await;
+    let csv = |visitor: &Visitor, query: &str| {
+        let request = Request::get(format!("/admin/orders.csv{query}"));
+        let request = match visitor.cookie() {
+            Some(c) => request.header(header::COOKIE, c),
+            None => request,
+        };
+        let router = app.router.clone();
+        async move {
+            let response = router
+                .oneshot(request.body(Body::empty()).unwrap())
+                .await
+                .unwrap();
+            let status = response.status();
+            let body = response.into_body().collect().await.unwrap().to_bytes();
+            (status, String::from_utf8_lossy(&body).into_owned())
+        }
+    };
+    assert_eq!(csv(&Visitor::new(), "").await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        csv(&Visitor::with_cookie("hk_session=forged".into()), "")
+            .await
+            .0,
+        StatusCode::UNAUTHORIZED
+    );
+    let merchant = signed_in(&app).await;
+    let (status, body) = csv(&merchant, "?status=paid").await;
+    assert_eq!(status, StatusCode::OK);
+    let lines: Vec<&str> = body.lines().collect();
+    assert_eq!(
+        lines[0],
+        "id,placed_utc,email,status,currency,total,payment_intent"
+    );
+    assert_eq!(lines.len(), 4);
+    assert!(
+        lines[1..]
+            .iter()
+            .all(|l| l.contains(",csv@example.com,paid,USD,14.25,")),
+        "{body}"
+    );
+    let (_, everything) = csv(&merchant, "").await;
+    assert_eq!(everything.lines().count(), 6);
 }

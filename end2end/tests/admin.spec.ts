@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { expect, test } from '@playwright/test';
 import { pay, toPayment } from './support/checkout';
 import { ADMIN_PASSWORD } from './support/env';
@@ -48,6 +49,19 @@ test('sign in, find the order just paid, follow its timeline, refund half then t
 
   // The shopper's page follows too.
   await expect(shopper.getByTestId('order-status')).toHaveText('Refunded');
+
+  // The export has the order, refunded, with its total.
+  await admin.goto(`/admin?q=${orderId}`);
+  const [download] = await Promise.all([admin.waitForEvent('download'), admin.getByRole('link', { name: 'Export CSV' }).click()]);
+  const rows = readFileSync(await download.path(), 'utf8').trim().split('\n');
+  expect(rows[0]).toBe('id,placed_utc,email,status,currency,total,payment_intent');
+  expect(rows).toHaveLength(2);
+  expect(rows[1]).toMatch(new RegExp(`^${orderId},.*,shopper@example.com,refunded,USD,${major(2 * skillet.price_minor)},pi_`));
+
+  // The month's figures.
+  await admin.getByRole('link', { name: 'Analytics' }).click();
+  await expect(admin.getByTestId('revenue-chart')).toBeVisible();
+  await expect(admin.getByTestId('top-products')).toContainText('Cast Iron Skillet');
 
   // Signed out, the admin shows the sign-in form again.
   await admin.goto('/admin');

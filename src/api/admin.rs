@@ -112,3 +112,14 @@ pub async fn refund_order(
         .await
         .map_err(reject)
 }
+
+/// Sales of the last 30 days.
+#[server(endpoint = "admin/analytics")]
+pub async fn get_analytics() -> Result<crate::domain::analytics::Analytics, AppError> {
+    let state = crate::server::admin::require_admin().await?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    crate::server::admin::analytics(&state, now, 30).await
+}

@@ -1,5 +1,6 @@
 //! Pure domain code: no I/O, no framework types. Compiled for the server and the browser.
 
+pub mod analytics;
 pub mod cart;
 pub mod email;
 pub mod money;

@@ -43,6 +43,7 @@ pub async fn build_router(
             "/orders/{id}/events",
             axum::routing::get(live::order_events),
         )
+        .route("/admin/orders.csv", axum::routing::get(admin::export_csv))
         .leptos_routes(&state, routes, {
             let options = state.leptos_options.clone();
             move || shell(options.clone())

@@ -1,9 +1,11 @@
 //! The merchant's pages. Every piece of data comes from an admin server function that checks
 //! the session itself; these pages only decide what to show.
 
+mod analytics;
 mod order;
 mod orders;
 
+pub use analytics::AnalyticsPage;
 pub use order::AdminOrderPage;
 pub use orders::AdminPage;
 

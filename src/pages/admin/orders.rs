@@ -48,6 +48,10 @@ fn OrdersList(sign_out: ServerAction<SignOut>) -> impl IntoView {
     view! {
         <div class="admin-head">
             <h1>"Orders"</h1>
+            <nav class="admin-nav" aria-label="Admin">
+                <a href="/admin/analytics">"Analytics"</a>
+                <a href=move || csv_href(&query.read()) download="orders.csv">"Export CSV"</a>
+            </nav>
             <SignOutButton action=sign_out/>
         </div>
         <form method="get" action="/admin" class="admin-filters">
@@ -118,6 +122,20 @@ fn OrdersTable(page: OrdersPage) -> impl IntoView {
         </div>
         {next_href.map(|href| view! { <p><a class="btn btn-secondary" href=href>"Next page"</a></p> })}
     }
+}
+
+/// The export of exactly what the filters show.
+fn csv_href(query: &leptos_router::params::ParamsMap) -> String {
+    let qs: Vec<String> = ["status", "from", "to", "q"]
+        .into_iter()
+        .filter_map(|k| {
+            query
+                .get(k)
+                .filter(|v| !v.is_empty())
+                .map(|v| format!("{k}={}", urlencoding(&v)))
+        })
+        .collect();
+    format!("/admin/orders.csv?{}", qs.join("&"))
 }
 
 fn urlencoding(value: &str) -> String {

@@ -339,3 +339,103 @@ pub async fn refund(
         Money::new(amount, currency)
     ))
 }
+
+/// The last `days` days, today included (UTC).
+pub async fn analytics(
+    state: &AppState,
+    now: i64,
+    days: i64,
+) -> Result<crate::domain::analytics::Analytics, AppError> {
+    use crate::domain::analytics::{summarise, Inputs};
+    let from_day = (now.div_euclid(86_400) - (days - 1)) * 86_400;
+    let pool = &state.pool;
+    let (orders_placed, orders_paid) = db::order_counts(pool, from_day).await?;
+    let (attempts_succeeded, attempts_failed) = db::payment_attempts(pool, from_day).await?;
+    Ok(summarise(Inputs {
+        currency: state.config.currency.clone(),
+        from_day,
+        days,
+        by_day: db::revenue_by_day(pool, from_day).await?,
+        orders_placed,
+        orders_paid,
+        attempts_succeeded,
+        attempts_failed,
+        refunded: db::refunded_total(pool, from_day).await?,
+        top: db::top_products(pool, from_day, 5).await?,
+    }))
+}
+
+fn csv_field(value: &str) -> String {
+    if value.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", value.replace('"', "\"\""))
+    } else {
+        value.to_string()
+    }
+}
+
+/// `GET /admin/orders.csv?status=&from=&to=&q=`: the filtered orders, streamed page by page.
+pub async fn export_csv(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    session: Session,
+    axum::extract::Query(query): axum::extract::Query<std::collections::HashMap<String, String>>,
+) -> Response {
+    if !is_admin(&session).await {
+        return (StatusCode::UNAUTHORIZED, AppError::Unauthorized.to_string()).into_response();
+    }
+    let get = |k: &str| query.get(k).cloned();
+    let filter = match parse_filter(get("status"), get("from"), get("to"), get("q")) {
+        Ok(f) => f,
+        Err(e) => return (StatusCode::BAD_REQUEST, e.to_string()).into_response(),
+    };
+    let header = futures::stream::once(async {
+        Ok::<_, std::io::Error>(
+            "id,placed_utc,email,status,currency,total,payment_intent\n".to_string(),
+        )
+    });
+    let rows = futures::stream::unfold(Some(None::<(i64, String)>), move |cursor| {
+        let (state, filter) = (state.clone(), filter.clone());
+        async move {
+            let after = cursor?;
+            let page = match db::admin_orders(&state.pool, &filter, after, 500).await {
+                Ok(page) => page,
+                Err(e) => return Some((Err(std::io::Error::other(e.to_string())), None)),
+            };
+            let next = (page.len() == 500)
+                .then(|| page.last().map(|r| (r.created_at, r.id.clone())))
+                .flatten();
+            let mut chunk = String::new();
+            for r in &page {
+                let total = Currency::parse(&r.currency)
+                    .map(|c| Money::new(r.total_minor, c).to_major_string())
+                    .unwrap_or_default();
+                chunk.push_str(&format!(
+                    "{},{},{},{},{},{},{}\n",
+                    csv_field(&r.id),
+                    crate::pages::admin::day(r.created_at),
+                    csv_field(&r.email),
+                    r.status,
+                    r.currency,
+                    total,
+                    csv_field(r.payment_intent_id.as_deref().unwrap_or(""))
+                ));
+            }
+            if page.is_empty() {
+                return None;
+            }
+            Some((Ok(chunk), next.map(Some)))
+        }
+    });
+    use futures::StreamExt;
+    let body = axum::body::Body::from_stream(header.chain(rows));
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"orders.csv\"",
+            ),
+        ],
+        body,
+    )
+        .into_response()
+}
