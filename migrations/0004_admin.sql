@@ -1,6 +1,6 @@
 -- The admin lists orders newest first, filtered by status: keyset pagination on (created_at, id).
 CREATE INDEX orders_status_created ON orders (status, created_at, id);
-CREATE INDEX orders_email ON orders (email);
+CREATE INDEX orders_email ON orders (email COLLATE NOCASE);
 
 -- Refunds asked for from the admin, one row per attempt (its idempotency key), until Stripe's
 -- events say how each ended.

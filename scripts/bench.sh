@@ -18,3 +18,6 @@ for _ in $(seq 1 100); do curl -sf -o /dev/null http://127.0.0.1:3300/ && break;
 
 step "Webhook 2xx to status shown in the browser"
 (cd end2end && BENCH_DB="$ROOT/target/bench/bench.db" node bench/webhook-latency.mjs)
+
+step "Admin order list at 100,000 orders"
+cargo run -q --example bench_admin_orders --no-default-features --features ssr
