@@ -21,6 +21,7 @@ test('4242 pays and the order page turns Paid by itself', async ({ page }) => {
   await expect(page).toHaveURL(new RegExp(`/orders/${orderId}$`));
   await expect(page.getByTestId('order-status')).toHaveText('Paid');
   await expect(page.getByTestId('order-total')).toHaveText(usd(2 * mug.price_minor));
+  await expect(page.getByTestId('cart-count')).toContainText('0'); // the paid cart is emptied
   expect(sql('SELECT status, total_minor FROM orders WHERE id = ?', orderId)).toEqual([['paid', 2 * mug.price_minor]]);
   expect(dbProduct('stoneware-mug').stock).toBe(mug.stock - 2);
 });

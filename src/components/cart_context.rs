@@ -13,6 +13,13 @@ pub struct CartContext {
     changes: RwSignal<u64>,
 }
 
+impl CartContext {
+    /// Reloads the cart (e.g. the server emptied it when an order was paid).
+    pub fn refresh(&self) {
+        self.changes.update(|n| *n += 1);
+    }
+}
+
 pub fn use_cart() -> CartContext {
     expect_context::<CartContext>()
 }

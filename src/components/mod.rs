@@ -6,3 +6,4 @@ pub mod layout;
 pub mod notice;
 pub mod payments_banner;
 pub mod product_card;
+pub mod status_badge;

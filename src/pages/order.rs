@@ -1,7 +1,9 @@
 use super::not_found::NotFound;
 use crate::api::orders::{get_order, OrderView};
 use crate::browser;
+use crate::components::cart_context::use_cart;
 use crate::components::notice::ErrorAlert;
+use crate::components::status_badge::badge;
 use crate::domain::order::OrderStatus;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -27,18 +29,6 @@ pub fn OrderPage() -> impl IntoView {
     }
 }
 
-fn badge(status: OrderStatus) -> &'static str {
-    match status {
-        OrderStatus::Paid => "badge badge-paid",
-        OrderStatus::Pending => "badge badge-pending",
-        OrderStatus::Processing => "badge badge-processing",
-        OrderStatus::PaymentFailed => "badge badge-failed",
-        OrderStatus::Canceled => "badge badge-canceled",
-        OrderStatus::PartiallyRefunded | OrderStatus::Refunded => "badge badge-refunded",
-        OrderStatus::Disputed => "badge badge-disputed",
-    }
-}
-
 /// The order and its live status: pushed by the server the moment a webhook commits,
 /// polled while the stream is down. Works for a link opened later, or after a redirect.
 #[component]
@@ -48,6 +38,13 @@ fn OrderDetail(order: OrderView) -> impl IntoView {
     let live = RwSignal::new(false);
     let watch = StoredValue::new(None::<browser::OrderWatch>);
     let id = order.id.clone();
+    // Once paid, the server has emptied the cart: show that in the header.
+    let cart = use_cart();
+    Effect::new(move |_| {
+        if status.get().was_paid() {
+            cart.refresh();
+        }
+    });
     Effect::new(move |_| {
         let handle = browser::watch_order(&id, move |s| {
             if let Some(s) = OrderStatus::parse(&s) {

@@ -2,6 +2,7 @@ use super::day;
 use crate::api::admin::{get_admin_order, AdminOrderDetail, RefundOrder};
 use crate::browser;
 use crate::components::notice::{ActionNotice, ErrorAlert};
+use crate::components::status_badge::badge;
 use crate::domain::order::OrderStatus;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -54,7 +55,7 @@ fn OrderAdmin(detail: AdminOrderDetail, refund: ServerAction<RefundOrder>) -> im
     view! {
         <h1>{format!("Order {}", order.id)}</h1>
         <p class="order-status">"Status: "
-            <span class="badge" data-testid="admin-order-status">{order.status.label()}</span>
+            <span class=badge(order.status) data-testid="admin-order-status">{order.status.label()}</span>
             {(!pending.is_empty()).then(|| view! { <span class="badge badge-pending" data-testid="refund-pending">{format!("Refund pending: {}", pending.join(", "))}</span> })}
         </p>
         <dl class="admin-facts">

@@ -1,6 +1,7 @@
 use super::{day, SignInForm, SignOutButton};
 use crate::api::admin::{admin_orders, admin_signed_in, OrdersPage, SignIn, SignOut};
 use crate::components::notice::ErrorAlert;
+use crate::components::status_badge::badge;
 use crate::domain::order::OrderStatus;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -113,7 +114,7 @@ fn OrdersTable(page: OrdersPage) -> impl IntoView {
                             <td><a href=format!("/admin/orders/{}", o.id)>{o.id.clone()}</a></td>
                             <td>{day(o.created_at)}</td>
                             <td>{o.email}</td>
-                            <td><span class="badge">{o.status.label()}</span></td>
+                            <td><span class=badge(o.status)>{o.status.label()}</span></td>
                             <td class="price">{o.total.to_string()}</td>
                         </tr>
                     }).collect_view()}
