@@ -183,24 +183,10 @@ async fn cross_site_posts_are_refused() {
 
 /// Makes `n` orders straight in the database (status set as given).
 async fn make_orders(app: &TestApp, n: usize, status: &str, email: &str) -> Vec<String> {
-    let (id, name, price, _) = product(app, "tea-tin").await;
-    let usd = checkout::domain::money::Currency::parse("USD").unwrap();
-    let cart = checkout::domain::cart::Cart {
-        lines: vec![checkout::domain::cart::CartLine {
-            product_id: id,
-            slug: "tea-tin".into(),
-            name,
-            image: String::new(),
-            unit_price: checkout::domain::money::Money::new(price, usd.clone()),
-            quantity: 1,
-            stock: 60,
-        }],
-        currency: usd.clone(),
-    };
+    let (cart, total) = common::cart_of(app, "tea-tin", 1).await;
     let mut ids = Vec::new();
     for i in 0..n {
         let order_id = format!("ord_{status}_{email}_{i:03}").replace(['@', '.'], "_");
-        let total = checkout::domain::money::Money::new(price, usd.clone());
         db::save_order(
             &app.state.pool,
             &order_id,
@@ -511,22 +497,8 @@ async fn refunds_half_then_the_rest_and_refuses_too_much() {
 
 /// A paid order of `quantity` × product, through the webhook route like Stripe's events.
 async fn paid_order(app: &TestApp, slug: &str, quantity: i64, n: usize) -> (String, i64) {
-    let (id, name, price, _) = product(app, slug).await;
-    let usd = checkout::domain::money::Currency::parse("USD").unwrap();
-    let cart = checkout::domain::cart::Cart {
-        lines: vec![checkout::domain::cart::CartLine {
-            product_id: id,
-            slug: slug.into(),
-            name,
-            image: String::new(),
-            unit_price: checkout::domain::money::Money::new(price, usd.clone()),
-            quantity,
-            stock: 99,
-        }],
-        currency: usd.clone(),
-    };
+    let (cart, total) = common::cart_of(app, slug, quantity).await;
     let order_id = format!("ord_analytics_{slug}_{n}");
-    let total = checkout::domain::money::Money::new(price * quantity, usd);
     db::save_order(
         &app.state.pool,
         &order_id,
@@ -542,7 +514,7 @@ async fn paid_order(app: &TestApp, slug: &str, quantity: i64, n: usize) -> (Stri
     db::set_payment_intent(&app.state.pool, &order_id, &pi)
         .await
         .unwrap();
-    let object = serde_json::json!({"id": pi, "object": "payment_intent", "amount_received": price * quantity, "currency": "usd"});
+    let object = serde_json::json!({"id": pi, "object": "payment_intent", "amount_received": total.minor, "currency": "usd"});
     let events = checkout::server::webhooks::payment_events("payment_intent.succeeded", &object);
     db::apply_stripe_event(
         &app.state.pool,
@@ -554,7 +526,7 @@ async fn paid_order(app: &TestApp, slug: &str, quantity: i64, n: usize) -> (Stri
     )
     .await
     .unwrap();
-    (order_id, price * quantity)
+    (order_id, total.minor)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -5,8 +5,6 @@ mod common;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use checkout::domain::cart::Cart;
-use checkout::domain::money::{Currency, Money};
 use checkout::server::db;
 use common::{product, spawn_app, TestApp};
 use http_body_util::BodyExt;
@@ -22,22 +20,8 @@ fn now() -> i64 {
 
 /// An order of 2 × Stoneware Mug with PaymentIntent `pi`, made directly in the database.
 async fn order(app: &TestApp, pi: &str) -> (String, i64) {
-    let (id, name, price, _) = product(app, "stoneware-mug").await;
-    let usd = Currency::parse("USD").unwrap();
-    let cart = Cart {
-        lines: vec![checkout::domain::cart::CartLine {
-            product_id: id,
-            slug: "stoneware-mug".into(),
-            name,
-            image: String::new(),
-            unit_price: Money::new(price, usd.clone()),
-            quantity: 2,
-            stock: 40,
-        }],
-        currency: usd.clone(),
-    };
+    let (cart, total) = common::cart_of(app, "stoneware-mug", 2).await;
     let order_id = format!("ord_test_{pi}");
-    let total = Money::new(2 * price, usd);
     db::save_order(
         &app.state.pool,
         &order_id,
@@ -52,7 +36,7 @@ async fn order(app: &TestApp, pi: &str) -> (String, i64) {
     db::set_payment_intent(&app.state.pool, &order_id, pi)
         .await
         .unwrap();
-    (order_id, 2 * price)
+    (order_id, total.minor)
 }
 
 fn pi_event(id: &str, kind: &str, pi: &str, amount: i64, created: i64) -> Value {

@@ -221,3 +221,32 @@ where
     }
     panic!("timed out waiting for {what}");
 }
+
+/// A cart of `quantity` × the product, priced from the database, and its total.
+pub async fn cart_of(
+    app: &TestApp,
+    slug: &str,
+    quantity: i64,
+) -> (checkout::domain::cart::Cart, checkout::domain::money::Money) {
+    use checkout::domain::cart::{Cart, CartLine};
+    use checkout::domain::money::{Currency, Money};
+    let (product_id, name, price, stock) = product(app, slug).await;
+    let usd = Currency::parse("USD").unwrap();
+    let line = CartLine {
+        product_id,
+        slug: slug.into(),
+        name,
+        image: String::new(),
+        unit_price: Money::new(price, usd.clone()),
+        quantity,
+        stock,
+    };
+    let total = line.line_total().unwrap();
+    (
+        Cart {
+            lines: vec![line],
+            currency: usd,
+        },
+        total,
+    )
+}
