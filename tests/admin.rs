@@ -8,7 +8,10 @@ use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use checkout::server::admin::auth::hash_password;
 use checkout::server::db;
-use common::{eventually, fresh_db_path, product, spawn_app_with, TestApp, Visitor};
+use common::{
+    confirm_in_simulator, eventually, fresh_db_path, product, spawn_app_with, start_checkout,
+    TestApp, Visitor,
+};
 use http_body_util::BodyExt;
 use std::sync::OnceLock;
 use tower::ServiceExt;
@@ -303,31 +306,8 @@ async fn bought_with(app: &TestApp, addr: &str, slug: &str, card: &str) -> (Stri
     shopper
         .call(app, "cart/add", &format!("product_id={id}&quantity=1"))
         .await;
-    let session = shopper
-        .call(app, "checkout/start", "email=fay%40example.com")
-        .await
-        .json();
-    let order_id = session["order_id"].as_str().unwrap().to_string();
-    let pi = session["client_secret"]
-        .as_str()
-        .unwrap()
-        .split("_secret_")
-        .next()
-        .unwrap()
-        .to_string();
-    let key = app.state.payments.secret_key.expose().to_string();
-    reqwest::Client::new()
-        .post(format!(
-            "http://{addr}/stripe-sim/v1/payment_intents/{pi}/confirm"
-        ))
-        .bearer_auth(&key)
-        .form(&[
-            ("payment_method", card),
-            ("return_url", "https://x.example"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let (order_id, pi) = start_checkout(app, &shopper, "email=fay%40example.com").await;
+    confirm_in_simulator(app, addr, &pi, card).await;
     (order_id, price)
 }
 
@@ -386,11 +366,7 @@ async fn refunds_half_then_the_rest_and_refuses_too_much() {
     shopper
         .call(&app, "cart/add", &format!("product_id={kettle}&quantity=2"))
         .await;
-    let session = shopper
-        .call(&app, "checkout/start", "email=eve%40example.com")
-        .await
-        .json();
-    let order_id = session["order_id"].as_str().unwrap().to_string();
+    let (order_id, pi) = start_checkout(&app, &shopper, "email=eve%40example.com").await;
     let merchant = signed_in(&app).await;
 
     let unpaid = merchant
@@ -407,26 +383,7 @@ async fn refunds_half_then_the_rest_and_refuses_too_much() {
         unpaid.body
     );
 
-    let pi = session["client_secret"]
-        .as_str()
-        .unwrap()
-        .split("_secret_")
-        .next()
-        .unwrap()
-        .to_string();
-    let key = app.state.payments.secret_key.expose().to_string();
-    reqwest::Client::new()
-        .post(format!(
-            "http://{addr}/stripe-sim/v1/payment_intents/{pi}/confirm"
-        ))
-        .bearer_auth(&key)
-        .form(&[
-            ("payment_method", "pm_card_visa"),
-            ("return_url", "https://x.example"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    confirm_in_simulator(&app, &addr, &pi, "pm_card_visa").await;
     let status = |app: &TestApp| {
         let (pool, id) = (app.state.pool.clone(), order_id.clone());
         async move { db::order_by_id(&pool, &id).await.unwrap().unwrap().status }

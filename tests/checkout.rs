@@ -6,7 +6,7 @@ mod common;
 
 use axum::http::StatusCode;
 use checkout::server::db;
-use common::{eventually, lines, product, spawn_server, TestApp, Visitor};
+use common::{eventually, lines, product, spawn_server, start_checkout, TestApp, Visitor};
 use serde_json::Value;
 
 async fn sim(app: &TestApp, base: &str, method: &str, path: &str, form: &[(&str, &str)]) -> Value {
@@ -26,17 +26,6 @@ async fn sim(app: &TestApp, base: &str, method: &str, path: &str, form: &[(&str,
         .json()
         .await
         .unwrap()
-}
-
-/// Starts checkout for the visitor's cart: (order id, PaymentIntent id).
-async fn start_checkout(app: &TestApp, shopper: &Visitor, form: &str) -> (String, String) {
-    let session = shopper.call(app, "checkout/start", form).await.json();
-    let order_id = session["order_id"].as_str().unwrap().to_string();
-    let secret = session["client_secret"].as_str().unwrap();
-    (
-        order_id,
-        secret.split("_secret_").next().unwrap().to_string(),
-    )
 }
 
 async fn status(app: &TestApp, order: &str) -> String {

@@ -26,7 +26,9 @@ pub struct OrdersPage {
     pub counts: Vec<(String, i64)>,
 }
 
+/// One line of an order's story (a row of `order_events`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct TimelineEntry {
     pub at: i64,
     pub kind: String,

@@ -289,17 +289,6 @@ pub struct OrderItemRow {
     pub quantity: i64,
 }
 
-#[derive(Clone, Debug, sqlx::FromRow)]
-pub struct OrderEventRow {
-    pub id: i64,
-    pub at: i64,
-    pub kind: String,
-    pub stripe_event_id: Option<String>,
-    pub old_status: Option<String>,
-    pub new_status: Option<String>,
-    pub detail: String,
-}
-
 const ORDER_COLUMNS: &str =
     "id, cart_id, email, status, currency, total_minor, payment_intent_id, state, created_at, updated_at";
 
@@ -341,9 +330,9 @@ pub async fn order_items(
 pub async fn order_timeline(
     pool: &SqlitePool,
     order_id: &str,
-) -> Result<Vec<OrderEventRow>, sqlx::Error> {
+) -> Result<Vec<crate::api::admin::TimelineEntry>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT id, at, kind, stripe_event_id, old_status, new_status, detail FROM order_events
+        "SELECT at, kind, stripe_event_id, old_status, new_status, detail FROM order_events
          WHERE order_id = ? ORDER BY id DESC",
     )
     .bind(order_id)

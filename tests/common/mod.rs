@@ -250,3 +250,37 @@ pub async fn cart_of(
         total,
     )
 }
+
+/// Starts checkout for the visitor's cart: (order id, PaymentIntent id).
+pub async fn start_checkout(app: &TestApp, shopper: &Visitor, form: &str) -> (String, String) {
+    let session = shopper.call(app, "checkout/start", form).await.json();
+    let order_id = session["order_id"].as_str().unwrap().to_string();
+    let secret = session["client_secret"].as_str().unwrap();
+    (
+        order_id,
+        secret.split("_secret_").next().unwrap().to_string(),
+    )
+}
+
+/// Confirms a PaymentIntent with `payment_method` on the app's embedded simulator at `addr`,
+/// as Stripe.js would; the result comes back to the app by webhook.
+pub async fn confirm_in_simulator(
+    app: &TestApp,
+    addr: &str,
+    payment_intent: &str,
+    payment_method: &str,
+) {
+    let key = app.state.payments.secret_key.expose().to_string();
+    reqwest::Client::new()
+        .post(format!(
+            "http://{addr}/stripe-sim/v1/payment_intents/{payment_intent}/confirm"
+        ))
+        .bearer_auth(&key)
+        .form(&[
+            ("payment_method", payment_method),
+            ("return_url", "https://x.example"),
+        ])
+        .send()
+        .await
+        .unwrap();
+}

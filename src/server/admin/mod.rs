@@ -6,7 +6,7 @@ pub mod auth;
 use super::db::{self, OrderFilter};
 use super::stripe::client::CreateRefund;
 use super::{checkout, AppState};
-use crate::api::admin::{AdminOrderDetail, AdminOrderRow, OrdersPage, RefundView, TimelineEntry};
+use crate::api::admin::{AdminOrderDetail, AdminOrderRow, OrdersPage, RefundView};
 use crate::domain::money::{Currency, Money};
 use crate::domain::order::{refundable, OrderStatus, RefundStatus};
 use crate::error::AppError;
@@ -205,18 +205,7 @@ pub async fn order(state: &AppState, id: &str) -> Result<Option<AdminOrderDetail
         .await?
         .ok_or(AppError::OrderNotFound)?;
     let order_state = row.order_state()?;
-    let timeline = db::order_timeline(&state.pool, id)
-        .await?
-        .into_iter()
-        .map(|e| TimelineEntry {
-            at: e.at,
-            kind: e.kind,
-            stripe_event_id: e.stripe_event_id,
-            old_status: e.old_status,
-            new_status: e.new_status,
-            detail: e.detail,
-        })
-        .collect();
+    let timeline = db::order_timeline(&state.pool, id).await?;
     let known = &order_state.refunds;
     let refunds = db::refund_requests(&state.pool, id)
         .await?
