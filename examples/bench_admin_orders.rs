@@ -1,7 +1,8 @@
 //! Benchmark (prints figures, asserts nothing): the admin's order list at 100,000 orders.
 //! `cargo run --example bench_admin_orders --no-default-features --features ssr`
 
-use checkout::server::db::{self, OrderFilter};
+use checkout::domain::order::OrderStatus;
+use checkout::server::db::{self, OrderCursor, OrderFilter};
 use std::time::Instant;
 
 const ORDERS: i64 = 100_000;
@@ -57,7 +58,7 @@ async fn main() {
     }
     let all = OrderFilter::default();
     let paid = OrderFilter {
-        status: Some("paid".into()),
+        status: Some(OrderStatus::Paid),
         ..Default::default()
     };
     let by_email = OrderFilter {
@@ -77,7 +78,10 @@ async fn main() {
         db::admin_orders(
             &pool,
             &all,
-            Some((1_700_000_000 + 50_000 * 30, "ord_".into())),
+            Some(&OrderCursor {
+                created_at: 1_700_000_000 + 50_000 * 30,
+                id: "ord_".into(),
+            }),
             26,
         )
         .await

@@ -43,6 +43,9 @@ pub enum AppError {
     CrossSite,
     #[error("{0}")]
     RefundRefused(String),
+    /// The admin's order filter could not be read.
+    #[error("{0}")]
+    InvalidFilter(String),
     #[error("{}", describe_transport(.0))]
     Transport(ServerFnErrorErr),
 }
@@ -74,7 +77,7 @@ impl AppError {
             AppError::SlowDown(_) => 429,
             AppError::AdminUnavailable => 503,
             AppError::CrossSite => 403,
-            AppError::RefundRefused(_) => 400,
+            AppError::RefundRefused(_) | AppError::InvalidFilter(_) => 400,
             AppError::ProductNotFound | AppError::OrderNotFound => 404,
             AppError::Payment(_) => 502,
             AppError::Internal => 500,
@@ -101,11 +104,7 @@ impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
-        let error = AppError::Transport(value);
-        // On the server this is a request that could not be decoded: answer it with its status.
-        #[cfg(feature = "ssr")]
-        let error = crate::server::reject(error);
-        error
+        AppError::Transport(value)
     }
 }
 

@@ -34,6 +34,8 @@ async fn status(app: &TestApp, order: &str) -> String {
         .unwrap()
         .unwrap()
         .status
+        .as_str()
+        .to_string()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -202,7 +204,7 @@ async fn a_declined_card_then_a_good_one_pays_the_same_order_once() {
         .starts_with("Payment failed: Your card was declined.")));
     assert!(timeline
         .iter()
-        .any(|e| e.new_status.as_deref() == Some("paid")));
+        .any(|e| e.new_status == Some(checkout::domain::order::OrderStatus::Paid)));
     // A new checkout for this visitor starts a new order.
     shopper
         .call(&app, "cart/add", &format!("product_id={kettle}&quantity=1"))

@@ -5,6 +5,7 @@ mod common;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
+use checkout::model::admin::TimelineKind;
 use checkout::server::db;
 use common::{product, spawn_app, TestApp};
 use http_body_util::BodyExt;
@@ -93,6 +94,8 @@ async fn status_of(app: &TestApp, order_id: &str) -> String {
         .unwrap()
         .unwrap()
         .status
+        .as_str()
+        .to_string()
 }
 
 async fn stock(app: &TestApp) -> i64 {
@@ -193,7 +196,10 @@ async fn the_same_event_five_times_is_applied_once() {
         1
     );
     assert_eq!(
-        timeline.iter().filter(|e| e.kind == "fulfilment").count(),
+        timeline
+            .iter()
+            .filter(|e| e.kind == TimelineKind::Fulfilment)
+            .count(),
         1
     );
     // A different event id saying the same thing changes nothing either.
@@ -280,13 +286,13 @@ async fn events_in_every_order_give_the_same_order() {
             .await
             .unwrap()
             .unwrap();
-        let state = row.order_state().unwrap();
+        let state = row.state.0;
         finals.push((row.status.clone(), state.refunded()));
     }
     assert!(
         finals
             .iter()
-            .all(|f| *f == ("partially_refunded".to_string(), 500)),
+            .all(|f| *f == (checkout::domain::order::OrderStatus::PartiallyRefunded, 500)),
         "{finals:?}"
     );
 }
@@ -330,7 +336,7 @@ async fn a_payment_for_the_wrong_amount_is_flagged_not_fulfilled() {
     assert!(
         timeline
             .iter()
-            .any(|e| e.kind == "amount_mismatch" && e.detail.contains("not fulfilled")),
+            .any(|e| e.kind == TimelineKind::AmountMismatch && e.detail.contains("not fulfilled")),
         "{timeline:?}"
     );
 }

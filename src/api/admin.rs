@@ -1,60 +1,8 @@
 //! The merchant's server functions. Each one checks the session itself.
 
-use crate::api::orders::OrderView;
-use crate::domain::money::Money;
-use crate::domain::order::OrderStatus;
 use crate::error::AppError;
+use crate::model::admin::{AdminOrderDetail, OrdersPage};
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AdminOrderRow {
-    pub id: String,
-    pub email: String,
-    pub status: OrderStatus,
-    pub total: Money,
-    pub payment_intent_id: Option<String>,
-    pub created_at: i64,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OrdersPage {
-    pub orders: Vec<AdminOrderRow>,
-    /// Cursor of the next page, if any.
-    pub next: Option<String>,
-    /// Orders per status under the filter.
-    pub counts: Vec<(String, i64)>,
-}
-
-/// One line of an order's story (a row of `order_events`).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
-pub struct TimelineEntry {
-    pub at: i64,
-    pub kind: String,
-    pub stripe_event_id: Option<String>,
-    pub old_status: Option<String>,
-    pub new_status: Option<String>,
-    pub detail: String,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RefundView {
-    pub amount: Money,
-    /// pending, succeeded, failed, canceled
-    pub state: String,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AdminOrderDetail {
-    pub order: OrderView,
-    pub payment_intent_id: Option<String>,
-    pub dashboard_url: Option<String>,
-    pub refundable: Money,
-    pub refunds: Vec<RefundView>,
-    /// Newest first.
-    pub timeline: Vec<TimelineEntry>,
-}
 
 /// Whether this browser is signed in as the merchant.
 #[server(endpoint = "admin/me")]
@@ -67,9 +15,7 @@ pub async fn admin_signed_in() -> Result<bool, AppError> {
 
 #[server(endpoint = "admin/sign-in")]
 pub async fn sign_in(password: String) -> Result<(), AppError> {
-    crate::server::admin::sign_in(&password)
-        .await
-        .map_err(crate::server::reject)
+    crate::server::admin::sign_in(&password).await
 }
 
 #[server(endpoint = "admin/sign-out")]
@@ -86,9 +32,9 @@ pub async fn admin_orders(
     #[server(default)] q: Option<String>,
     #[server(default)] after: Option<String>,
 ) -> Result<OrdersPage, AppError> {
-    use crate::server::{admin, reject};
+    use crate::server::admin;
     let state = admin::require_admin().await?;
-    let filter = admin::parse_filter(status, from, to, q).map_err(reject)?;
+    let filter = admin::parse_filter(status, from, to, q)?;
     admin::orders_page(&state, &filter, after).await
 }
 
@@ -107,12 +53,10 @@ pub async fn refund_order(
     #[server(default)] reason: Option<String>,
     attempt: String,
 ) -> Result<String, AppError> {
-    use crate::server::{admin, reject};
+    use crate::server::admin;
     let state = admin::require_admin().await?;
     let reason = reason.filter(|r| !r.is_empty());
-    admin::refund(&state, &order_id, &amount, reason, &attempt)
-        .await
-        .map_err(reject)
+    admin::refund(&state, &order_id, &amount, reason, &attempt).await
 }
 
 /// Sales of the last 30 days.

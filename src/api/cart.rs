@@ -25,13 +25,13 @@ pub async fn get_cart() -> Result<Cart, AppError> {
 #[server(endpoint = "cart/add")]
 pub async fn add_to_cart(product_id: i64, quantity: i64) -> Result<String, AppError> {
     use crate::domain::cart::check_requested;
-    use crate::server::{db, reject};
+    use crate::server::db;
 
     let (state, cart_id) = crate::server::session::current_cart().await?;
-    check_requested(quantity).map_err(|e| reject(e.into()))?;
+    check_requested(quantity)?;
     match db::add_item(&state.pool, &cart_id, product_id, quantity).await? {
         db::Change::Done { name, .. } => Ok(format!("Added {quantity} × {name} to your cart.")),
-        db::Change::Refused(err) => Err(reject(err)),
+        db::Change::Refused(err) => Err(err),
     }
 }
 
@@ -39,24 +39,24 @@ pub async fn add_to_cart(product_id: i64, quantity: i64) -> Result<String, AppEr
 #[server(endpoint = "cart/update")]
 pub async fn update_cart_item(product_id: i64, quantity: i64) -> Result<String, AppError> {
     use crate::domain::cart::check_requested;
-    use crate::server::{db, reject};
+    use crate::server::db;
 
     let (state, cart_id) = crate::server::session::current_cart().await?;
-    check_requested(quantity).map_err(|e| reject(e.into()))?;
+    check_requested(quantity)?;
     match db::set_quantity(&state.pool, &cart_id, product_id, quantity).await? {
         db::Change::Done { name, .. } => Ok(format!("{name}: quantity set to {quantity}.")),
-        db::Change::Refused(err) => Err(reject(err)),
+        db::Change::Refused(err) => Err(err),
     }
 }
 
 /// Removes a line. Removing a line that is already gone succeeds, so a double click is harmless.
 #[server(endpoint = "cart/remove")]
 pub async fn remove_cart_item(product_id: i64) -> Result<String, AppError> {
-    use crate::server::{db, reject};
+    use crate::server::db;
 
     let (state, cart_id) = crate::server::session::current_cart().await?;
     match db::remove_item(&state.pool, &cart_id, product_id).await? {
         db::Change::Done { name, .. } => Ok(format!("Removed {name} from your cart.")),
-        db::Change::Refused(err) => Err(reject(err)),
+        db::Change::Refused(err) => Err(err),
     }
 }

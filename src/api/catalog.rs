@@ -1,20 +1,8 @@
 //! The catalog: what the shop sells, read on the server, shown by the pages.
 
-use crate::domain::money::Money;
 use crate::error::AppError;
+use crate::model::catalog::Product;
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Product {
-    pub id: i64,
-    pub slug: String,
-    pub name: String,
-    pub description: String,
-    pub price: Money,
-    pub stock: i64,
-    pub image: String,
-}
 
 #[server(endpoint = "catalog/list")]
 pub async fn list_products() -> Result<Vec<Product>, AppError> {

@@ -1,7 +1,8 @@
 //! Server-side stand-ins: effects never run on the server, so these are never called there.
 
-use super::{Confirmed, ElementKind};
-use crate::api::orders::CheckoutSession;
+use super::Confirmed;
+use crate::model::checkout::CheckoutSession;
+use crate::model::checkout::ElementKind;
 
 pub struct PaymentForm;
 

@@ -14,8 +14,6 @@ mod inert;
 #[cfg(not(feature = "hydrate"))]
 pub use inert::*;
 
-pub use crate::api::orders::ElementKind;
-
 /// How a confirmation ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Confirmed {

@@ -1,4 +1,4 @@
-//! Typed bindings for the part of Stripe.js v3 the checkout uses (FACTS §5.2).
+//! Typed bindings for the part of Stripe.js v3 the checkout uses (https://docs.stripe.com/js).
 
 use js_sys::{Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;

@@ -1,11 +1,17 @@
 //! The browser implementation.
 
 use super::stripe_js::{self, get, get_str, object, Element, Elements, Stripe};
-use super::{Confirmed, ElementKind};
-use crate::api::orders::{get_order, CheckoutSession};
+use super::Confirmed;
+use crate::api::orders::get_order;
+use crate::model::checkout::CheckoutSession;
+use crate::model::checkout::ElementKind;
+use futures::StreamExt;
+use gloo_net::eventsource::futures::EventSource;
+use leptos::prelude::{set_interval_with_handle, IntervalHandle};
 use send_wrapper::SendWrapper;
-use std::cell::RefCell;
+use std::cell::Cell;
 use std::rc::Rc;
+use std::time::Duration;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -160,97 +166,92 @@ impl PaymentForm {
 }
 
 /// Follows an order's status: Server-Sent Events, with polling while the stream is down.
+/// Dropping it closes the stream and stops the polling.
 /// (Browser handles live on the one browser thread; the wrapper lets Leptos store it.)
 pub struct OrderWatch(#[allow(dead_code)] SendWrapper<Watch>);
 
 struct Watch {
-    source: Option<web_sys::EventSource>,
-    _on_status: Option<Closure<dyn FnMut(web_sys::MessageEvent)>>,
-    _on_error: Option<Closure<dyn FnMut(web_sys::Event)>>,
-    polling: Rc<RefCell<Option<i32>>>,
+    _source: Option<EventSource>,
+    polling: Polling,
 }
 
 impl Drop for Watch {
     fn drop(&mut self) {
-        if let Some(source) = &self.source {
-            source.close();
-        }
-        if let (Some(window), Some(id)) = (web_sys::window(), self.polling.borrow_mut().take()) {
-            window.clear_interval_with_handle(id);
-        }
+        self.polling.stop();
     }
 }
 
 pub fn watch_order(order_id: &str, on_status: impl Fn(String) + 'static) -> OrderWatch {
-    let on_status = Rc::new(on_status);
-    let polling: Rc<RefCell<Option<i32>>> = Rc::default();
-    let Ok(source) = web_sys::EventSource::new(&format!("/orders/{order_id}/events")) else {
-        start_polling(order_id.to_string(), on_status, polling.clone());
+    let on_status: Rc<dyn Fn(String)> = Rc::new(on_status);
+    let polling = Polling::new(order_id.to_string(), on_status.clone());
+    let stream = EventSource::new(&format!("/orders/{order_id}/events"))
+        .and_then(|mut source| source.subscribe("status").map(|s| (source, s)));
+    let Ok((source, mut statuses)) = stream else {
+        polling.start();
         return OrderWatch(SendWrapper::new(Watch {
-            source: None,
-            _on_status: None,
-            _on_error: None,
+            _source: None,
             polling,
         }));
     };
-    let status_handler = {
-        let (on_status, polling) = (on_status.clone(), polling.clone());
-        Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |event: web_sys::MessageEvent| {
-            stop_polling(&polling);
-            if let Some(status) = event.data().as_string() {
-                on_status(status);
+    let watch_polling = polling.clone();
+    spawn(async move {
+        // Ends when the watch is dropped (the source is closed).
+        while let Some(message) = statuses.next().await {
+            match message {
+                Ok((_, event)) => {
+                    polling.stop();
+                    if let Some(status) = event.data().as_string() {
+                        on_status(status);
+                    }
+                }
+                // The browser reconnects by itself; meanwhile, ask now and then.
+                Err(_) => polling.start(),
             }
-        })
-    };
-    let _ =
-        source.add_event_listener_with_callback("status", status_handler.as_ref().unchecked_ref());
-    let error_handler = {
-        let (order_id, on_status, polling) =
-            (order_id.to_string(), on_status.clone(), polling.clone());
-        Closure::<dyn FnMut(web_sys::Event)>::new(move |_: web_sys::Event| {
-            // The browser reconnects by itself; meanwhile, ask now and then.
-            start_polling(order_id.clone(), on_status.clone(), polling.clone());
-        })
-    };
-    source.set_onerror(Some(error_handler.as_ref().unchecked_ref()));
+        }
+    });
     OrderWatch(SendWrapper::new(Watch {
-        source: Some(source),
-        _on_status: Some(status_handler),
-        _on_error: Some(error_handler),
-        polling,
+        _source: Some(source),
+        polling: watch_polling,
     }))
 }
 
-fn stop_polling(polling: &Rc<RefCell<Option<i32>>>) {
-    if let (Some(window), Some(id)) = (web_sys::window(), polling.borrow_mut().take()) {
-        window.clear_interval_with_handle(id);
-    }
-}
-
-fn start_polling(
+/// Asks the server for the order's status every two seconds while started.
+#[derive(Clone)]
+struct Polling {
     order_id: String,
     on_status: Rc<dyn Fn(String)>,
-    polling: Rc<RefCell<Option<i32>>>,
-) {
-    if polling.borrow().is_some() {
-        return;
+    interval: Rc<Cell<Option<IntervalHandle>>>,
+}
+
+impl Polling {
+    fn new(order_id: String, on_status: Rc<dyn Fn(String)>) -> Self {
+        Polling {
+            order_id,
+            on_status,
+            interval: Rc::default(),
+        }
     }
-    let Some(window) = web_sys::window() else {
-        return;
-    };
-    let tick = Closure::<dyn FnMut()>::new(move || {
-        let (order_id, on_status) = (order_id.clone(), on_status.clone());
-        spawn(async move {
-            if let Ok(Some(order)) = get_order(order_id).await {
-                on_status(order.status.as_str().to_string());
-            }
-        });
-    });
-    if let Ok(id) = window
-        .set_interval_with_callback_and_timeout_and_arguments_0(tick.as_ref().unchecked_ref(), 2000)
-    {
-        *polling.borrow_mut() = Some(id);
+
+    fn start(&self) {
+        if self.interval.get().is_some() {
+            return;
+        }
+        let (order_id, on_status) = (self.order_id.clone(), self.on_status.clone());
+        let tick = move || {
+            let (order_id, on_status) = (order_id.clone(), on_status.clone());
+            spawn(async move {
+                if let Ok(Some(order)) = get_order(order_id).await {
+                    on_status(order.status.as_str().to_string());
+                }
+            });
+        };
+        self.interval
+            .set(set_interval_with_handle(tick, Duration::from_secs(2)).ok());
     }
-    // Lives as long as the page: cleared by its interval id.
-    tick.forget();
+
+    fn stop(&self) {
+        if let Some(handle) = self.interval.take() {
+            handle.clear();
+        }
+    }
 }

@@ -1,4 +1,5 @@
-use crate::api::site::{get_payments_mode, PaymentsMode};
+use crate::api::site::get_payments_mode;
+use crate::model::site::PaymentsMode;
 use leptos::prelude::*;
 
 /// A notice at the top of every page unless payments are real.

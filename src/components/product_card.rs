@@ -1,6 +1,6 @@
 use super::add_to_cart::AddToCartForm;
 use crate::api::cart::AddToCart;
-use crate::api::catalog::Product;
+use crate::model::catalog::Product;
 use leptos::prelude::*;
 
 /// How much is left, in words.

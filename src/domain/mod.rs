@@ -1,6 +1,7 @@
 //! Pure domain code: no I/O, no framework types. Compiled for the server and the browser.
 
 pub mod analytics;
+pub mod calendar;
 pub mod cart;
 pub mod email;
 pub mod money;

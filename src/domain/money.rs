@@ -59,7 +59,7 @@ impl Currency {
         }
     }
 
-    /// The smallest amount Stripe charges in this currency (FACTS §1.4), in minor units.
+    /// The smallest amount Stripe charges in this currency (https://docs.stripe.com/currencies#minimum-and-maximum-charge-amounts), in minor units.
     pub fn minimum_charge(&self) -> i64 {
         match self.code() {
             "GBP" => 30,
@@ -98,6 +98,37 @@ impl TryFrom<String> for Currency {
 impl From<Currency> for String {
     fn from(c: Currency) -> String {
         c.0
+    }
+}
+
+/// Stored as its code; a code that does not parse is a decode error.
+#[cfg(feature = "ssr")]
+mod sql {
+    use super::Currency;
+    use sqlx::encode::IsNull;
+    use sqlx::error::BoxDynError;
+    use sqlx::sqlite::{Sqlite, SqliteArgumentValue, SqliteTypeInfo, SqliteValueRef};
+
+    impl sqlx::Type<Sqlite> for Currency {
+        fn type_info() -> SqliteTypeInfo {
+            <String as sqlx::Type<Sqlite>>::type_info()
+        }
+    }
+
+    impl<'q> sqlx::Encode<'q, Sqlite> for Currency {
+        fn encode_by_ref(
+            &self,
+            buf: &mut Vec<SqliteArgumentValue<'q>>,
+        ) -> Result<IsNull, BoxDynError> {
+            <String as sqlx::Encode<'q, Sqlite>>::encode_by_ref(&self.0, buf)
+        }
+    }
+
+    impl<'r> sqlx::Decode<'r, Sqlite> for Currency {
+        fn decode(value: SqliteValueRef<'r>) -> Result<Self, BoxDynError> {
+            let code = <&str as sqlx::Decode<'r, Sqlite>>::decode(value)?;
+            Ok(Currency::parse(code)?)
+        }
     }
 }
 

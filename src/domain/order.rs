@@ -1,7 +1,7 @@
 //! The order's payment state machine. Pure: webhook handling turns Stripe's events into
 //! [`PaymentEvent`]s and stores the [`OrderState`]; this module decides.
 //!
-//! Stripe delivers events at least once and in any order (FACTS §4.4), so the state is built
+//! Stripe delivers events at least once and in any order (https://docs.stripe.com/webhooks#event-ordering), so the state is built
 //! from facts that only move forward, and the same set of events gives the same order whatever
 //! their order or repetition:
 //! - the PaymentIntent's progress (`Pending`, `Processing`, `Failed` are ordered by the event's
@@ -15,9 +15,11 @@ use super::money::Money;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// What the shopper and the merchant see.
+/// What the shopper and the merchant see. Stored as its snake_case name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ssr", derive(sqlx::Type))]
+#[cfg_attr(feature = "ssr", sqlx(rename_all = "snake_case"))]
 pub enum OrderStatus {
     Pending,
     Processing,

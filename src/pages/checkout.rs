@@ -1,7 +1,8 @@
-use crate::api::orders::{payment_attempt, CheckoutSession, StartCheckout};
+use crate::api::checkout::{payment_attempt, StartCheckout};
 use crate::browser::{self, Confirmed, PaymentForm};
 use crate::components::cart_context::use_cart;
 use crate::components::notice::ErrorAlert;
+use crate::model::checkout::CheckoutSession;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;

@@ -1,10 +1,11 @@
 use super::not_found::NotFound;
-use crate::api::orders::{get_order, OrderView};
+use crate::api::orders::get_order;
 use crate::browser;
 use crate::components::cart_context::use_cart;
 use crate::components::notice::ErrorAlert;
 use crate::components::status_badge::badge;
 use crate::domain::order::OrderStatus;
+use crate::model::orders::OrderView;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};

@@ -1,10 +1,11 @@
 use super::not_found::NotFound;
 use crate::api::cart::AddToCart;
-use crate::api::catalog::{get_product, Product};
+use crate::api::catalog::get_product;
 use crate::components::add_to_cart::AddToCartForm;
 use crate::components::cart_context::use_cart_action;
 use crate::components::notice::{ActionNotice, ErrorAlert};
 use crate::components::product_card::StockNote;
+use crate::model::catalog::Product;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;

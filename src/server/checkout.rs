@@ -1,14 +1,15 @@
 //! Checkout: orders from the cart at database prices, PaymentIntents created and updated with
 //! idempotency keys derived from the order.
 
-use super::stripe::client::{CreatePaymentIntent, StripeClient, StripeError, UpdatePaymentIntent};
+use super::stripe::client::{CreatePaymentIntent, StripeError, UpdatePaymentIntent};
 use super::{db, AppState};
-use crate::api::orders::{CheckoutSession, OrderLineView, OrderView};
 use crate::domain::cart::check_quantity;
 use crate::domain::email::Email;
-use crate::domain::money::{Currency, Money};
+use crate::domain::money::Money;
 use crate::domain::order::{OrderStatus, PaymentEvent};
 use crate::error::AppError;
+use crate::model::checkout::CheckoutSession;
+use crate::model::orders::{OrderLineView, OrderView};
 use rand::distributions::{Alphanumeric, DistString};
 
 fn new_order_id() -> String {
@@ -29,10 +30,6 @@ fn fingerprint(text: &str) -> String {
         (h ^ u64::from(b)).wrapping_mul(0x100000001b3)
     });
     format!("{hash:016x}")
-}
-
-pub fn client(state: &AppState) -> StripeClient {
-    StripeClient::new(&state.payments.api_base, state.payments.secret_key.clone())
 }
 
 pub async fn start(
@@ -65,7 +62,7 @@ pub async fn start(
     let open = db::open_order_for_cart(&state.pool, cart_id).await?;
     if open
         .as_ref()
-        .is_some_and(|o| o.status == OrderStatus::Processing.as_str())
+        .is_some_and(|o| o.status == OrderStatus::Processing)
     {
         return Err(AppError::PaymentInProgress);
     }
@@ -84,7 +81,7 @@ pub async fn start(
     )
     .await?;
 
-    let stripe = client(state);
+    let stripe = &state.payments.stripe;
     let payment_intent = match open.and_then(|o| o.payment_intent_id) {
         Some(pi) => {
             let update = UpdatePaymentIntent {
@@ -143,7 +140,7 @@ pub async fn attempt_started(state: &AppState, order_id: &str) -> Result<(), App
     let order = db::order_by_id(&state.pool, order_id)
         .await?
         .ok_or(AppError::OrderNotFound)?;
-    if order.status == OrderStatus::PaymentFailed.as_str() {
+    if order.status == OrderStatus::PaymentFailed {
         let event_id = format!(
             "local_attempt_{}",
             Alphanumeric.sample_string(&mut rand::thread_rng(), 16)
@@ -175,8 +172,7 @@ pub async fn order_view(state: &AppState, id: &str) -> Result<Option<OrderView>,
     let Some(order) = db::order_by_id(&state.pool, id).await? else {
         return Ok(None);
     };
-    let currency =
-        Currency::parse(&order.currency).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+    let currency = order.currency.clone();
     let items = db::order_items(&state.pool, id)
         .await?
         .into_iter()
@@ -191,8 +187,8 @@ pub async fn order_view(state: &AppState, id: &str) -> Result<Option<OrderView>,
         })
         .collect();
     Ok(Some(OrderView {
-        status: OrderStatus::parse(&order.status).unwrap_or(OrderStatus::Pending),
-        total: Money::new(order.total_minor, currency),
+        status: order.status,
+        total: order.total(),
         id: order.id,
         email: order.email,
         items,

@@ -39,7 +39,7 @@ pub struct Config {
     /// `SIMULATED_PAYMENTS=1`: use the embedded Stripe simulator in a release build.
     pub simulated_payments: bool,
     /// `STRIPE_ELEMENT=payment|card`: the Payment Element (default) or the Card Element.
-    pub element: crate::api::orders::ElementKind,
+    pub element: crate::model::checkout::ElementKind,
     /// `ADMIN_PASSWORD_HASH`: the merchant's password as an argon2 PHC string.
     pub admin_password_hash: Option<Secret>,
 }
@@ -59,19 +59,12 @@ pub struct StripeSettings {
     pub js_url: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("configuration error: {var}: {problem}")]
 pub struct ConfigError {
     pub var: &'static str,
     pub problem: String,
 }
-
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "configuration error: {}: {}", self.var, self.problem)
-    }
-}
-
-impl std::error::Error for ConfigError {}
 
 fn bad(var: &'static str, problem: impl Into<String>) -> ConfigError {
     ConfigError {
@@ -146,8 +139,8 @@ impl Config {
             ));
         }
         let element = match get("STRIPE_ELEMENT").as_deref() {
-            None | Some("payment") => crate::api::orders::ElementKind::Payment,
-            Some("card") => crate::api::orders::ElementKind::Card,
+            None | Some("payment") => crate::model::checkout::ElementKind::Payment,
+            Some("card") => crate::model::checkout::ElementKind::Card,
             Some(other) => {
                 return Err(bad(
                     "STRIPE_ELEMENT",

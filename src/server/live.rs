@@ -41,7 +41,7 @@ pub async fn order_events(State(state): State<AppState>, Path(id): Path<String>)
     // Subscribe first, then read: no change can slip between the two.
     let updates = BroadcastStream::new(state.updates.subscribe());
     let current = match db::order_by_id(&state.pool, &id).await {
-        Ok(Some(order)) => OrderStatus::parse(&order.status).unwrap_or(OrderStatus::Pending),
+        Ok(Some(order)) => order.status,
         Ok(None) => return axum::http::StatusCode::NOT_FOUND.into_response(),
         Err(e) => {
             tracing::error!(error = %e, "order events");

@@ -14,9 +14,9 @@ pub mod webhooks;
 
 use crate::error::AppError;
 use axum::extract::FromRef;
+use axum::response::{IntoResponse, Response};
 use config::Config;
 use leptos::prelude::*;
-use leptos_axum::ResponseOptions;
 use sqlx::SqlitePool;
 use std::sync::Arc;
 
@@ -41,29 +41,33 @@ pub fn state() -> Result<AppState, AppError> {
     })
 }
 
-/// Sets the HTTP status for an error a server function is about to return, unless the request
-/// is a plain form post: that one is answered with a redirect back to the form (progressive
-/// enhancement), which must stay a redirect.
-pub fn reject(err: AppError) -> AppError {
-    let form_post = use_context::<axum::http::request::Parts>()
-        .and_then(|parts| parts.headers.get(axum::http::header::ACCEPT).cloned())
-        .and_then(|accept| accept.to_str().ok().map(|a| a.contains("text/html")))
-        .unwrap_or(false);
-    if !form_post {
-        if let (Some(options), Ok(status)) = (
-            use_context::<ResponseOptions>(),
-            axum::http::StatusCode::from_u16(err.status()),
-        ) {
-            options.set_status(status);
-        }
+/// The one place a server function's error gets its HTTP status: server_fn answers every error
+/// with 500 and its JSON body; this reads the body back into an [`AppError`] and answers with
+/// [`AppError::status`]. A plain form post (answered with a redirect back to the form) is left
+/// alone, and so is every response that is not a server-function error.
+pub async fn error_status(response: Response) -> Response {
+    use axum::http::StatusCode;
+    use leptos::server_fn::error::SERVER_FN_ERROR_HEADER;
+    if response.status() != StatusCode::INTERNAL_SERVER_ERROR
+        || !response.headers().contains_key(SERVER_FN_ERROR_HEADER)
+    {
+        return response;
     }
-    err
+    let (mut parts, body) = response.into_parts();
+    // Error bodies are a few hundred bytes; anything larger is not one of ours.
+    let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024).await else {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "").into_response();
+    };
+    if let Ok(err) = serde_json::from_slice::<AppError>(&bytes) {
+        parts.status = StatusCode::from_u16(err.status()).unwrap_or(parts.status);
+    }
+    Response::from_parts(parts, axum::body::Body::from(bytes))
 }
 
 /// Database failures are logged here, once, and reach the shopper only as "something went wrong".
 impl From<sqlx::Error> for AppError {
     fn from(e: sqlx::Error) -> Self {
         tracing::error!(error = %e, "database error");
-        reject(AppError::Internal)
+        AppError::Internal
     }
 }

@@ -3,7 +3,8 @@
 //! with keys; only the two URLs and the keys differ.
 
 use super::config::{Config, ConfigError, Secret};
-use crate::api::site::PaymentsMode;
+use super::stripe::client::StripeClient;
+use crate::model::site::PaymentsMode;
 use axum::Router;
 use sqlx::SqlitePool;
 
@@ -19,6 +20,8 @@ pub struct Payments {
     pub publishable_key: String,
     pub js_url: String,
     pub webhook_secrets: Vec<Secret>,
+    /// The one Stripe client, for `api_base` with `secret_key`.
+    pub stripe: StripeClient,
 }
 
 /// Decides, from the configuration alone, whether the embedded simulator is used. A release
@@ -57,6 +60,7 @@ pub async fn setup(
         };
         let payments = Payments {
             mode,
+            stripe: StripeClient::new(&stripe.api_base, secret_key.clone()),
             api_base: stripe.api_base.clone(),
             secret_key,
             publishable_key: stripe.publishable_key.clone().unwrap_or_default(),
@@ -78,10 +82,13 @@ pub async fn setup(
     let webhook_secret = simulator
         .ensure_webhook_endpoint(&format!("{local}/webhooks/stripe"), None)
         .await?;
+    let api_base = format!("{local}{SIMULATOR_PATH}");
+    let secret_key = Secret::new(sk);
     let payments = Payments {
         mode: PaymentsMode::Simulated,
-        api_base: format!("{local}{SIMULATOR_PATH}"),
-        secret_key: Secret::new(sk),
+        stripe: StripeClient::new(&api_base, secret_key.clone()),
+        api_base,
+        secret_key,
         publishable_key: pk,
         js_url: format!("{SIMULATOR_PATH}/v3/"),
         webhook_secrets: vec![Secret::new(webhook_secret)],

@@ -36,7 +36,7 @@ pub async fn layer(
 
 fn session_failed(e: tower_sessions::session::Error) -> AppError {
     tracing::error!(error = %e, "session store error");
-    super::reject(AppError::Internal)
+    AppError::Internal
 }
 
 fn new_cart_id() -> String {

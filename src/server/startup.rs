@@ -49,6 +49,7 @@ pub async fn build_router(
             move || shell(options.clone())
         })
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(axum::middleware::map_response(super::error_status))
         .layer(axum::middleware::from_fn(session::ensure_visitor))
         .layer(axum::middleware::from_fn(admin::same_origin_only))
         .layer(sessions)
@@ -78,19 +79,12 @@ fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
 }
 
 /// Why the server could not start.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum StartError {
+    #[error("start-up error: DATABASE_URL: {0}")]
     Database(String),
+    #[error("start-up error: payments: {0}")]
     Payments(String),
-}
-
-impl std::fmt::Display for StartError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            StartError::Database(e) => write!(f, "start-up error: DATABASE_URL: {e}"),
-            StartError::Payments(e) => write!(f, "start-up error: payments: {e}"),
-        }
-    }
 }
 
 /// Reads the configuration, serves until Ctrl-C or SIGTERM, and returns the process exit code.

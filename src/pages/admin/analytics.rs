@@ -1,7 +1,8 @@
-use super::{day, SignInForm};
+use super::SignInForm;
 use crate::api::admin::{admin_signed_in, get_analytics, SignIn};
 use crate::components::notice::ErrorAlert;
 use crate::domain::analytics::{percent, Analytics, DayRevenue};
+use crate::domain::calendar::day;
 use leptos::prelude::*;
 use leptos_meta::Title;
 

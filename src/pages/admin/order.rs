@@ -1,9 +1,10 @@
-use super::day;
-use crate::api::admin::{get_admin_order, AdminOrderDetail, RefundOrder};
+use crate::api::admin::{get_admin_order, RefundOrder};
 use crate::browser;
 use crate::components::notice::{ActionNotice, ErrorAlert};
 use crate::components::status_badge::badge;
-use crate::domain::order::OrderStatus;
+use crate::domain::calendar::day;
+use crate::domain::order::{OrderStatus, RefundStatus};
+use crate::model::admin::AdminOrderDetail;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
@@ -49,7 +50,7 @@ fn OrderAdmin(detail: AdminOrderDetail, refund: ServerAction<RefundOrder>) -> im
     let pending: Vec<_> = detail
         .refunds
         .iter()
-        .filter(|r| r.state == "pending")
+        .filter(|r| r.state == RefundStatus::Pending)
         .map(|r| r.amount.to_string())
         .collect();
     view! {
@@ -91,7 +92,7 @@ fn OrderAdmin(detail: AdminOrderDetail, refund: ServerAction<RefundOrder>) -> im
                 <li>
                     <span class="muted">{day(e.at)}</span> " "
                     <strong>{e.detail}</strong>
-                    {e.new_status.filter(|n| Some(n) != e.old_status.as_ref()).map(|n| view! { <span class="muted">{format!(" → {n}")}</span> })}
+                    {e.new_status.filter(|n| Some(*n) != e.old_status).map(|n| view! { <span class="muted">{format!(" → {}", n.as_str())}</span> })}
                     {e.stripe_event_id.map(|id| view! { <code class="muted">{format!(" {id}")}</code> })}
                 </li>
             }).collect_view()}

@@ -1,8 +1,10 @@
-use super::{day, SignInForm, SignOutButton};
-use crate::api::admin::{admin_orders, admin_signed_in, OrdersPage, SignIn, SignOut};
+use super::{SignInForm, SignOutButton};
+use crate::api::admin::{admin_orders, admin_signed_in, SignIn, SignOut};
 use crate::components::notice::ErrorAlert;
 use crate::components::status_badge::badge;
+use crate::domain::calendar::day;
 use crate::domain::order::OrderStatus;
+use crate::model::admin::OrdersPage;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -99,8 +101,7 @@ fn OrdersTable(page: OrdersPage) -> impl IntoView {
     view! {
         <ul class="status-counts" aria-label="Orders per status">
             {page.counts.into_iter().map(|(status, n)| {
-                let label = OrderStatus::parse(&status).map(|s| s.label()).unwrap_or("Unknown");
-                view! { <li><a href=format!("/admin?status={status}")>{label} ": " <strong>{n}</strong></a></li> }
+                view! { <li><a href=format!("/admin?status={}", status.as_str())>{status.label()} ": " <strong>{n}</strong></a></li> }
             }).collect_view()}
         </ul>
         <div class="table-wrap">

@@ -2,7 +2,7 @@
 //! sign-in and ended server-side at sign-out; wrong passwords slowed down per client.
 
 use super::super::config::Secret;
-use crate::api::site::PaymentsMode;
+use crate::model::site::PaymentsMode;
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;

@@ -1,5 +1,5 @@
 //! The one Stripe client: form-encoded requests, a pinned `Stripe-Version`, timeouts, and the
-//! retry policy of Stripe's own libraries (FACTS §2.2): network errors, 409, 5xx and
+//! retry policy of Stripe's own libraries (https://docs.stripe.com/error-low-level#idempotency): network errors, 409, 5xx and
 //! `Stripe-Should-Retry: true` are retried with backoff and jitter, always with the same
 //! Idempotency-Key. Errors are mapped once into what the shopper may read and what only the
 //! log sees. Neither the secret key nor a client secret is ever logged.
@@ -14,7 +14,8 @@ use std::time::Duration;
 pub const API_VERSION: &str = "2026-07-29.dahlia";
 const MAX_RETRIES: u32 = 2;
 
-#[derive(Clone)]
+/// One per process (it holds the connection pool), built at start-up and kept in the state.
+#[derive(Clone, Debug)]
 pub struct StripeClient {
     http: reqwest::Client,
     api_base: String,

@@ -1,4 +1,4 @@
-//! Verifying `Stripe-Signature` (FACTS §4.1): `t=…,v1=…[,v1=…][,v0=…]`; HMAC-SHA256 keyed by
+//! Verifying `Stripe-Signature` (https://docs.stripe.com/webhooks#verify-manually): `t=…,v1=…[,v1=…][,v0=…]`; HMAC-SHA256 keyed by
 //! the whole `whsec_` secret over `"{t}.{raw body}"`; any `v1` under any configured secret
 //! matches (rotation); other schemes are ignored; constant-time comparison; 300 s tolerance.
 
@@ -79,7 +79,7 @@ mod tests {
     const GOOD: &str =
         "t=1700000000,v1=d95c6b7477fbd7e9f90b1b0ef5f9c7ac25abca5382460e0d988c2b2a5b71b990";
 
-    // The vectors of FACTS §4.2.
+    // Vectors computed as Stripe documents the scheme (https://docs.stripe.com/webhooks#verify-manually).
     #[test]
     fn the_documented_vectors_verify() {
         assert_eq!(verify(GOOD, BODY, &["whsec_test_secret"], T), Ok(T));

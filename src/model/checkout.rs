@@ -1,0 +1,22 @@
+//! What the payment form needs from the server.
+
+use crate::domain::money::Money;
+use serde::{Deserialize, Serialize};
+
+/// Which Stripe Element collects the card (`STRIPE_ELEMENT=payment|card`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ElementKind {
+    Payment,
+    Card,
+}
+
+/// What the payment form needs. The client secret goes to this shopper's browser only.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckoutSession {
+    pub order_id: String,
+    pub client_secret: String,
+    pub publishable_key: String,
+    pub stripe_js_url: String,
+    pub element: ElementKind,
+    pub total: Money,
+}

@@ -1,0 +1,91 @@
+//! Refunds from the admin: checked, recorded once per attempt, sent to Stripe with the
+//! attempt's idempotency key; the outcome arrives by webhook.
+
+use crate::domain::money::Money;
+use crate::domain::order::refundable;
+use crate::error::AppError;
+use crate::server::db;
+use crate::server::stripe::client::{CreateRefund, StripeError};
+use crate::server::AppState;
+
+/// Sends a refund to Stripe once per attempt key; its outcome arrives by webhook.
+pub async fn refund(
+    state: &AppState,
+    order_id: &str,
+    amount: &str,
+    reason: Option<String>,
+    attempt_key: &str,
+) -> Result<String, AppError> {
+    let row = db::order_by_id(&state.pool, order_id)
+        .await?
+        .ok_or(AppError::OrderNotFound)?;
+    let currency = row.currency.clone();
+    let amount = Money::parse_major(amount, &currency)
+        .map_err(|_| {
+            AppError::RefundRefused(format!("“{}” is not an amount like 12.50.", amount.trim()))
+        })?
+        .minor;
+    let left = refundable(&row.state);
+    if left == 0 {
+        return Err(AppError::RefundRefused(
+            "Only a paid order can be refunded, and this one has nothing left to refund.".into(),
+        ));
+    }
+    if amount < 1 || amount > left {
+        return Err(AppError::RefundRefused(format!(
+            "You can refund between {} and {}.",
+            Money::new(1, currency.clone()),
+            Money::new(left, currency)
+        )));
+    }
+    if let Some(r) = &reason {
+        if !["duplicate", "fraudulent", "requested_by_customer"].contains(&r.as_str()) {
+            return Err(AppError::RefundRefused(
+                "Choose a reason from the list.".into(),
+            ));
+        }
+    }
+    if attempt_key.len() < 8
+        || attempt_key.len() > 64
+        || !attempt_key.chars().all(|c| c.is_ascii_alphanumeric())
+    {
+        return Err(AppError::RefundRefused(
+            "This form has expired; reload the page.".into(),
+        ));
+    }
+    let pi = row.payment_intent_id.clone().ok_or(AppError::Internal)?;
+    db::record_refund_request(
+        &state.pool,
+        attempt_key,
+        order_id,
+        amount,
+        reason.as_deref(),
+    )
+    .await?;
+    let request = CreateRefund {
+        payment_intent: pi,
+        amount: Some(amount),
+        reason,
+    };
+    let refund = match state
+        .payments
+        .stripe
+        .create_refund(&request, &format!("refund-{order_id}-{attempt_key}"))
+        .await
+    {
+        Ok(refund) => refund,
+        Err(e) => {
+            tracing::error!(error = %e, "refund failed");
+            db::forget_refund_request(&state.pool, attempt_key).await?;
+            return Err(AppError::RefundRefused(match e {
+                StripeError::InvalidRequest { message, .. } => message,
+                other => other.shopper_message(),
+            }));
+        }
+    };
+    db::set_refund_id(&state.pool, attempt_key, &refund.id).await?;
+    Ok(format!(
+        "Refund of {} sent to Stripe; it shows as pending until Stripe confirms it.",
+        Money::new(amount, currency)
+    ))
+}

@@ -1,0 +1,55 @@
+//! Products.
+
+use crate::domain::money::{Currency, Money};
+use crate::model::catalog::Product;
+use sqlx::SqlitePool;
+
+#[derive(sqlx::FromRow)]
+struct ProductRow {
+    id: i64,
+    slug: String,
+    name: String,
+    description: String,
+    price_minor: i64,
+    currency: Currency,
+    stock: i64,
+    image: String,
+}
+
+impl From<ProductRow> for Product {
+    fn from(r: ProductRow) -> Self {
+        Product {
+            price: Money::new(r.price_minor, r.currency),
+            id: r.id,
+            slug: r.slug,
+            name: r.name,
+            description: r.description,
+            stock: r.stock,
+            image: r.image,
+        }
+    }
+}
+
+const PRODUCT_COLUMNS: &str = "id, slug, name, description, price_minor, currency, stock, image";
+
+pub async fn list_products(pool: &SqlitePool) -> Result<Vec<Product>, sqlx::Error> {
+    let rows = sqlx::query_as::<_, ProductRow>(&format!(
+        "SELECT {PRODUCT_COLUMNS} FROM products ORDER BY id"
+    ))
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().map(Product::from).collect())
+}
+
+pub async fn product_by_slug(
+    pool: &SqlitePool,
+    slug: &str,
+) -> Result<Option<Product>, sqlx::Error> {
+    let row = sqlx::query_as::<_, ProductRow>(&format!(
+        "SELECT {PRODUCT_COLUMNS} FROM products WHERE slug = ?"
+    ))
+    .bind(slug)
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.map(Product::from))
+}

@@ -1,0 +1,43 @@
+//! Every SQL statement of the application lives in this module, one file per area. Columns are
+//! read into typed values (`OrderStatus`, `Currency`, the order's state as JSON): a value the
+//! code does not know is a decode error, never a silent default.
+
+mod admin;
+mod analytics;
+mod cart;
+mod catalog;
+mod orders;
+mod payments;
+mod refunds;
+
+pub use admin::{admin_orders, status_counts, OrderCursor, OrderFilter};
+pub use analytics::{order_counts, payment_attempts, refunded_total, revenue_by_day, top_products};
+pub use cart::{add_item, load_cart, remove_item, set_quantity, Change};
+pub use catalog::{list_products, product_by_slug};
+pub use orders::{
+    open_order_for_cart, order_by_id, order_items, order_timeline, save_order, set_payment_intent,
+    OrderItemRow, OrderRow,
+};
+pub use payments::{apply_stripe_event, WebhookOutcome};
+pub use refunds::{forget_refund_request, record_refund_request, refund_requests, set_refund_id};
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::SqlitePool;
+use std::str::FromStr;
+use std::time::Duration;
+
+/// Opens (creating it if needed) the database and applies the migrations in `migrations/`.
+pub async fn connect(url: &str) -> Result<SqlitePool, sqlx::Error> {
+    let options = SqliteConnectOptions::from_str(url)?
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_secs(5));
+    let pool = SqlitePoolOptions::new()
+        .max_connections(8)
+        .connect_with(options)
+        .await?;
+    sqlx::migrate!("./migrations").run(&pool).await?;
+    Ok(pool)
+}

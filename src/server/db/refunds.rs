@@ -1,0 +1,74 @@
+//! Refund attempts the merchant made, keyed by the attempt so a retry refunds once.
+
+use super::orders::NewTimelineEntry;
+use crate::domain::money::{Currency, Money};
+use crate::model::admin::TimelineKind;
+use sqlx::SqlitePool;
+
+/// Records a refund attempt (idempotent on its key) and returns whether it is new.
+pub async fn record_refund_request(
+    pool: &SqlitePool,
+    attempt_key: &str,
+    order_id: &str,
+    amount: i64,
+    reason: Option<&str>,
+) -> Result<bool, sqlx::Error> {
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let new = sqlx::query("INSERT INTO refund_requests (attempt_key, order_id, amount_minor, reason) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING")
+        .bind(attempt_key)
+        .bind(order_id)
+        .bind(amount)
+        .bind(reason)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+        == 1;
+    if new {
+        let currency: Currency = sqlx::query_scalar("SELECT currency FROM orders WHERE id = ?")
+            .bind(order_id)
+            .fetch_one(&mut *tx)
+            .await?;
+        let detail = format!("Refund of {} requested", Money::new(amount, currency));
+        NewTimelineEntry::note(order_id, TimelineKind::RefundRequested, &detail)
+            .insert(&mut tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(new)
+}
+
+pub async fn set_refund_id(
+    pool: &SqlitePool,
+    attempt_key: &str,
+    refund_id: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE refund_requests SET stripe_refund_id = ? WHERE attempt_key = ?")
+        .bind(refund_id)
+        .bind(attempt_key)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// Refund attempts of an order: (stripe refund id if known, amount).
+pub async fn refund_requests(
+    pool: &SqlitePool,
+    order_id: &str,
+) -> Result<Vec<(Option<String>, i64)>, sqlx::Error> {
+    sqlx::query_as("SELECT stripe_refund_id, amount_minor FROM refund_requests WHERE order_id = ? ORDER BY created_at")
+        .bind(order_id)
+        .fetch_all(pool)
+        .await
+}
+
+/// A refund attempt Stripe refused: it never happened.
+pub async fn forget_refund_request(
+    pool: &SqlitePool,
+    attempt_key: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM refund_requests WHERE attempt_key = ? AND stripe_refund_id IS NULL")
+        .bind(attempt_key)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
