@@ -1,20 +1,41 @@
 #!/usr/bin/env bash
 # Builds what `cargo leptos build` builds, with plain cargo: the server binary and target/site
-# (the hydrate wasm, its JS glue, the stylesheet and public/). Used by the tests, so a test run
-# does not need the 20-minute cargo-leptos install.
+# (the hydrate wasm, its JS glue, the stylesheet and public/). Used by the run and test
+# commands, so neither needs the 20-minute cargo-leptos install.
+#   scripts/build-site.sh            debug build
+#   scripts/build-site.sh --release  optimised: wasm-release profile + wasm-opt, release server
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
+release=0
+[ "${1:-}" = "--release" ] && release=1
+
 step "Building the browser bundle (wasm)"
-cargo build --lib --target wasm32-unknown-unknown --no-default-features --features hydrate --target-dir target/front
+if [ "$release" -eq 1 ]; then
+    cargo build --lib --target wasm32-unknown-unknown --no-default-features --features hydrate \
+        --target-dir target/front --profile wasm-release
+    wasm=target/front/wasm32-unknown-unknown/wasm-release/checkout.wasm
+else
+    cargo build --lib --target wasm32-unknown-unknown --no-default-features --features hydrate \
+        --target-dir target/front
+    wasm=target/front/wasm32-unknown-unknown/debug/checkout.wasm
+fi
 rm -rf target/site
 mkdir -p target/site/pkg
-wasm-bindgen --target web --no-typescript --out-dir target/site/pkg --out-name checkout \
-    target/front/wasm32-unknown-unknown/debug/checkout.wasm
+wasm-bindgen --target web --no-typescript --out-dir target/site/pkg --out-name checkout "$wasm"
 # HydrationScripts loads <name>.wasm, not <name>_bg.wasm.
 mv target/site/pkg/checkout_bg.wasm target/site/pkg/checkout.wasm
+if [ "$release" -eq 1 ]; then
+    # The flags cargo-leptos 0.3.6 passes (npm's binaryen: Debian's makes wasm that fails to load).
+    wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
+        target/site/pkg/checkout.wasm -o target/site/pkg/checkout.wasm
+fi
 cp -r public/. target/site/
 cp style/main.css target/site/pkg/checkout.css
 
 step "Building the server and the standalone Stripe simulator"
-cargo build --no-default-features --features ssr
-cargo build -p stripe-sim --bin stripe-sim
+if [ "$release" -eq 1 ]; then
+    cargo build --release --no-default-features --features ssr
+else
+    cargo build --no-default-features --features ssr
+    cargo build -p stripe-sim --bin stripe-sim
+fi

@@ -25,6 +25,13 @@ ensure_wasm_target() {
     fi
 }
 
+ensure_rust_components() {
+    if ! cargo fmt --version >/dev/null 2>&1 || ! cargo clippy --version >/dev/null 2>&1; then
+        step "Installing rustfmt and clippy"
+        rustup component add rustfmt clippy
+    fi
+}
+
 ensure_wasm_bindgen() {
     local want
     want="$(wasm_bindgen_version)"

@@ -4,6 +4,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 ensure_wasm_target
+ensure_rust_components
 ensure_wasm_bindgen
 ensure_chromium
 ensure_e2e_packages
@@ -14,6 +15,26 @@ mkdir -p target/test-logs target/e2e
 passed=0
 failed=0
 status=0
+
+# What the README promises about the code: formatted, and no clippy warning on either side.
+# A failing check counts as a failed test.
+check() {
+    local name="$1"
+    shift
+    step "Check: $name"
+    if "$@" >"target/test-logs/check-$name.log" 2>&1; then
+        echo "ok"
+    else
+        tail -n 40 "target/test-logs/check-$name.log"
+        echo "FAILED: $name (full output in target/test-logs/check-$name.log)"
+        failed=$((failed + 1))
+        status=1
+    fi
+}
+check fmt cargo fmt --all --check
+check clippy-server cargo clippy --workspace --all-targets --no-default-features --features ssr -- -D warnings
+check clippy-browser cargo clippy --lib --target wasm32-unknown-unknown --no-default-features \
+    --features hydrate --target-dir target/front -- -D warnings
 
 step "Unit and integration tests (cargo test)"
 set +e

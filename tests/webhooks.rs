@@ -287,7 +287,7 @@ async fn events_in_every_order_give_the_same_order() {
             .unwrap()
             .unwrap();
         let state = row.state.0;
-        finals.push((row.status.clone(), state.refunded()));
+        finals.push((row.status, state.refunded()));
     }
     assert!(
         finals
