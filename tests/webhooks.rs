@@ -310,7 +310,7 @@ fn permutations(items: &mut Vec<usize>, k: usize, out: &mut Vec<Vec<usize>>) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_payment_for_the_wrong_amount_is_flagged_not_fulfilled() {
+async fn a_payment_for_the_wrong_amount_needs_review_and_is_not_fulfilled() {
     let app = spawn_app().await;
     let (order_id, amount) = order(&app, "pi_wrong").await;
     let before = stock(&app).await;
@@ -328,7 +328,7 @@ async fn a_payment_for_the_wrong_amount_is_flagged_not_fulfilled() {
         .await,
         StatusCode::OK
     );
-    assert_eq!(status_of(&app, &order_id).await, "pending");
+    assert_eq!(status_of(&app, &order_id).await, "needs_review");
     assert_eq!(stock(&app).await, before);
     let timeline = db::order_timeline(&app.state.pool, &order_id)
         .await

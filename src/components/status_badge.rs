@@ -9,6 +9,8 @@ pub fn badge(status: OrderStatus) -> &'static str {
         OrderStatus::PaymentFailed => "badge badge-failed",
         OrderStatus::Canceled => "badge badge-canceled",
         OrderStatus::PartiallyRefunded | OrderStatus::Refunded => "badge badge-refunded",
-        OrderStatus::Disputed => "badge badge-disputed",
+        OrderStatus::Disputed | OrderStatus::DisputeLost | OrderStatus::NeedsReview => {
+            "badge badge-disputed"
+        }
     }
 }

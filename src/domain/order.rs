@@ -29,10 +29,14 @@ pub enum OrderStatus {
     PartiallyRefunded,
     Refunded,
     Disputed,
+    /// The bank decided the dispute for the cardholder: the money is gone.
+    DisputeLost,
+    /// Paid, but not the amount or currency of the order: the merchant decides (refund).
+    NeedsReview,
 }
 
 impl OrderStatus {
-    pub const ALL: [OrderStatus; 8] = [
+    pub const ALL: [OrderStatus; 10] = [
         OrderStatus::Pending,
         OrderStatus::Processing,
         OrderStatus::Paid,
@@ -41,6 +45,8 @@ impl OrderStatus {
         OrderStatus::PartiallyRefunded,
         OrderStatus::Refunded,
         OrderStatus::Disputed,
+        OrderStatus::DisputeLost,
+        OrderStatus::NeedsReview,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -53,6 +59,8 @@ impl OrderStatus {
             OrderStatus::PartiallyRefunded => "partially_refunded",
             OrderStatus::Refunded => "refunded",
             OrderStatus::Disputed => "disputed",
+            OrderStatus::DisputeLost => "dispute_lost",
+            OrderStatus::NeedsReview => "needs_review",
         }
     }
 
@@ -71,17 +79,33 @@ impl OrderStatus {
             OrderStatus::PartiallyRefunded => "Partially refunded",
             OrderStatus::Refunded => "Refunded",
             OrderStatus::Disputed => "Disputed",
+            OrderStatus::DisputeLost => "Dispute lost",
+            OrderStatus::NeedsReview => "Needs review",
         }
     }
 
     /// Money has been taken for this order (it may since have been refunded or disputed).
     pub fn was_paid(self) -> bool {
+        self.fulfils() || self == OrderStatus::NeedsReview
+    }
+
+    /// Paid as ordered: the order's stock is taken and its goods go out.
+    pub fn fulfils(self) -> bool {
         matches!(
             self,
             OrderStatus::Paid
                 | OrderStatus::PartiallyRefunded
                 | OrderStatus::Refunded
                 | OrderStatus::Disputed
+                | OrderStatus::DisputeLost
+        )
+    }
+
+    /// The shopper can still pay (or is paying) this order.
+    pub fn is_open(self) -> bool {
+        matches!(
+            self,
+            OrderStatus::Pending | OrderStatus::Processing | OrderStatus::PaymentFailed
         )
     }
 }
@@ -147,6 +171,18 @@ pub enum PaymentEvent {
         refund: Refund,
     },
     DisputeOpened,
+    /// The dispute ended: `won` keeps the money with the merchant.
+    DisputeClosed {
+        won: bool,
+    },
+}
+
+/// How a dispute ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DisputeOutcome {
+    Won,
+    Lost,
 }
 
 /// The order's payment facts.
@@ -158,6 +194,11 @@ pub struct OrderState {
     pub payment_at: i64,
     pub refunds: BTreeMap<String, Refund>,
     pub disputed: bool,
+    #[serde(default)]
+    pub dispute_outcome: Option<DisputeOutcome>,
+    /// What was taken, when it differs from `total` (the order then needs review).
+    #[serde(default)]
+    pub received: Option<Money>,
 }
 
 /// What applying an event did.
@@ -167,7 +208,8 @@ pub enum Applied {
     Changed,
     /// Recorded in the timeline only: it would move the order backwards, or says nothing new.
     Ignored(&'static str),
-    /// A payment whose amount or currency differs from the order: flagged, not fulfilled.
+    /// A payment whose amount or currency differs from the order: recorded, flagged for
+    /// review, not fulfilled.
     Mismatch { expected: Money, received: Money },
 }
 
@@ -179,6 +221,8 @@ impl OrderState {
             payment_at: 0,
             refunds: BTreeMap::new(),
             disputed: false,
+            dispute_outcome: None,
+            received: None,
         }
     }
 
@@ -191,15 +235,27 @@ impl OrderState {
             .sum()
     }
 
+    /// What was taken: the order's total, unless Stripe took something else.
+    pub fn paid(&self) -> &Money {
+        self.received.as_ref().unwrap_or(&self.total)
+    }
+
     pub fn status(&self) -> OrderStatus {
         match self.payment {
-            Payment::Succeeded if self.disputed => OrderStatus::Disputed,
+            Payment::Succeeded if self.dispute_outcome == Some(DisputeOutcome::Lost) => {
+                OrderStatus::DisputeLost
+            }
+            Payment::Succeeded if self.disputed && self.dispute_outcome.is_none() => {
+                OrderStatus::Disputed
+            }
             Payment::Succeeded => {
                 let refunded = self.refunded();
-                if refunded <= 0 {
-                    OrderStatus::Paid
-                } else if refunded >= self.total.minor {
+                if refunded >= self.paid().minor {
                     OrderStatus::Refunded
+                } else if self.received.is_some() {
+                    OrderStatus::NeedsReview
+                } else if refunded <= 0 {
+                    OrderStatus::Paid
                 } else {
                     OrderStatus::PartiallyRefunded
                 }
@@ -215,17 +271,19 @@ impl OrderState {
     pub fn apply(&mut self, event: &PaymentEvent, at: i64) -> Applied {
         match event {
             PaymentEvent::Succeeded { received } => {
+                if self.payment == Payment::Succeeded {
+                    return Applied::Ignored("already paid");
+                }
+                // Money taken is final, even over a cancellation seen first.
+                self.set_payment(Payment::Succeeded, at);
                 if *received != self.total {
+                    self.received = Some(received.clone());
                     return Applied::Mismatch {
                         expected: self.total.clone(),
                         received: received.clone(),
                     };
                 }
-                if self.payment == Payment::Succeeded {
-                    return Applied::Ignored("already paid");
-                }
-                // Money taken is final, even over a cancellation seen first.
-                self.set_payment(Payment::Succeeded, at)
+                Applied::Changed
             }
             PaymentEvent::Canceled => match self.payment {
                 Payment::Succeeded => Applied::Ignored("a paid order cannot be canceled"),
@@ -258,6 +316,19 @@ impl OrderState {
                     Applied::Changed
                 }
             }
+            PaymentEvent::DisputeClosed { won } => {
+                if self.dispute_outcome.is_some() {
+                    return Applied::Ignored("the dispute is already closed");
+                }
+                // A close seen before its opening still tells us a dispute happened.
+                self.disputed = true;
+                self.dispute_outcome = Some(if *won {
+                    DisputeOutcome::Won
+                } else {
+                    DisputeOutcome::Lost
+                });
+                Applied::Changed
+            }
         }
     }
 
@@ -282,12 +353,13 @@ impl OrderState {
     }
 }
 
-/// Checks a refund request against what was paid and already refunded.
+/// What can still be refunded, in minor units of what was paid: nothing before the payment
+/// succeeded or once a dispute took the money.
 pub fn refundable(state: &OrderState) -> i64 {
-    if state.payment != Payment::Succeeded {
+    if state.payment != Payment::Succeeded || state.status() == OrderStatus::DisputeLost {
         return 0;
     }
-    (state.total.minor - state.refunded()).max(0)
+    (state.paid().minor - state.refunded()).max(0)
 }
 
 #[cfg(test)]
@@ -326,6 +398,14 @@ mod tests {
             }
             OrderStatus::Refunded => vec![paid, refund("re_1", TOTAL, RefundStatus::Succeeded)],
             OrderStatus::Disputed => vec![paid, PaymentEvent::DisputeOpened],
+            OrderStatus::DisputeLost => vec![
+                paid,
+                PaymentEvent::DisputeOpened,
+                PaymentEvent::DisputeClosed { won: false },
+            ],
+            OrderStatus::NeedsReview => vec![PaymentEvent::Succeeded {
+                received: usd(TOTAL - 1),
+            }],
         };
         for e in &events {
             s.apply(e, 100);
@@ -365,6 +445,8 @@ mod tests {
             ),
             ("refund_failed", refund("re_1", 2000, RefundStatus::Failed)),
             ("dispute", PaymentEvent::DisputeOpened),
+            ("dispute_won", PaymentEvent::DisputeClosed { won: true }),
+            ("dispute_lost", PaymentEvent::DisputeClosed { won: false }),
         ]
     }
 
@@ -372,7 +454,10 @@ mod tests {
     fn expected(from: OrderStatus, event: &str) -> OrderStatus {
         use OrderStatus::*;
         match (from, event) {
-            // Wrong amounts never change anything.
+            // A wrong amount taken is recorded for the merchant to review.
+            (Pending | Processing | PaymentFailed | Canceled, "succeeded_wrong_amount") => {
+                NeedsReview
+            }
             (s, "succeeded_wrong_amount") => s,
             // A new attempt reopens only a failed payment.
             (PaymentFailed, "attempt" | "requires_action") => Pending,
@@ -387,13 +472,23 @@ mod tests {
             (s, "canceled") => s,
             // Refunds count once money was taken (and are kept for when it is).
             (Paid | PartiallyRefunded, "refund_part") => PartiallyRefunded,
-            (Paid | PartiallyRefunded | Refunded, "refund_rest") => Refunded,
+            (Paid | PartiallyRefunded | Refunded | NeedsReview, "refund_rest") => Refunded,
             (s, "refund_part" | "refund_rest") => s,
             // re_1 failing gives its money back to the order.
             (PartiallyRefunded | Refunded, "refund_failed") => Paid,
             (s, "refund_failed") => s,
-            (Paid | PartiallyRefunded | Refunded | Disputed, "dispute") => Disputed,
+            (Paid | PartiallyRefunded | Refunded | Disputed | NeedsReview, "dispute") => Disputed,
             (s, "dispute") => s,
+            // A won dispute gives the order back its refunds' status; a lost one takes the money.
+            (Disputed, "dispute_won") => Paid,
+            (Paid | PartiallyRefunded | Refunded | NeedsReview | DisputeLost, "dispute_won") => {
+                from
+            }
+            (s, "dispute_won") => s,
+            (Paid | PartiallyRefunded | Refunded | Disputed | NeedsReview, "dispute_lost") => {
+                DisputeLost
+            }
+            (s, "dispute_lost") => s,
             (s, other) => panic!("no expectation for {s:?} + {other}"),
         }
     }
@@ -409,7 +504,7 @@ mod tests {
                     expected(from, name),
                     "{from:?} + {name} ({outcome:?})"
                 );
-                if name == "succeeded_wrong_amount" {
+                if name == "succeeded_wrong_amount" && !from.was_paid() {
                     assert!(matches!(outcome, Applied::Mismatch { .. }));
                 }
             }
@@ -504,5 +599,34 @@ mod tests {
         }
         assert!(OrderStatus::Refunded.was_paid());
         assert!(!OrderStatus::Canceled.was_paid());
+        assert!(OrderStatus::NeedsReview.was_paid() && !OrderStatus::NeedsReview.fulfils());
+    }
+
+    #[test]
+    fn a_wrong_amount_taken_can_be_refunded_in_full() {
+        let mut s = state_in(OrderStatus::NeedsReview);
+        assert_eq!(refundable(&s), TOTAL - 1);
+        s.apply(&refund("re_9", TOTAL - 1, RefundStatus::Succeeded), 300);
+        assert_eq!(s.status(), OrderStatus::Refunded);
+        assert_eq!(refundable(&s), 0);
+    }
+
+    #[test]
+    fn a_lost_dispute_leaves_nothing_to_refund_and_a_won_one_restores_the_order() {
+        let mut lost = state_in(OrderStatus::Disputed);
+        lost.apply(&PaymentEvent::DisputeClosed { won: false }, 300);
+        assert_eq!(lost.status(), OrderStatus::DisputeLost);
+        assert_eq!(refundable(&lost), 0);
+        let mut won = state_in(OrderStatus::Disputed);
+        won.apply(&PaymentEvent::DisputeClosed { won: true }, 300);
+        assert_eq!(won.status(), OrderStatus::Paid);
+        assert_eq!(refundable(&won), TOTAL);
+    }
+
+    #[test]
+    fn states_stored_before_disputes_closed_still_load() {
+        let old = r#"{"total":{"minor":5000,"currency":"USD"},"payment":"succeeded","payment_at":1,"refunds":{},"disputed":true}"#;
+        let s: OrderState = serde_json::from_str(old).unwrap();
+        assert_eq!(s.status(), OrderStatus::Disputed);
     }
 }

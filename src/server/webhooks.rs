@@ -129,7 +129,17 @@ pub fn payment_events(kind: &str, object: &Value) -> Vec<PaymentEvent> {
         "refund.created" | "refund.updated" | "refund.failed" | "charge.refund.updated" => {
             refund(object).into_iter().collect()
         }
-        "charge.dispute.created" => vec![PaymentEvent::DisputeOpened],
+        "charge.dispute.created" | "charge.dispute.funds_withdrawn" => {
+            vec![PaymentEvent::DisputeOpened]
+        }
+        "charge.dispute.funds_reinstated" => vec![PaymentEvent::DisputeClosed { won: true }],
+        // https://docs.stripe.com/disputes/how-disputes-work: `won` keeps the money; `lost`
+        // (and `warning_closed` for an inquiry) ends it; other statuses are still open.
+        "charge.dispute.closed" => match object["status"].as_str() {
+            Some("won") | Some("warning_closed") => vec![PaymentEvent::DisputeClosed { won: true }],
+            Some("lost") => vec![PaymentEvent::DisputeClosed { won: false }],
+            _ => Vec::new(),
+        },
         _ => Vec::new(),
     }
 }
@@ -169,6 +179,10 @@ fn describe(kind: &str, object: &Value) -> String {
             object["failure_reason"].as_str().unwrap_or("unknown")
         ),
         "charge.dispute.created" => format!("Dispute opened: {}", amount("amount")),
+        "charge.dispute.closed" => format!(
+            "Dispute closed: {}",
+            object["status"].as_str().unwrap_or("unknown")
+        ),
         other => other.to_string(),
     }
 }

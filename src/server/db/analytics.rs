@@ -2,7 +2,8 @@
 
 use sqlx::SqlitePool;
 
-/// Statuses of orders whose money was taken.
+/// Statuses of orders whose money was taken as ordered and is (at least partly) still there:
+/// a lost dispute took it back, and an order that needs review is not counted until settled.
 const PAID_STATUSES: &str = "('paid', 'partially_refunded', 'refunded', 'disputed')";
 
 /// Paid revenue (order totals) per UTC day since `from`: (day start, minor units, orders).

@@ -77,12 +77,12 @@ pub async fn apply_stripe_event(
     let (kind, changed) = match &applied {
         Applied::Changed => (TimelineKind::StripeEvent, true),
         Applied::Ignored(_) => (TimelineKind::StripeEventIgnored, false),
-        Applied::Mismatch { .. } => (TimelineKind::AmountMismatch, false),
+        Applied::Mismatch { .. } => (TimelineKind::AmountMismatch, true),
     };
     let detail = match &applied {
         Applied::Ignored(why) => format!("{detail} (not applied: {why})"),
         Applied::Mismatch { expected, received } => {
-            format!("{detail}: received {received}, order total {expected}; not fulfilled")
+            format!("{detail}: received {received}, order total {expected}; not fulfilled, needs review")
         }
         Applied::Changed => detail,
     };
@@ -105,7 +105,7 @@ pub async fn apply_stripe_event(
         .bind(&order.id)
         .execute(&mut *tx)
         .await?;
-        if after.was_paid() {
+        if after.fulfils() {
             commit_stock(&mut tx, &order).await?;
         }
     }
