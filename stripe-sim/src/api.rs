@@ -2,7 +2,7 @@
 //! pages and the `/_sim` control API. Auth, idempotency, fault injection, persistence and
 //! webhook delivery wrap every operation here, once.
 
-use crate::engine::{ApiResult, IdempotencyEntry, Kind, Params, Scheduled, State};
+use crate::engine::{Account, ApiResult, IdempotencyEntry, ObjectKind, Params, Scheduled};
 use crate::model::{ApiError, View, API_VERSION};
 use crate::store::Store;
 use crate::{assets, form, webhooks};
@@ -107,7 +107,7 @@ enum Work {
 struct Inner {
     config: SimConfig,
     work: tokio::sync::mpsc::UnboundedSender<Work>,
-    state: Mutex<State>,
+    account: Mutex<Account>,
     faults: StdMutex<(Faults, StdRng)>,
     attempts: StdMutex<Vec<Attempt>>,
     http: reqwest::Client,
@@ -136,8 +136,8 @@ struct Reply {
 impl Simulator {
     /// Objects live in memory only: for tests.
     pub fn in_memory(config: SimConfig) -> Self {
-        let state = State::new(config.seed, config.fixed_clock);
-        Self::build(config, None, state)
+        let account = Account::new(config.seed, config.fixed_clock);
+        Self::build(config, None, account)
     }
 
     /// Objects are kept in SQLite tables of `pool` (created if needed) and survive a restart,
@@ -147,14 +147,14 @@ impl Simulator {
         pool: sqlx::SqlitePool,
     ) -> Result<Self, sqlx::Error> {
         let store = Store::open(pool).await?;
-        let mut state = State::new(config.seed, config.fixed_clock);
-        store.load(&mut state).await?;
-        let sim = Self::build(config, Some(store), state);
+        let mut account = Account::new(config.seed, config.fixed_clock);
+        store.load(&mut account).await?;
+        let sim = Self::build(config, Some(store), account);
         sim.resume().await;
         Ok(sim)
     }
 
-    fn build(config: SimConfig, store: Option<Store>, state: State) -> Self {
+    fn build(config: SimConfig, store: Option<Store>, account: Account) -> Self {
         let fault_rng = StdRng::seed_from_u64(config.seed.unwrap_or_else(rand::random));
         let http = reqwest::Client::builder()
             .timeout(config.webhook_timeout)
@@ -165,7 +165,7 @@ impl Simulator {
             inner: Arc::new(Inner {
                 work,
                 config,
-                state: Mutex::new(state),
+                account: Mutex::new(account),
                 faults: StdMutex::new((Faults::default(), fault_rng)),
                 attempts: StdMutex::new(Vec::new()),
                 http,
@@ -194,9 +194,9 @@ impl Simulator {
             Scheduled::FailRefund { .. } => self.inner.config.refund_failure_delay,
         };
         tokio::time::sleep(delay).await;
-        let mut state = self.inner.state.lock().await;
-        state.run_scheduled(&job);
-        self.commit(&mut state).await;
+        let mut account = self.inner.account.lock().await;
+        account.run_scheduled(&job);
+        self.commit(&mut account).await;
     }
 
     pub fn config(&self) -> &SimConfig {
@@ -210,8 +210,8 @@ impl Simulator {
         url: &str,
         secret: Option<&str>,
     ) -> Result<String, String> {
-        let mut state = self.inner.state.lock().await;
-        if let Some(existing) = state.endpoints.values().find(|e| e.url == url) {
+        let mut account = self.inner.account.lock().await;
+        if let Some(existing) = account.endpoints.values().find(|e| e.url == url) {
             if secret.is_none_or(|s| existing.secrets.iter().any(|x| x.value == s)) {
                 return Ok(existing
                     .secrets
@@ -221,10 +221,10 @@ impl Simulator {
             }
         }
         let params = json!({"url": url, "enabled_events": ["*"]});
-        let created = state
+        let created = account
             .create_endpoint(&Params(&params), secret.map(String::from))
             .map_err(|e| e.body.to_string())?;
-        self.commit(&mut state).await;
+        self.commit(&mut account).await;
         Ok(created["secret"].as_str().unwrap_or_default().to_string())
     }
 
@@ -307,18 +307,18 @@ impl Simulator {
     // -----------------------------------------------------------------------------------------
 
     /// Persists what the last operation changed, delivers its events, schedules its later work.
-    async fn commit(&self, state: &mut State) {
-        let dirty = std::mem::take(&mut state.dirty);
-        let events = std::mem::take(&mut state.new_events);
-        let jobs = std::mem::take(&mut state.scheduled);
-        state.request = None;
+    async fn commit(&self, account: &mut Account) {
+        let dirty = std::mem::take(&mut account.dirty);
+        let events = std::mem::take(&mut account.new_events);
+        let jobs = std::mem::take(&mut account.scheduled);
+        account.request = None;
         if let Some(store) = &self.inner.store {
-            if let Err(e) = store.save(state, &dirty).await {
+            if let Err(e) = store.save(account, &dirty).await {
                 tracing::error!(error = %e, "stripe simulator could not persist its state");
             }
         }
         for event_id in events {
-            if let Some(event) = state.events.get(&event_id) {
+            if let Some(event) = account.events.get(&event_id) {
                 for endpoint in event.undelivered.clone() {
                     let _ = self.inner.work.send(Work::Deliver {
                         event: event_id.clone(),
@@ -334,8 +334,8 @@ impl Simulator {
 
     /// After a restart: owed webhooks go out again, payments left processing finish.
     async fn resume(&self) {
-        let mut state = self.inner.state.lock().await;
-        for event in state.events.values() {
+        let mut account = self.inner.account.lock().await;
+        for event in account.events.values() {
             for endpoint in &event.undelivered {
                 let _ = self.inner.work.send(Work::Deliver {
                     event: event.id.clone(),
@@ -343,14 +343,14 @@ impl Simulator {
                 });
             }
         }
-        let processing: Vec<(String, String)> = state
+        let processing: Vec<(String, String)> = account
             .payment_intents
             .values()
             .filter(|pi| pi.status == crate::model::PiStatus::Processing)
             .map(|pi| (pi.id.clone(), pi.payment_method.clone().unwrap_or_default()))
             .collect();
         for (pi, pm) in processing {
-            let number = state
+            let number = account
                 .payment_methods
                 .get(&pm)
                 .map(|p| p.number.clone())
@@ -359,12 +359,12 @@ impl Simulator {
                 crate::cards::by_number(&number).map(|c| c.behaviour()),
                 Some(crate::cards::Behaviour::Processing { succeeds: false })
             );
-            state.scheduled.push(Scheduled::FinishProcessing {
+            account.scheduled.push(Scheduled::FinishProcessing {
                 payment_intent: pi,
                 succeeds,
             });
         }
-        self.commit(&mut state).await;
+        self.commit(&mut account).await;
     }
 
     fn roll(&self, f: impl FnOnce(&Faults, &mut StdRng) -> bool) -> bool {
@@ -413,18 +413,18 @@ impl Simulator {
                 tokio::time::sleep(Duration::from_millis(delay)).await;
             }
             let (url, header, payload, event_type) = {
-                let state = self.inner.state.lock().await;
-                let Some(endpoint) = state.endpoints.get(&endpoint_id) else {
+                let account = self.inner.account.lock().await;
+                let Some(endpoint) = account.endpoints.get(&endpoint_id) else {
                     return;
                 };
-                let Some(event) = state.events.get(&event_id) else {
+                let Some(event) = account.events.get(&event_id) else {
                     return;
                 };
                 if !event.undelivered.contains(&endpoint_id) {
                     return;
                 }
                 let payload = serde_json::to_vec_pretty(&event.to_json()).unwrap_or_default();
-                let now = state.now();
+                let now = account.now();
                 let header =
                     webhooks::signature_header(&endpoint.signing_secrets(now), now, &payload);
                 (endpoint.url.clone(), header, payload, event.kind.clone())
@@ -461,12 +461,12 @@ impl Simulator {
                         signature: header,
                     });
                 }
-                let mut state = self.inner.state.lock().await;
-                if let Some(event) = state.events.get_mut(&event_id) {
+                let mut account = self.inner.account.lock().await;
+                if let Some(event) = account.events.get_mut(&event_id) {
                     event.undelivered.retain(|e| e != &endpoint_id);
                 }
-                state.dirty.insert((Kind::Event, event_id.clone()));
-                self.commit(&mut state).await;
+                account.dirty.insert((ObjectKind::Event, event_id.clone()));
+                self.commit(&mut account).await;
                 return;
             }
             let index = (attempt as usize - 1).min(schedule.len().saturating_sub(1));
@@ -517,9 +517,12 @@ impl Simulator {
         &self,
         request: &Request,
         allowed: &[Caller],
-        op: impl FnOnce(&mut State, &Ctx) -> ApiResult,
+        op: impl FnOnce(&mut Account, &Ctx) -> ApiResult,
     ) -> Response {
-        let request_id = format!("req_{}", &self.inner.state.lock().await.new_id("x")[2..16]);
+        let request_id = format!(
+            "req_{}",
+            &self.inner.account.lock().await.new_id("x")[2..16]
+        );
         let reply = self.serve_inner(request, allowed, op, &request_id).await;
         respond(reply, &request_id, &request.headers)
     }
@@ -528,7 +531,7 @@ impl Simulator {
         &self,
         request: &Request,
         allowed: &[Caller],
-        op: impl FnOnce(&mut State, &Ctx) -> ApiResult,
+        op: impl FnOnce(&mut Account, &Ctx) -> ApiResult,
         request_id: &str,
     ) -> Reply {
         let caller = match self.caller(&request.headers) {
@@ -581,9 +584,9 @@ impl Simulator {
                         .param("Idempotency-Key"),
                 );
             }
-            let mut state = self.inner.state.lock().await;
-            let now = state.now();
-            match state.idempotency.get(scoped) {
+            let mut account = self.inner.account.lock().await;
+            let now = account.now();
+            match account.idempotency.get(scoped) {
                 Some(entry) if entry.in_flight => {
                     return Reply::error(ApiError::new(409, "idempotency_error", "There is currently another in-progress request using this Idempotent Key (that probably means you submitted twice, and the other request is still going through): {key}. Please try again later.".replace("{key}", key)).code("idempotency_key_in_use"));
                 }
@@ -600,7 +603,7 @@ impl Simulator {
                     };
                 }
                 None => {
-                    state.idempotency.insert(
+                    account.idempotency.insert(
                         scoped.clone(),
                         IdempotencyEntry {
                             fingerprint: fingerprint.clone(),
@@ -617,8 +620,8 @@ impl Simulator {
             tokio::time::sleep(Duration::from_millis(faults.latency_ms)).await;
         }
 
-        let mut state = self.inner.state.lock().await;
-        state.request = Some((request_id.to_string(), idem_key.clone()));
+        let mut account = self.inner.account.lock().await;
+        account.request = Some((request_id.to_string(), idem_key.clone()));
         let ctx = Ctx {
             view: if caller == Caller::Secret {
                 View::Secret
@@ -628,22 +631,22 @@ impl Simulator {
             base_url: request.base_url.clone(),
             params,
         };
-        let (status, body) = match op(&mut state, &ctx) {
+        let (status, body) = match op(&mut account, &ctx) {
             Ok(body) => (200, body),
             Err(e) => (e.status, e.body),
         };
         if let Some(scoped) = scoped {
             // Parameter errors are not stored: the same key may be retried with fixed params.
             if status == 400 && body["error"]["type"] == "invalid_request_error" {
-                state.idempotency.remove(&scoped);
-            } else if let Some(entry) = state.idempotency.get_mut(&scoped) {
+                account.idempotency.remove(&scoped);
+            } else if let Some(entry) = account.idempotency.get_mut(&scoped) {
                 entry.in_flight = false;
                 entry.status = status;
                 entry.body = body.to_string();
-                state.dirty.insert((Kind::Idempotency, scoped));
+                account.dirty.insert((ObjectKind::Idempotency, scoped));
             }
         }
-        self.commit(&mut state).await;
+        self.commit(&mut account).await;
         Reply {
             status,
             body,
@@ -849,7 +852,7 @@ impl Ctx {
     }
 
     /// With a publishable key the client secret must match the PaymentIntent's.
-    fn check_client_secret(&self, state: &State, id: &str) -> Result<(), ApiError> {
+    fn check_client_secret(&self, account: &Account, id: &str) -> Result<(), ApiError> {
         if self.view == View::Secret {
             return Ok(());
         }
@@ -858,7 +861,7 @@ impl Ctx {
             .str("client_secret")
             .unwrap_or_default()
             .to_string();
-        match state.payment_intents.get(id) {
+        match account.payment_intents.get(id) {
             Some(pi) if pi.client_secret == given => Ok(()),
             _ => Err(ApiError::invalid("The client_secret provided does not match any associated PaymentIntent on this account.")
                 .code("resource_missing")
@@ -877,7 +880,7 @@ impl Ctx {
 }
 
 macro_rules! handler {
-    ($name:ident, [$($caller:ident),*], |$state:ident, $ctx:ident $(, $id:ident)?| $body:expr) => {
+    ($name:ident, [$($caller:ident),*], |$account:ident, $ctx:ident $(, $id:ident)?| $body:expr) => {
         async fn $name(
             AxState(sim): AxState<Simulator>,
             method: Method,
@@ -888,39 +891,39 @@ macro_rules! handler {
             body: Bytes,
         ) -> Response {
             let request = Request::new(method, &original, &uri, headers, &body);
-            sim.serve(&request, &[$(Caller::$caller),*], move |$state: &mut State, $ctx: &Ctx| $body).await
+            sim.serve(&request, &[$(Caller::$caller),*], move |$account: &mut Account, $ctx: &Ctx| $body).await
         }
     };
 }
 
-handler!(create_payment_intent, [Secret], |state, ctx| state
+handler!(create_payment_intent, [Secret], |account, ctx| account
     .create_payment_intent(&ctx.p(), &ctx.base_url));
 handler!(
     retrieve_payment_intent,
     [Secret, Publishable],
-    |state, ctx, id| {
-        ctx.check_client_secret(state, &id)?;
-        state.render_pi(&id, ctx.view, &ctx.p().expand())
+    |account, ctx, id| {
+        ctx.check_client_secret(account, &id)?;
+        account.render_pi(&id, ctx.view, &ctx.p().expand())
     }
 );
-handler!(update_payment_intent, [Secret], |state, ctx, id| state
+handler!(update_payment_intent, [Secret], |account, ctx, id| account
     .update_payment_intent(&id, &ctx.p()));
 handler!(
     confirm_payment_intent,
     [Secret, Publishable],
-    |state, ctx, id| {
-        ctx.check_client_secret(state, &id)?;
+    |account, ctx, id| {
+        ctx.check_client_secret(account, &id)?;
         let params = ctx.without_client_secret();
-        state.confirm_payment_intent(&id, &Params(&params), ctx.view, &ctx.base_url)
+        account.confirm_payment_intent(&id, &Params(&params), ctx.view, &ctx.base_url)
     }
 );
-handler!(cancel_payment_intent, [Secret], |state, ctx, id| state
+handler!(cancel_payment_intent, [Secret], |account, ctx, id| account
     .cancel_payment_intent(&id, &ctx.p()));
-handler!(capture_payment_intent, [Secret], |state, ctx, id| state
+handler!(capture_payment_intent, [Secret], |account, ctx, id| account
     .capture_payment_intent(&id, &ctx.p()));
-handler!(list_payment_intents, [Secret], |state, ctx| {
+handler!(list_payment_intents, [Secret], |account, ctx| {
     let limit = ctx.p().int("limit")?.unwrap_or(10).clamp(1, 100) as usize;
-    let mut all: Vec<_> = state.payment_intents.values().collect();
+    let mut all: Vec<_> = account.payment_intents.values().collect();
     all.sort_by(|a, b| b.created.cmp(&a.created).then_with(|| b.id.cmp(&a.id)));
     let data: Vec<Value> = all
         .iter()
@@ -934,97 +937,101 @@ handler!(list_payment_intents, [Secret], |state, ctx| {
 handler!(
     create_payment_method,
     [Secret, Publishable],
-    |state, ctx| state.create_payment_method(&ctx.p())
+    |account, ctx| account.create_payment_method(&ctx.p())
 );
-handler!(retrieve_payment_method, [Secret], |state, _ctx, id| {
-    state
+handler!(retrieve_payment_method, [Secret], |account, _ctx, id| {
+    account
         .payment_methods
         .get(&id)
         .map(|pm| pm.to_json())
         .ok_or_else(|| ApiError::not_found("PaymentMethod", &id))
 });
-handler!(retrieve_charge, [Secret], |state, _ctx, id| {
-    state
+handler!(retrieve_charge, [Secret], |account, _ctx, id| {
+    account
         .charges
         .get(&id)
         .ok_or_else(|| ApiError::not_found("charge", &id))?;
-    Ok(state.charge_json(&id))
+    Ok(account.charge_json(&id))
 });
-handler!(create_refund, [Secret], |state, ctx| state
+handler!(create_refund, [Secret], |account, ctx| account
     .create_refund(&ctx.p()));
-handler!(list_refunds, [Secret], |state, ctx| state
+handler!(list_refunds, [Secret], |account, ctx| account
     .list_refunds(&ctx.p()));
-handler!(retrieve_refund, [Secret], |state, _ctx, id| {
-    state
+handler!(retrieve_refund, [Secret], |account, _ctx, id| {
+    account
         .refunds
         .get(&id)
         .map(|r| r.to_json())
         .ok_or_else(|| ApiError::not_found("refund", &id))
 });
-handler!(update_refund, [Secret], |state, ctx, id| {
+handler!(update_refund, [Secret], |account, ctx, id| {
     ctx.p().only(&["metadata", "expand"])?;
-    let mut metadata = state
+    let mut metadata = account
         .refunds
         .get(&id)
         .ok_or_else(|| ApiError::not_found("refund", &id))?
         .metadata
         .clone();
     ctx.p().metadata_into(&mut metadata)?;
-    let refund = state
+    let refund = account
         .refunds
         .get_mut(&id)
         .ok_or_else(|| ApiError::not_found("refund", &id))?;
     refund.metadata = metadata;
     let json = refund.to_json();
-    state.dirty.insert((Kind::Refund, id.clone()));
+    account.dirty.insert((ObjectKind::Refund, id.clone()));
     Ok(json)
 });
-handler!(list_events, [Secret], |state, ctx| state
+handler!(list_events, [Secret], |account, ctx| account
     .list_events(&ctx.p()));
-handler!(retrieve_event, [Secret], |state, _ctx, id| {
-    state
+handler!(retrieve_event, [Secret], |account, _ctx, id| {
+    account
         .events
         .get(&id)
         .map(|e| e.to_json())
         .ok_or_else(|| ApiError::not_found("event", &id))
 });
-handler!(create_endpoint, [Secret], |state, ctx| state
+handler!(create_endpoint, [Secret], |account, ctx| account
     .create_endpoint(&ctx.p(), None));
-handler!(list_endpoints, [Secret], |state, _ctx| {
-    let data: Vec<Value> = state.endpoints.values().map(|e| e.to_json(false)).collect();
+handler!(list_endpoints, [Secret], |account, _ctx| {
+    let data: Vec<Value> = account
+        .endpoints
+        .values()
+        .map(|e| e.to_json(false))
+        .collect();
     Ok(json!({"object": "list", "data": data, "has_more": false, "url": "/v1/webhook_endpoints"}))
 });
-handler!(retrieve_endpoint, [Secret], |state, _ctx, id| {
-    state
+handler!(retrieve_endpoint, [Secret], |account, _ctx, id| {
+    account
         .endpoints
         .get(&id)
         .map(|e| e.to_json(false))
         .ok_or_else(|| ApiError::not_found("webhook_endpoint", &id))
 });
-handler!(delete_endpoint, [Secret], |state, _ctx, id| {
-    state
+handler!(delete_endpoint, [Secret], |account, _ctx, id| {
+    account
         .endpoints
         .remove(&id)
         .ok_or_else(|| ApiError::not_found("webhook_endpoint", &id))?;
-    state.dirty.insert((Kind::Endpoint, id.clone()));
+    account.dirty.insert((ObjectKind::Endpoint, id.clone()));
     Ok(json!({"id": id, "object": "webhook_endpoint", "deleted": true}))
 });
-handler!(authenticate, [Secret, Publishable], |state, ctx, id| {
-    ctx.check_client_secret(state, &id)?;
+handler!(authenticate, [Secret, Publishable], |account, ctx, id| {
+    ctx.check_client_secret(account, &id)?;
     let complete = match ctx.p().str("outcome") {
         Some("complete") => true,
         Some("fail") => false,
         _ => return Err(ApiError::invalid("outcome must be complete or fail").param("outcome")),
     };
-    state.authenticate(&id, complete, ctx.view)
+    account.authenticate(&id, complete, ctx.view)
 });
-handler!(roll_secret, [Secret], |state, ctx, id| {
+handler!(roll_secret, [Secret], |account, ctx, id| {
     let expires_in = ctx.p().int("expires_in")?.unwrap_or(24 * 3600);
-    state.roll_endpoint_secret(&id, expires_in)
+    account.roll_endpoint_secret(&id, expires_in)
 });
-handler!(set_clock, [Secret], |state, ctx| {
-    state.clock_offset = ctx.p().int("offset")?.unwrap_or(0);
-    Ok(json!({"now": state.now(), "offset": state.clock_offset}))
+handler!(set_clock, [Secret], |account, ctx| {
+    account.clock_offset = ctx.p().int("offset")?.unwrap_or(0);
+    Ok(json!({"now": account.now(), "offset": account.clock_offset}))
 });
 
 async fn reset(
@@ -1040,48 +1047,48 @@ async fn reset(
     if let Ok(mut attempts) = sim.inner.attempts.lock() {
         attempts.clear();
     }
-    sim.serve(&request, &[Caller::Secret], |state, ctx| {
+    sim.serve(&request, &[Caller::Secret], |account, ctx| {
         let keep_endpoints = ctx.p().str("endpoints") != Some("true");
-        let endpoints = std::mem::take(&mut state.endpoints);
+        let endpoints = std::mem::take(&mut account.endpoints);
         let mut dirty = std::collections::BTreeSet::new();
-        for id in state.payment_intents.keys() {
-            dirty.insert((Kind::PaymentIntent, id.clone()));
+        for id in account.payment_intents.keys() {
+            dirty.insert((ObjectKind::PaymentIntent, id.clone()));
         }
-        for id in state.payment_methods.keys() {
-            dirty.insert((Kind::PaymentMethod, id.clone()));
+        for id in account.payment_methods.keys() {
+            dirty.insert((ObjectKind::PaymentMethod, id.clone()));
         }
-        for id in state.charges.keys() {
-            dirty.insert((Kind::Charge, id.clone()));
+        for id in account.charges.keys() {
+            dirty.insert((ObjectKind::Charge, id.clone()));
         }
-        for id in state.refunds.keys() {
-            dirty.insert((Kind::Refund, id.clone()));
+        for id in account.refunds.keys() {
+            dirty.insert((ObjectKind::Refund, id.clone()));
         }
-        for id in state.disputes.keys() {
-            dirty.insert((Kind::Dispute, id.clone()));
+        for id in account.disputes.keys() {
+            dirty.insert((ObjectKind::Dispute, id.clone()));
         }
-        for id in state.events.keys() {
-            dirty.insert((Kind::Event, id.clone()));
+        for id in account.events.keys() {
+            dirty.insert((ObjectKind::Event, id.clone()));
         }
-        for id in state.idempotency.keys() {
-            dirty.insert((Kind::Idempotency, id.clone()));
+        for id in account.idempotency.keys() {
+            dirty.insert((ObjectKind::Idempotency, id.clone()));
         }
-        state.payment_intents.clear();
-        state.payment_methods.clear();
-        state.charges.clear();
-        state.refunds.clear();
-        state.disputes.clear();
-        state.events.clear();
-        state.event_order.clear();
-        state.idempotency.clear();
-        state.clock_offset = 0;
+        account.payment_intents.clear();
+        account.payment_methods.clear();
+        account.charges.clear();
+        account.refunds.clear();
+        account.disputes.clear();
+        account.events.clear();
+        account.event_order.clear();
+        account.idempotency.clear();
+        account.clock_offset = 0;
         if keep_endpoints {
-            state.endpoints = endpoints;
+            account.endpoints = endpoints;
         } else {
             for id in endpoints.keys() {
-                dirty.insert((Kind::Endpoint, id.clone()));
+                dirty.insert((ObjectKind::Endpoint, id.clone()));
             }
         }
-        state.dirty.extend(dirty);
+        account.dirty.extend(dirty);
         Ok(json!({"reset": true}))
     })
     .await
@@ -1169,21 +1176,21 @@ async fn redirect_challenge_answer(
     let secret = p.str("client_secret").unwrap_or_default().to_string();
     let return_url = p.str("return_url").unwrap_or_default().to_string();
     let complete = p.str("outcome") == Some("complete");
-    let mut state = sim.inner.state.lock().await;
-    let matches = state
+    let mut account = sim.inner.account.lock().await;
+    let matches = account
         .payment_intents
         .get(&id)
         .is_some_and(|pi| pi.client_secret == secret);
     if !matches || return_url.is_empty() {
         return (StatusCode::BAD_REQUEST, "Unknown payment").into_response();
     }
-    let _ = state.authenticate(&id, complete, View::Publishable);
-    let status = state
+    let _ = account.authenticate(&id, complete, View::Publishable);
+    let status = account
         .payment_intents
         .get(&id)
         .map(|pi| pi.status)
         .unwrap_or(crate::model::PiStatus::RequiresPaymentMethod);
-    sim.commit(&mut state).await;
+    sim.commit(&mut account).await;
     let redirect_status = match status {
         crate::model::PiStatus::Succeeded | crate::model::PiStatus::RequiresCapture => "succeeded",
         crate::model::PiStatus::Processing => "processing",

@@ -48,8 +48,9 @@ pub enum Scheduled {
     },
 }
 
+/// The kinds of record the account keeps: what a change is tracked and persisted as.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-pub enum Kind {
+pub enum ObjectKind {
     PaymentIntent,
     PaymentMethod,
     Charge,
@@ -69,7 +70,8 @@ pub struct IdempotencyEntry {
     pub created: i64,
 }
 
-pub struct State {
+/// The simulated Stripe account: every object it holds, and what the current operation changed.
+pub struct Account {
     rng: StdRng,
     pub fixed_clock: Option<i64>,
     pub clock_offset: i64,
@@ -84,7 +86,7 @@ pub struct State {
     pub endpoints: BTreeMap<String, WebhookEndpoint>,
     pub idempotency: BTreeMap<String, IdempotencyEntry>,
     /// Objects changed by the current operation (to persist).
-    pub dirty: BTreeSet<(Kind, String)>,
+    pub dirty: BTreeSet<(ObjectKind, String)>,
     /// Events created by the current operation (to deliver).
     pub new_events: Vec<String>,
     /// Deferred work created by the current operation.
@@ -95,9 +97,9 @@ pub struct State {
 
 pub type ApiResult = Result<Value, ApiError>;
 
-impl State {
+impl Account {
     pub fn new(seed: Option<u64>, fixed_clock: Option<i64>) -> Self {
-        State {
+        Account {
             rng: seed
                 .map(StdRng::seed_from_u64)
                 .unwrap_or_else(StdRng::from_entropy),
@@ -142,7 +144,7 @@ impl State {
         format!("{prefix}_{tail}")
     }
 
-    fn touch(&mut self, kind: Kind, id: &str) {
+    fn touch(&mut self, kind: ObjectKind, id: &str) {
         self.dirty.insert((kind, id.to_string()));
     }
 
@@ -172,7 +174,7 @@ impl State {
         self.events.insert(id.clone(), event);
         self.event_order.push(id.clone());
         self.new_events.push(id.clone());
-        self.touch(Kind::Event, &id);
+        self.touch(ObjectKind::Event, &id);
     }
 
     pub fn pi_json(&self, id: &str) -> Value {
@@ -497,7 +499,7 @@ const CANCEL_REASONS: &[&str] = &[
     "requested_by_customer",
 ];
 
-impl State {
+impl Account {
     pub fn create_payment_intent(&mut self, p: &Params, base_url: &str) -> ApiResult {
         p.only(CREATE_PARAMS)?;
         let currency = check_currency(
@@ -584,7 +586,7 @@ impl State {
             pending_authentication: None,
         };
         self.payment_intents.insert(id.clone(), pi);
-        self.touch(Kind::PaymentIntent, &id);
+        self.touch(ObjectKind::PaymentIntent, &id);
         let created = self.pi_json(&id);
         self.emit("payment_intent.created", created, None);
         if p.bool("confirm")? == Some(true) {
@@ -678,7 +680,7 @@ impl State {
             pi.pending_authentication = None;
             pi.payment_method = None;
         }
-        self.touch(Kind::PaymentIntent, id);
+        self.touch(ObjectKind::PaymentIntent, id);
         self.render_pi(id, View::Secret, &p.expand())
     }
 
@@ -702,7 +704,7 @@ impl State {
         };
         let pm_id = pm.id.clone();
         self.payment_methods.insert(pm_id.clone(), pm);
-        self.touch(Kind::PaymentMethod, &pm_id);
+        self.touch(ObjectKind::PaymentMethod, &pm_id);
         Ok(pm_id)
     }
 
@@ -797,7 +799,7 @@ impl State {
         let json = pm.to_json();
         let id = pm.id.clone();
         self.payment_methods.insert(id.clone(), pm);
-        self.touch(Kind::PaymentMethod, &id);
+        self.touch(ObjectKind::PaymentMethod, &id);
         Ok(json)
     }
 
@@ -890,7 +892,7 @@ impl State {
                 pi.shipping = Some(shipping.clone());
             }
         }
-        self.touch(Kind::PaymentIntent, id);
+        self.touch(ObjectKind::PaymentIntent, id);
         match behaviour {
             Behaviour::Succeed => self.pay(id, &pm_id, false, false),
             Behaviour::SucceedThenDispute => self.pay(id, &pm_id, true, false),
@@ -950,7 +952,7 @@ impl State {
             refunds_fail: false,
         };
         self.charges.insert(charge_id.clone(), charge);
-        self.touch(Kind::Charge, &charge_id);
+        self.touch(ObjectKind::Charge, &charge_id);
         if let Some(pi) = self.payment_intents.get_mut(pi_id) {
             pi.latest_charge = Some(charge_id.clone());
         }
@@ -986,8 +988,8 @@ impl State {
             charge.amount_captured = if manual { 0 } else { amount };
             charge.refunds_fail = refunds_fail;
         }
-        self.touch(Kind::PaymentIntent, pi_id);
-        self.touch(Kind::Charge, charge_id);
+        self.touch(ObjectKind::PaymentIntent, pi_id);
+        self.touch(ObjectKind::Charge, charge_id);
         let charge = self.charge_json(charge_id);
         self.emit("charge.succeeded", charge, None);
         let pi = self.pi_json(pi_id);
@@ -1046,8 +1048,8 @@ impl State {
         pi.last_payment_error = Some(error);
         pi.next_action = None;
         pi.pending_authentication = None;
-        self.touch(Kind::PaymentIntent, pi_id);
-        self.touch(Kind::Charge, charge_id);
+        self.touch(ObjectKind::PaymentIntent, pi_id);
+        self.touch(ObjectKind::Charge, charge_id);
         let charge = self.charge_json(charge_id);
         self.emit("charge.failed", charge, None);
         let pi = self.pi_json(pi_id);
@@ -1061,7 +1063,7 @@ impl State {
         };
         let previous = json!({"status": pi.status.as_str()});
         pi.status = PiStatus::Processing;
-        self.touch(Kind::PaymentIntent, pi_id);
+        self.touch(ObjectKind::PaymentIntent, pi_id);
         let charge = self.charge_json(&charge_id);
         self.emit("charge.pending", charge, None);
         let pi = self.pi_json(pi_id);
@@ -1115,7 +1117,7 @@ impl State {
                 "use_stripe_sdk": {"type": "three_d_secure_redirect", "source": source, "stripe_js": format!("{base_url}/v3/three-ds-challenge.html")}
             }),
         });
-        self.touch(Kind::PaymentIntent, pi_id);
+        self.touch(ObjectKind::PaymentIntent, pi_id);
         let pi = self.pi_json(pi_id);
         self.emit("payment_intent.requires_action", pi, Some(previous));
     }
@@ -1159,7 +1161,7 @@ impl State {
                 "payment_method": pm_json,
                 "doc_url": "https://stripe.com/docs/error-codes/payment-intent-authentication-failure",
             }));
-            self.touch(Kind::PaymentIntent, pi_id);
+            self.touch(ObjectKind::PaymentIntent, pi_id);
             let pi = self.pi_json(pi_id);
             self.emit("payment_intent.payment_failed", pi, Some(previous));
         } else if pi.confirmation_method == "manual" {
@@ -1169,7 +1171,7 @@ impl State {
                 .ok_or_else(|| ApiError::not_found("payment_intent", pi_id))?;
             pi.status = PiStatus::RequiresConfirmation;
             pi.next_action = None;
-            self.touch(Kind::PaymentIntent, pi_id);
+            self.touch(ObjectKind::PaymentIntent, pi_id);
         } else {
             match after.into_behaviour() {
                 Behaviour::Decline(decline) => self.decline(pi_id, &pm_id, &decline),
@@ -1211,13 +1213,13 @@ impl State {
         pi.pending_authentication = None;
         pi.amount_capturable = 0;
         let charge_id = pi.latest_charge.clone();
-        self.touch(Kind::PaymentIntent, id);
+        self.touch(ObjectKind::PaymentIntent, id);
         if released {
             // The authorisation is released: the uncaptured charge shows as refunded.
             if let Some(charge) = charge_id.as_ref().and_then(|c| self.charges.get_mut(c)) {
                 charge.amount_refunded = charge.amount;
                 let cid = charge.id.clone();
-                self.touch(Kind::Charge, &cid);
+                self.touch(ObjectKind::Charge, &cid);
             }
         }
         let pi_json = self.pi_json(id);
@@ -1267,8 +1269,8 @@ impl State {
             // A partial capture releases the rest.
             charge.amount_refunded = charge.amount - amount;
         }
-        self.touch(Kind::PaymentIntent, id);
-        self.touch(Kind::Charge, &charge_id);
+        self.touch(ObjectKind::PaymentIntent, id);
+        self.touch(ObjectKind::Charge, &charge_id);
         let charge = self.charge_json(&charge_id);
         self.emit("charge.captured", charge, None);
         let pi_json = self.pi_json(id);
@@ -1378,8 +1380,8 @@ impl State {
             .ok_or_else(|| ApiError::not_found("charge", &charge_id))?;
         let previous = json!({"amount_refunded": charge.amount_refunded});
         charge.amount_refunded += amount;
-        self.touch(Kind::Refund, &refund_id);
-        self.touch(Kind::Charge, &charge_id);
+        self.touch(ObjectKind::Refund, &refund_id);
+        self.touch(ObjectKind::Charge, &charge_id);
         let refund_json = self.refunds[&refund_id].to_json();
         self.emit("refund.created", refund_json.clone(), None);
         let charge_json = self.charge_json(&charge_id);
@@ -1483,8 +1485,8 @@ impl State {
                     "balance_transactions": [], "evidence_details": {"due_by": self.now() + 7 * 86_400, "has_evidence": false, "past_due": false, "submission_count": 0}
                 });
                 self.disputes.insert(id.clone(), dispute.clone());
-                self.touch(Kind::Dispute, &id);
-                self.touch(Kind::Charge, charge);
+                self.touch(ObjectKind::Dispute, &id);
+                self.touch(ObjectKind::Charge, charge);
                 self.emit("charge.dispute.created", dispute, None);
             }
             Scheduled::FailRefund { refund } => {
@@ -1500,8 +1502,8 @@ impl State {
                 if let Some(c) = self.charges.get_mut(&charge_id) {
                     c.amount_refunded -= amount;
                 }
-                self.touch(Kind::Refund, refund);
-                self.touch(Kind::Charge, &charge_id);
+                self.touch(ObjectKind::Refund, refund);
+                self.touch(ObjectKind::Charge, &charge_id);
                 let json = self.refunds[refund].to_json();
                 let previous = json!({"status": "succeeded", "failure_reason": null});
                 self.emit(
@@ -1563,7 +1565,7 @@ impl State {
             }],
         };
         let json = endpoint.to_json(true);
-        self.touch(Kind::Endpoint, &endpoint.id);
+        self.touch(ObjectKind::Endpoint, &endpoint.id);
         self.endpoints.insert(endpoint.id.clone(), endpoint);
         Ok(json)
     }
@@ -1589,7 +1591,7 @@ impl State {
             },
         );
         let json = endpoint.to_json(true);
-        self.touch(Kind::Endpoint, id);
+        self.touch(ObjectKind::Endpoint, id);
         Ok(json)
     }
 }
