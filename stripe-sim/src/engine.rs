@@ -13,22 +13,79 @@ use std::time::{SystemTime, UNIX_EPOCH};
 pub const AUTH_FAILURE_MESSAGE: &str =
     "We are unable to authenticate your payment method. Please choose a different payment method and try again.";
 
+/// What a card that pays does afterwards.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CardAfterPayment {
+    /// Nothing more happens.
+    Normal,
+    /// A dispute opens shortly after the payment (`charge.dispute.created`), like test card 0259.
+    Disputed,
+    /// Its refunds look successful, then fail (`expired_or_canceled_card`), like test card 5126.
+    RefundsFail,
+}
+
+impl CardAfterPayment {
+    /// What a card with `behaviour` does once it has paid (`Normal` for any card that does not
+    /// simply pay).
+    fn of(behaviour: &Behaviour) -> Self {
+        match behaviour {
+            Behaviour::SucceedThenDispute => CardAfterPayment::Disputed,
+            Behaviour::SucceedRefundFails => CardAfterPayment::RefundsFail,
+            _ => CardAfterPayment::Normal,
+        }
+    }
+}
+
 /// What completing a 3-D Secure challenge leads to.
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(from = "StoredAfterAuth", into = "StoredAfterAuth")]
 pub enum AfterAuth {
-    Succeed { dispute: bool, refunds_fail: bool },
+    Succeed(CardAfterPayment),
     Decline(Decline),
 }
 
 impl AfterAuth {
     fn into_behaviour(self) -> Behaviour {
         match self {
-            AfterAuth::Succeed { dispute: true, .. } => Behaviour::SucceedThenDispute,
-            AfterAuth::Succeed {
-                refunds_fail: true, ..
-            } => Behaviour::SucceedRefundFails,
-            AfterAuth::Succeed { .. } => Behaviour::Succeed,
+            AfterAuth::Succeed(CardAfterPayment::Normal) => Behaviour::Succeed,
+            AfterAuth::Succeed(CardAfterPayment::Disputed) => Behaviour::SucceedThenDispute,
+            AfterAuth::Succeed(CardAfterPayment::RefundsFail) => Behaviour::SucceedRefundFails,
             AfterAuth::Decline(decline) => Behaviour::Decline(decline),
+        }
+    }
+}
+
+/// `AfterAuth` as it is persisted with a PaymentIntent awaiting 3-D Secure. This shape is what
+/// stored accounts hold, so it stays as it is.
+#[derive(Serialize, Deserialize)]
+enum StoredAfterAuth {
+    Succeed { dispute: bool, refunds_fail: bool },
+    Decline(Decline),
+}
+
+impl From<StoredAfterAuth> for AfterAuth {
+    fn from(stored: StoredAfterAuth) -> Self {
+        match stored {
+            StoredAfterAuth::Succeed { dispute: true, .. } => {
+                AfterAuth::Succeed(CardAfterPayment::Disputed)
+            }
+            StoredAfterAuth::Succeed {
+                refunds_fail: true, ..
+            } => AfterAuth::Succeed(CardAfterPayment::RefundsFail),
+            StoredAfterAuth::Succeed { .. } => AfterAuth::Succeed(CardAfterPayment::Normal),
+            StoredAfterAuth::Decline(decline) => AfterAuth::Decline(decline),
+        }
+    }
+}
+
+impl From<AfterAuth> for StoredAfterAuth {
+    fn from(after: AfterAuth) -> Self {
+        match after {
+            AfterAuth::Succeed(card) => StoredAfterAuth::Succeed {
+                dispute: card == CardAfterPayment::Disputed,
+                refunds_fail: card == CardAfterPayment::RefundsFail,
+            },
+            AfterAuth::Decline(decline) => StoredAfterAuth::Decline(decline),
         }
     }
 }
@@ -894,9 +951,9 @@ impl Account {
         }
         self.touch(ObjectKind::PaymentIntent, id);
         match behaviour {
-            Behaviour::Succeed => self.pay(id, &pm_id, false, false),
-            Behaviour::SucceedThenDispute => self.pay(id, &pm_id, true, false),
-            Behaviour::SucceedRefundFails => self.pay(id, &pm_id, false, true),
+            Behaviour::Succeed => self.pay(id, &pm_id, CardAfterPayment::Normal),
+            Behaviour::SucceedThenDispute => self.pay(id, &pm_id, CardAfterPayment::Disputed),
+            Behaviour::SucceedRefundFails => self.pay(id, &pm_id, CardAfterPayment::RefundsFail),
             Behaviour::Decline(decline) => self.decline(id, &pm_id, &decline),
             Behaviour::Processing { succeeds } => self.start_processing(id, &pm_id, succeeds),
             Behaviour::ThreeDSecure(then) => {
@@ -960,12 +1017,12 @@ impl Account {
     }
 
     /// The payment goes through: a captured charge, or an authorised one under manual capture.
-    fn pay(&mut self, pi_id: &str, pm_id: &str, dispute: bool, refunds_fail: bool) {
+    fn pay(&mut self, pi_id: &str, pm_id: &str, card: CardAfterPayment) {
         let charge_id = self.new_charge(pi_id, pm_id, "succeeded");
-        self.settle(pi_id, &charge_id, dispute, refunds_fail);
+        self.settle(pi_id, &charge_id, card);
     }
 
-    fn settle(&mut self, pi_id: &str, charge_id: &str, dispute: bool, refunds_fail: bool) {
+    fn settle(&mut self, pi_id: &str, charge_id: &str, card: CardAfterPayment) {
         let Some(pi) = self.payment_intents.get_mut(pi_id) else {
             return;
         };
@@ -986,7 +1043,7 @@ impl Account {
             charge.status = "succeeded".into();
             charge.captured = !manual;
             charge.amount_captured = if manual { 0 } else { amount };
-            charge.refunds_fail = refunds_fail;
+            charge.refunds_fail = card == CardAfterPayment::RefundsFail;
         }
         self.touch(ObjectKind::PaymentIntent, pi_id);
         self.touch(ObjectKind::Charge, charge_id);
@@ -1002,7 +1059,7 @@ impl Account {
         } else {
             self.emit("payment_intent.succeeded", pi, Some(previous));
         }
-        if dispute {
+        if card == CardAfterPayment::Disputed {
             self.scheduled.push(Scheduled::OpenDispute {
                 charge: charge_id.to_string(),
             });
@@ -1084,18 +1141,7 @@ impl Account {
     ) {
         let after = match then {
             Behaviour::Decline(d) => AfterAuth::Decline(d),
-            Behaviour::SucceedThenDispute => AfterAuth::Succeed {
-                dispute: true,
-                refunds_fail: false,
-            },
-            Behaviour::SucceedRefundFails => AfterAuth::Succeed {
-                dispute: false,
-                refunds_fail: true,
-            },
-            _ => AfterAuth::Succeed {
-                dispute: false,
-                refunds_fail: false,
-            },
+            other => AfterAuth::Succeed(CardAfterPayment::of(&other)),
         };
         let source = self.new_id("src");
         let Some(pi) = self.payment_intents.get_mut(pi_id) else {
@@ -1135,10 +1181,7 @@ impl Account {
         let after = pi
             .pending_authentication
             .clone()
-            .unwrap_or(AfterAuth::Succeed {
-                dispute: false,
-                refunds_fail: false,
-            });
+            .unwrap_or(AfterAuth::Succeed(CardAfterPayment::Normal));
         let pm_id = pi.payment_method.clone().unwrap_or_default();
         if !complete {
             let pm_json = self
@@ -1173,11 +1216,9 @@ impl Account {
             pi.next_action = None;
             self.touch(ObjectKind::PaymentIntent, pi_id);
         } else {
-            match after.into_behaviour() {
-                Behaviour::Decline(decline) => self.decline(pi_id, &pm_id, &decline),
-                Behaviour::SucceedThenDispute => self.pay(pi_id, &pm_id, true, false),
-                Behaviour::SucceedRefundFails => self.pay(pi_id, &pm_id, false, true),
-                _ => self.pay(pi_id, &pm_id, false, false),
+            match after {
+                AfterAuth::Decline(decline) => self.decline(pi_id, &pm_id, &decline),
+                AfterAuth::Succeed(card) => self.pay(pi_id, &pm_id, card),
             }
         }
         self.render_pi(pi_id, view, &[])
@@ -1459,7 +1500,7 @@ impl Account {
                 }
                 let charge_id = pi.latest_charge.clone().unwrap_or_default();
                 if *succeeds {
-                    self.settle(payment_intent, &charge_id, false, false);
+                    self.settle(payment_intent, &charge_id, CardAfterPayment::Normal);
                 } else {
                     let decline = Decline::new(
                         "card_declined",
@@ -1615,4 +1656,40 @@ fn check_email(email: &str) -> Result<(), ApiError> {
 
 fn urlencode(s: &str) -> String {
     form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pending_authentication_is_stored_in_its_original_shape() {
+        let cases = [
+            (
+                CardAfterPayment::Normal,
+                json!({"Succeed": {"dispute": false, "refunds_fail": false}}),
+            ),
+            (
+                CardAfterPayment::Disputed,
+                json!({"Succeed": {"dispute": true, "refunds_fail": false}}),
+            ),
+            (
+                CardAfterPayment::RefundsFail,
+                json!({"Succeed": {"dispute": false, "refunds_fail": true}}),
+            ),
+        ];
+        for (card, stored) in cases {
+            assert_eq!(
+                serde_json::to_value(AfterAuth::Succeed(card)).unwrap(),
+                stored
+            );
+            let back: AfterAuth = serde_json::from_value(stored).unwrap();
+            assert!(matches!(back, AfterAuth::Succeed(c) if c == card));
+        }
+        let decline = Decline::new("card_declined", "generic_decline", "Declined.", None);
+        let stored = serde_json::to_value(AfterAuth::Decline(decline.clone())).unwrap();
+        assert_eq!(stored["Decline"]["decline_code"], "generic_decline");
+        let back: AfterAuth = serde_json::from_value(stored).unwrap();
+        assert!(matches!(back, AfterAuth::Decline(d) if d == decline));
+    }
 }
