@@ -1,7 +1,7 @@
 //! The simulator's control API under `/_sim` (secret key only): reset, faults, clock, the
 //! record of webhook deliveries, and rolling an endpoint's signing secret.
 
-use super::pipeline::{handler, respond, Caller, Reply, Request};
+use super::pipeline::{handler, respond, Caller, Outcome, Request};
 use super::{Faults, Simulator};
 use crate::engine::{ObjectKind, Params};
 use crate::form;
@@ -13,11 +13,11 @@ use axum::response::Response;
 use serde_json::{json, Value};
 
 handler!(roll_secret, [Secret], |account, ctx, id| {
-    let expires_in = ctx.p().int("expires_in")?.unwrap_or(24 * 3600);
+    let expires_in = ctx.params().int("expires_in")?.unwrap_or(24 * 3600);
     account.roll_endpoint_secret(&id, expires_in)
 });
 handler!(set_clock, [Secret], |account, ctx| {
-    account.clock_offset = ctx.p().int("offset")?.unwrap_or(0);
+    account.clock_offset = ctx.params().int("offset")?.unwrap_or(0);
     Ok(json!({"now": account.now(), "offset": account.clock_offset}))
 });
 
@@ -35,7 +35,7 @@ pub(super) async fn reset(
         attempts.clear();
     }
     sim.serve(&request, &[Caller::Secret], |account, ctx| {
-        let keep_endpoints = ctx.p().str("endpoints") != Some("true");
+        let keep_endpoints = ctx.params().str("endpoints") != Some("true");
         let endpoints = std::mem::take(&mut account.endpoints);
         let mut dirty = std::collections::BTreeSet::new();
         for id in account.payment_intents.keys() {
@@ -106,21 +106,21 @@ pub(super) async fn set_faults(
 
 /// Answers a control request: the secret key only, then `body`.
 fn control(sim: &Simulator, headers: &HeaderMap, body: impl FnOnce() -> Value) -> Response {
-    let reply = if sim.caller(headers).ok() == Some(Caller::Secret) {
-        Reply {
+    let outcome = if sim.caller(headers).ok() == Some(Caller::Secret) {
+        Outcome {
             status: 200,
             body: body(),
             replayed: false,
             drop_connection: false,
         }
     } else {
-        Reply::error(ApiError::new(
+        Outcome::error(ApiError::new(
             401,
             "invalid_request_error",
             "The simulator's control API needs the secret key.",
         ))
     };
-    respond(reply, "req_sim", headers)
+    respond(outcome, "req_sim", headers)
 }
 
 pub(super) async fn get_faults(AxState(sim): AxState<Simulator>, headers: HeaderMap) -> Response {

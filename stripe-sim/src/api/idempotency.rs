@@ -2,7 +2,7 @@
 //! replays the first response; reused with other parameters, or while the first request is
 //! still running, it is refused.
 
-use super::pipeline::{Reply, Request};
+use super::pipeline::{Outcome, Request};
 use crate::engine::{Account, IdempotencyEntry, ObjectKind};
 use crate::form;
 use crate::model::ApiError;
@@ -47,19 +47,19 @@ impl IdempotencyKey {
         account: &mut Account,
         fingerprint: &str,
         drop_connection: bool,
-    ) -> Result<(), Reply> {
+    ) -> Result<(), Outcome> {
         let (key, scoped) = (&self.key, &self.scoped);
         let now = account.now();
         match account.idempotency.get(scoped) {
             Some(entry) if entry.in_flight => {
-                return Err(Reply::error(ApiError::new(409, "idempotency_error", "There is currently another in-progress request using this Idempotent Key (that probably means you submitted twice, and the other request is still going through): {key}. Please try again later.".replace("{key}", key)).code("idempotency_key_in_use")));
+                return Err(Outcome::error(ApiError::new(409, "idempotency_error", "There is currently another in-progress request using this Idempotent Key (that probably means you submitted twice, and the other request is still going through): {key}. Please try again later.".replace("{key}", key)).code("idempotency_key_in_use")));
             }
             Some(entry) if entry.fingerprint != fingerprint => {
-                return Err(Reply::error(ApiError::new(400, "idempotency_error", format!("Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '{key}' if you meant to execute a different request."))));
+                return Err(Outcome::error(ApiError::new(400, "idempotency_error", format!("Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '{key}' if you meant to execute a different request."))));
             }
             Some(entry) => {
                 let body = serde_json::from_str(&entry.body).unwrap_or(Value::Null);
-                return Err(Reply {
+                return Err(Outcome {
                     status: entry.status,
                     body,
                     replayed: true,

@@ -20,7 +20,8 @@ pub(super) enum Caller {
     Publishable,
 }
 
-pub(super) struct Reply {
+/// What an API request came to, before `respond` writes it out as HTTP.
+pub(super) struct Outcome {
     pub(super) status: u16,
     pub(super) body: Value,
     pub(super) replayed: bool,
@@ -33,33 +34,33 @@ impl Simulator {
         &self,
         request: &Request,
         allowed: &[Caller],
-        op: impl FnOnce(&mut Account, &Ctx) -> ApiResult,
+        op: impl FnOnce(&mut Account, &RequestContext) -> ApiResult,
     ) -> Response {
         let request_id = format!(
             "req_{}",
             &self.inner.account.lock().await.new_id("x")[2..16]
         );
-        let reply = self.serve_inner(request, allowed, op, &request_id).await;
-        respond(reply, &request_id, &request.headers)
+        let outcome = self.serve_inner(request, allowed, op, &request_id).await;
+        respond(outcome, &request_id, &request.headers)
     }
 
     async fn serve_inner(
         &self,
         request: &Request,
         allowed: &[Caller],
-        op: impl FnOnce(&mut Account, &Ctx) -> ApiResult,
+        op: impl FnOnce(&mut Account, &RequestContext) -> ApiResult,
         request_id: &str,
-    ) -> Reply {
+    ) -> Outcome {
         let caller = match self.caller(&request.headers) {
             Ok(c) => c,
-            Err(e) => return Reply::error(e),
+            Err(e) => return Outcome::error(e),
         };
         if !allowed.contains(&caller) {
-            return Reply::error(ApiError::new(401, "invalid_request_error", "This API call cannot be made with a publishable API key. Please use a secret API key. You can find a list of your API keys at https://dashboard.stripe.com/account/apikeys."));
+            return Outcome::error(ApiError::new(401, "invalid_request_error", "This API call cannot be made with a publishable API key. Please use a secret API key. You can find a list of your API keys at https://dashboard.stripe.com/account/apikeys."));
         }
         let params = match &request.params {
             Ok(p) => p.clone(),
-            Err(e) => return Reply::error(ApiError::invalid(e.clone())),
+            Err(e) => return Outcome::error(ApiError::invalid(e.clone())),
         };
         let faults = self.faults();
         let fail = self
@@ -67,22 +68,22 @@ impl Simulator {
         let mut drop_connection = false;
         if fail {
             match faults.failure_kind.as_str() {
-                "429" => return Reply::error(ApiError::new(429, "invalid_request_error", "Too many requests hit the API too quickly. We recommend an exponential backoff of your requests.").code("rate_limit")),
-                "409" => return Reply::error(ApiError::new(409, "invalid_request_error", "This object cannot be accessed right now because another API request or Stripe process is currently accessing it.").code("lock_timeout")),
+                "429" => return Outcome::error(ApiError::new(429, "invalid_request_error", "Too many requests hit the API too quickly. We recommend an exponential backoff of your requests.").code("rate_limit")),
+                "409" => return Outcome::error(ApiError::new(409, "invalid_request_error", "This object cannot be accessed right now because another API request or Stripe process is currently accessing it.").code("lock_timeout")),
                 "drop" => drop_connection = true,
-                _ => return Reply::error(ApiError::new(500, "api_error", "An unknown error occurred while processing your request. (simulated)")),
+                _ => return Outcome::error(ApiError::new(500, "api_error", "An unknown error occurred while processing your request. (simulated)")),
             }
         }
 
         let idempotency = match IdempotencyKey::of(request, self.key_of(caller)) {
             Ok(key) => key,
-            Err(e) => return Reply::error(e),
+            Err(e) => return Outcome::error(e),
         };
         let fingerprint = idempotency::fingerprint(request, &params);
         if let Some(idempotency) = &idempotency {
             let mut account = self.inner.account.lock().await;
-            if let Err(reply) = idempotency.claim(&mut account, &fingerprint, drop_connection) {
-                return reply;
+            if let Err(outcome) = idempotency.claim(&mut account, &fingerprint, drop_connection) {
+                return outcome;
             }
         }
         if faults.latency_ms > 0 {
@@ -94,14 +95,14 @@ impl Simulator {
             request_id.to_string(),
             idempotency.as_ref().map(|i| i.key.clone()),
         ));
-        let ctx = Ctx {
+        let ctx = RequestContext {
             view: if caller == Caller::Secret {
                 View::Secret
             } else {
                 View::Publishable
             },
             base_url: request.base_url.clone(),
-            params,
+            parsed_params: params,
         };
         let (status, body) = match op(&mut account, &ctx) {
             Ok(body) => (200, body),
@@ -111,7 +112,7 @@ impl Simulator {
             idempotency.store(&mut account, status, &body);
         }
         self.commit(&mut account).await;
-        Reply {
+        Outcome {
             status,
             body,
             replayed: false,
@@ -168,9 +169,9 @@ impl Simulator {
     }
 }
 
-impl Reply {
+impl Outcome {
     pub(super) fn error(e: ApiError) -> Self {
-        Reply {
+        Outcome {
             status: e.status,
             body: e.body,
             replayed: false,
@@ -179,16 +180,16 @@ impl Reply {
     }
 }
 
-pub(super) fn respond(reply: Reply, request_id: &str, request_headers: &HeaderMap) -> Response {
-    let mut body = reply.body;
+pub(super) fn respond(outcome: Outcome, request_id: &str, request_headers: &HeaderMap) -> Response {
+    let mut body = outcome.body;
     if let Some(error) = body.get_mut("error") {
         error["request_log_url"] = json!(format!(
             "https://dashboard.stripe.com/test/logs/{request_id}"
         ));
     }
     let text = serde_json::to_string_pretty(&body).unwrap_or_default();
-    let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let mut response = if reply.drop_connection {
+    let status = StatusCode::from_u16(outcome.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut response = if outcome.drop_connection {
         // The work is done, but the response never arrives: the body stream fails mid-way.
         let stream = futures::stream::once(async {
             Err::<Bytes, std::io::Error>(std::io::Error::other("simulated dropped connection"))
@@ -210,10 +211,10 @@ pub(super) fn respond(reply: Reply, request_id: &str, request_headers: &HeaderMa
         .cloned()
         .unwrap_or(HeaderValue::from_static(API_VERSION));
     headers.insert("stripe-version", version);
-    if reply.replayed {
+    if outcome.replayed {
         headers.insert("idempotent-replayed", HeaderValue::from_static("true"));
     }
-    if reply.status == 409 && body_code(&body) == Some("lock_timeout") {
+    if outcome.status == 409 && body_code(&body) == Some("lock_timeout") {
         headers.insert("stripe-should-retry", HeaderValue::from_static("true"));
     }
     response
@@ -310,15 +311,18 @@ impl Request {
     }
 }
 
-pub(super) struct Ctx {
+/// What an operation sees of its request: who called, where the simulator is mounted, and
+/// the parameters.
+pub(super) struct RequestContext {
     pub(super) view: View,
     pub(super) base_url: String,
-    params: Value,
+    /// The form-encoded parameters (body or query string) as nested JSON.
+    parsed_params: Value,
 }
 
-impl Ctx {
-    pub(super) fn p(&self) -> Params<'_> {
-        Params(&self.params)
+impl RequestContext {
+    pub(super) fn params(&self) -> Params<'_> {
+        Params(&self.parsed_params)
     }
 
     /// With a publishable key the client secret must match the PaymentIntent's.
@@ -327,7 +331,7 @@ impl Ctx {
             return Ok(());
         }
         let given = self
-            .p()
+            .params()
             .str("client_secret")
             .unwrap_or_default()
             .to_string();
@@ -341,7 +345,7 @@ impl Ctx {
 
     /// The params minus `client_secret` (Stripe.js sends it alongside the real ones).
     pub(super) fn without_client_secret(&self) -> Value {
-        let mut v = self.params.clone();
+        let mut v = self.parsed_params.clone();
         if let Some(map) = v.as_object_mut() {
             map.remove("client_secret");
         }
@@ -362,9 +366,9 @@ macro_rules! handler {
             $(::axum::extract::Path($id): ::axum::extract::Path<String>,)?
             body: ::axum::body::Bytes,
         ) -> ::axum::response::Response {
-            use $crate::api::pipeline::{Caller, Ctx, Request};
+            use $crate::api::pipeline::{Caller, RequestContext, Request};
             let request = Request::new(method, &original, &uri, headers, &body);
-            sim.serve(&request, &[$(Caller::$caller),*], move |$account: &mut $crate::engine::Account, $ctx: &Ctx| $body).await
+            sim.serve(&request, &[$(Caller::$caller),*], move |$account: &mut $crate::engine::Account, $ctx: &RequestContext| $body).await
         }
     };
 }

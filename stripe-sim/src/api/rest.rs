@@ -7,17 +7,17 @@ use crate::model::{ApiError, View};
 use serde_json::{json, Value};
 
 handler!(create_payment_intent, [Secret], |account, ctx| account
-    .create_payment_intent(&ctx.p(), &ctx.base_url));
+    .create_payment_intent(&ctx.params(), &ctx.base_url));
 handler!(
     retrieve_payment_intent,
     [Secret, Publishable],
     |account, ctx, id| {
         ctx.check_client_secret(account, &id)?;
-        account.render_pi(&id, ctx.view, &ctx.p().expand())
+        account.render_pi(&id, ctx.view, &ctx.params().expand())
     }
 );
 handler!(update_payment_intent, [Secret], |account, ctx, id| account
-    .update_payment_intent(&id, &ctx.p()));
+    .update_payment_intent(&id, &ctx.params()));
 handler!(
     confirm_payment_intent,
     [Secret, Publishable],
@@ -28,11 +28,11 @@ handler!(
     }
 );
 handler!(cancel_payment_intent, [Secret], |account, ctx, id| account
-    .cancel_payment_intent(&id, &ctx.p()));
+    .cancel_payment_intent(&id, &ctx.params()));
 handler!(capture_payment_intent, [Secret], |account, ctx, id| account
-    .capture_payment_intent(&id, &ctx.p()));
+    .capture_payment_intent(&id, &ctx.params()));
 handler!(list_payment_intents, [Secret], |account, ctx| {
-    let limit = ctx.p().int("limit")?.unwrap_or(10).clamp(1, 100) as usize;
+    let limit = ctx.params().int("limit")?.unwrap_or(10).clamp(1, 100) as usize;
     let mut all: Vec<_> = account.payment_intents.values().collect();
     all.sort_by(|a, b| b.created.cmp(&a.created).then_with(|| b.id.cmp(&a.id)));
     let data: Vec<Value> = all
@@ -47,7 +47,7 @@ handler!(list_payment_intents, [Secret], |account, ctx| {
 handler!(
     create_payment_method,
     [Secret, Publishable],
-    |account, ctx| account.create_payment_method(&ctx.p())
+    |account, ctx| account.create_payment_method(&ctx.params())
 );
 handler!(retrieve_payment_method, [Secret], |account, _ctx, id| {
     account
@@ -64,9 +64,9 @@ handler!(retrieve_charge, [Secret], |account, _ctx, id| {
     Ok(account.charge_json(&id))
 });
 handler!(create_refund, [Secret], |account, ctx| account
-    .create_refund(&ctx.p()));
+    .create_refund(&ctx.params()));
 handler!(list_refunds, [Secret], |account, ctx| account
-    .list_refunds(&ctx.p()));
+    .list_refunds(&ctx.params()));
 handler!(retrieve_refund, [Secret], |account, _ctx, id| {
     account
         .refunds
@@ -75,14 +75,14 @@ handler!(retrieve_refund, [Secret], |account, _ctx, id| {
         .ok_or_else(|| ApiError::not_found("refund", &id))
 });
 handler!(update_refund, [Secret], |account, ctx, id| {
-    ctx.p().only(&["metadata", "expand"])?;
+    ctx.params().only(&["metadata", "expand"])?;
     let mut metadata = account
         .refunds
         .get(&id)
         .ok_or_else(|| ApiError::not_found("refund", &id))?
         .metadata
         .clone();
-    ctx.p().metadata_into(&mut metadata)?;
+    ctx.params().metadata_into(&mut metadata)?;
     let refund = account
         .refunds
         .get_mut(&id)
@@ -93,7 +93,7 @@ handler!(update_refund, [Secret], |account, ctx, id| {
     Ok(json)
 });
 handler!(list_events, [Secret], |account, ctx| account
-    .list_events(&ctx.p()));
+    .list_events(&ctx.params()));
 handler!(retrieve_event, [Secret], |account, _ctx, id| {
     account
         .events
@@ -102,7 +102,7 @@ handler!(retrieve_event, [Secret], |account, _ctx, id| {
         .ok_or_else(|| ApiError::not_found("event", &id))
 });
 handler!(create_endpoint, [Secret], |account, ctx| account
-    .create_endpoint(&ctx.p(), None));
+    .create_endpoint(&ctx.params(), None));
 handler!(list_endpoints, [Secret], |account, _ctx| {
     let data: Vec<Value> = account
         .endpoints

@@ -15,7 +15,7 @@ use serde_json::Value;
 
 handler!(authenticate, [Secret, Publishable], |account, ctx, id| {
     ctx.check_client_secret(account, &id)?;
-    let complete = match ctx.p().str("outcome") {
+    let complete = match ctx.params().str("outcome") {
         Some("complete") => true,
         Some("fail") => false,
         _ => return Err(ApiError::invalid("outcome must be complete or fail").param("outcome")),
