@@ -654,3 +654,66 @@ async fn the_embedded_simulator_keeps_its_objects_across_a_restart() {
     let events = again.call("GET", "/v1/events", &sk, &[], None).await.body;
     assert_eq!(events["data"].as_array().unwrap().len(), 3);
 }
+
+#[tokio::test]
+async fn stripe_js_may_call_the_api_from_any_origin() {
+    let sim = start().await;
+    let header = |r: &reqwest::Response, name: &str| {
+        r.headers()
+            .get(name)
+            .map(|v| v.to_str().unwrap().to_ascii_lowercase())
+            .unwrap_or_default()
+    };
+    let preflight = sim
+        .http
+        .request(
+            reqwest::Method::OPTIONS,
+            format!("{}/v1/payment_intents", sim.base),
+        )
+        .header("Origin", "https://shop.example")
+        .header("Access-Control-Request-Method", "POST")
+        .header(
+            "Access-Control-Request-Headers",
+            "authorization,content-type,idempotency-key",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert!(preflight.status().is_success(), "{}", preflight.status());
+    assert_eq!(header(&preflight, "access-control-allow-origin"), "*");
+    let methods = header(&preflight, "access-control-allow-methods");
+    for method in ["get", "post", "delete"] {
+        assert!(methods.contains(method), "{methods}");
+    }
+    let allowed = header(&preflight, "access-control-allow-headers");
+    for name in [
+        "authorization",
+        "content-type",
+        "idempotency-key",
+        "stripe-version",
+        "stripe-account",
+    ] {
+        assert!(allowed.contains(name), "{allowed}");
+    }
+
+    let pi = sim.create_pi("2000").await;
+    let get = sim
+        .http
+        .get(format!(
+            "{}/v1/payment_intents/{}",
+            sim.base,
+            pi["id"].as_str().unwrap()
+        ))
+        .header("Origin", "https://shop.example")
+        .query(&[("client_secret", pi["client_secret"].as_str().unwrap())])
+        .bearer_auth(PK)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(get.status().as_u16(), 200);
+    assert_eq!(header(&get, "access-control-allow-origin"), "*");
+    let exposed = header(&get, "access-control-expose-headers");
+    for name in ["request-id", "idempotent-replayed", "stripe-version"] {
+        assert!(exposed.contains(name), "{exposed}");
+    }
+}
