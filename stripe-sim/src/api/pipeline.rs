@@ -224,39 +224,6 @@ fn body_code(body: &Value) -> Option<&str> {
     body["error"]["code"].as_str()
 }
 
-/// Permissive CORS: Stripe.js calls the API from the merchant's origin.
-pub(super) async fn cors(
-    request: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> Response {
-    let preflight = request.method() == Method::OPTIONS;
-    let mut response = if preflight {
-        StatusCode::NO_CONTENT.into_response()
-    } else {
-        next.run(request).await
-    };
-    let headers = response.headers_mut();
-    headers.insert(
-        header::ACCESS_CONTROL_ALLOW_ORIGIN,
-        HeaderValue::from_static("*"),
-    );
-    headers.insert(
-        header::ACCESS_CONTROL_ALLOW_METHODS,
-        HeaderValue::from_static("GET, POST, DELETE, OPTIONS"),
-    );
-    headers.insert(
-        header::ACCESS_CONTROL_ALLOW_HEADERS,
-        HeaderValue::from_static(
-            "Authorization, Content-Type, Idempotency-Key, Stripe-Version, Stripe-Account",
-        ),
-    );
-    headers.insert(
-        header::ACCESS_CONTROL_EXPOSE_HEADERS,
-        HeaderValue::from_static("Request-Id, Idempotent-Replayed, Stripe-Version"),
-    );
-    response
-}
-
 pub(super) async fn not_found(uri: Uri) -> Response {
     let body = json!({"error": {"type": "invalid_request_error", "message": format!("Unrecognized request URL (GET: {}). Please see https://stripe.com/docs or we can help at https://support.stripe.com/.", uri.path())}});
     (
