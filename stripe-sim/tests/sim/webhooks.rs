@@ -1,8 +1,6 @@
 //! Webhooks: signed like Stripe's, verified by an independent receiver, retried until 2xx.
 
-mod common;
-
-use common::{start, subscribe, verify, Receiver};
+use crate::common::{self, start, subscribe, verify, Receiver};
 use std::sync::atomic::Ordering;
 
 #[tokio::test]

@@ -1,5 +1,3 @@
-#![allow(dead_code)] // each test file uses part of the harness
-
 use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;

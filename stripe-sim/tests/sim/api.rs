@@ -1,8 +1,6 @@
 //! Stripe's request semantics: auth, idempotency, validation, refunds, persistence, faults.
 
-mod common;
-
-use common::{start, start_with, Sim, PK, SK};
+use crate::common::{self, start, start_with, Sim, PK, SK};
 use serde_json::Value;
 use std::time::Duration;
 use stripe_sim::{SimConfig, Simulator};

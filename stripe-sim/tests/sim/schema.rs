@@ -2,15 +2,15 @@
 //! (fixtures/openapi-subset.json, copied from shared/stripe) and carries every property the
 //! schema lists for it.
 
-mod common;
-
-use common::{start, Receiver, Sim, PK};
+use crate::common::{self, start, Receiver, Sim, PK};
 use serde_json::{json, Map, Value};
 use std::sync::OnceLock;
 
 fn spec() -> &'static Value {
     static SPEC: OnceLock<Value> = OnceLock::new();
-    SPEC.get_or_init(|| serde_json::from_str(include_str!("fixtures/openapi-subset.json")).unwrap())
+    SPEC.get_or_init(|| {
+        serde_json::from_str(include_str!("../fixtures/openapi-subset.json")).unwrap()
+    })
 }
 
 /// OpenAPI 3.0 → JSON Schema: `nullable: true` becomes `anyOf [node, null]`.

@@ -1,9 +1,7 @@
 //! Every test card through create → confirm (server side, with `pm_card_*`), ending in the
 //! status, error and events FACTS §6 gives.
 
-mod common;
-
-use common::{start, Sim};
+use crate::common::{self, start, Sim};
 use serde_json::Value;
 use std::time::Duration;
 
