@@ -196,10 +196,7 @@ async fn create_update_and_metadata_follow_stripe() {
     assert_eq!(updated["metadata"], serde_json::json!({"cart": "c1"}));
     // A server-side confirm of an automatic-methods PI needs a return_url, like Stripe.
     let no_return = sim
-        .post(
-            &format!("/v1/payment_intents/{id}/confirm"),
-            &[("payment_method", "pm_card_visa")],
-        )
+        .confirm_with(id, &[("payment_method", "pm_card_visa")])
         .await;
     assert_eq!(no_return.status, 400);
     assert_eq!(no_return.body["error"]["param"], "return_url");

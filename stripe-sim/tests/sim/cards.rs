@@ -1,21 +1,9 @@
 //! Every test card through create → confirm (server side, with `pm_card_*`), ending in the
 //! status, error and events FACTS §6 gives.
 
-use crate::common::{self, start, Sim};
+use crate::common::{self, start};
 use serde_json::Value;
 use std::time::Duration;
-
-async fn authenticate(sim: &Sim, pi: &Value, outcome: &str) -> common::Resp {
-    let id = pi["id"].as_str().unwrap();
-    sim.post(
-        &format!("/_sim/3ds/{id}"),
-        &[
-            ("outcome", outcome),
-            ("client_secret", pi["client_secret"].as_str().unwrap()),
-        ],
-    )
-    .await
-}
 
 #[tokio::test]
 async fn cards_that_succeed() {
@@ -125,7 +113,7 @@ async fn cards_that_decline() {
             error["payment_intent"]["last_payment_error"]["code"], code,
             "{pm}"
         );
-        let after = sim.get(&format!("/v1/payment_intents/{id}")).await.body;
+        let after = sim.retrieve_pi(id).await;
         assert_eq!(after["status"], "requires_payment_method");
         assert_eq!(after["last_payment_error"]["decline_code"], decline_code);
         assert_eq!(
@@ -183,8 +171,8 @@ async fn three_d_secure_cards_challenge_then_succeed_or_fail() {
         let pi = sim.create_pi("2000").await;
         let id = pi["id"].as_str().unwrap();
         let r = sim
-            .post(
-                &format!("/v1/payment_intents/{id}/confirm"),
+            .confirm_with(
+                id,
                 &[
                     ("payment_method", pm),
                     ("use_stripe_sdk", "true"),
@@ -194,7 +182,7 @@ async fn three_d_secure_cards_challenge_then_succeed_or_fail() {
             .await;
         assert_eq!(r.body["status"], "requires_action", "{pm}");
         assert_eq!(r.body["next_action"]["type"], "use_stripe_sdk", "{pm}");
-        let done = authenticate(&sim, &pi, "complete").await;
+        let done = sim.authenticate(&pi, "complete").await;
         assert_eq!(done.body["status"], "succeeded", "{pm}");
         assert_eq!(
             sim.event_types_for(id).await,
@@ -210,8 +198,8 @@ async fn three_d_secure_cards_challenge_then_succeed_or_fail() {
         // Failed: back to requires_payment_method with the authentication failure.
         let pi = sim.create_pi("2000").await;
         let id = pi["id"].as_str().unwrap();
-        sim.post(
-            &format!("/v1/payment_intents/{id}/confirm"),
+        sim.confirm_with(
+            id,
             &[
                 ("payment_method", pm),
                 ("use_stripe_sdk", "true"),
@@ -219,7 +207,7 @@ async fn three_d_secure_cards_challenge_then_succeed_or_fail() {
             ],
         )
         .await;
-        let failed = authenticate(&sim, &pi, "fail").await;
+        let failed = sim.authenticate(&pi, "fail").await;
         assert_eq!(failed.body["status"], "requires_payment_method", "{pm}");
         assert_eq!(
             failed.body["last_payment_error"]["code"],
@@ -256,8 +244,8 @@ async fn three_d_secure_cards_that_decline_after_the_challenge() {
         let pi = sim.create_pi("2000").await;
         let id = pi["id"].as_str().unwrap();
         let r = sim
-            .post(
-                &format!("/v1/payment_intents/{id}/confirm"),
+            .confirm_with(
+                id,
                 &[
                     ("payment_method", pm),
                     ("use_stripe_sdk", "true"),
@@ -266,7 +254,7 @@ async fn three_d_secure_cards_that_decline_after_the_challenge() {
             )
             .await;
         assert_eq!(r.body["status"], "requires_action");
-        let done = authenticate(&sim, &pi, "complete").await;
+        let done = sim.authenticate(&pi, "complete").await;
         assert_eq!(done.body["status"], "requires_payment_method", "{pm}");
         assert_eq!(
             done.body["last_payment_error"]["decline_code"], decline_code,
@@ -329,10 +317,7 @@ async fn three_d_secure_with_a_return_url_redirects_to_a_hosted_page() {
         "{location}"
     );
     assert!(location.ends_with("redirect_status=succeeded"));
-    assert_eq!(
-        sim.get(&format!("/v1/payment_intents/{id}")).await.body["status"],
-        "succeeded"
-    );
+    assert_eq!(sim.retrieve_pi(id).await["status"], "succeeded");
 }
 
 #[tokio::test]
@@ -341,8 +326,8 @@ async fn error_on_requires_action_declines_instead_of_challenging() {
     let pi = sim.create_pi("2000").await;
     let id = pi["id"].as_str().unwrap();
     let r = sim
-        .post(
-            &format!("/v1/payment_intents/{id}/confirm"),
+        .confirm_with(
+            id,
             &[
                 ("payment_method", "pm_card_authenticationRequired"),
                 ("error_on_requires_action", "true"),
@@ -377,9 +362,7 @@ async fn the_dispute_card_opens_a_dispute_after_paying() {
     let charge = sim
         .get(&format!(
             "/v1/charges/{}",
-            sim.get(&format!("/v1/payment_intents/{id}")).await.body["latest_charge"]
-                .as_str()
-                .unwrap()
+            sim.retrieve_pi(id).await["latest_charge"].as_str().unwrap()
         ))
         .await;
     assert_eq!(charge.body["disputed"], true);
@@ -436,11 +419,7 @@ async fn simulator_only_cards_pass_through_processing() {
             "{pm}"
         );
         tokio::time::sleep(Duration::from_millis(400)).await;
-        assert_eq!(
-            sim.get(&format!("/v1/payment_intents/{id}")).await.body["status"],
-            end,
-            "{pm}"
-        );
+        assert_eq!(sim.retrieve_pi(id).await["status"], end, "{pm}");
         let types = sim.event_types_for(id).await;
         assert!(
             types.contains(&"payment_intent.processing".to_string()),
@@ -511,19 +490,12 @@ async fn manual_confirmation_returns_to_the_server_after_the_challenge() {
         .body;
     let id = pi["id"].as_str().unwrap();
     assert_eq!(pi["status"], "requires_confirmation");
-    let r = sim
-        .post(
-            &format!("/v1/payment_intents/{id}/confirm"),
-            &[("use_stripe_sdk", "true")],
-        )
-        .await;
+    let r = sim.confirm_with(id, &[("use_stripe_sdk", "true")]).await;
     assert_eq!(r.body["status"], "requires_action");
     assert_eq!(
-        authenticate(&sim, &pi, "complete").await.body["status"],
+        sim.authenticate(&pi, "complete").await.body["status"],
         "requires_confirmation"
     );
-    let done = sim
-        .post(&format!("/v1/payment_intents/{id}/confirm"), &[])
-        .await;
+    let done = sim.confirm_with(id, &[]).await;
     assert_eq!(done.body["status"], "succeeded", "{}", done.body);
 }

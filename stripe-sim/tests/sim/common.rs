@@ -105,12 +105,39 @@ impl Sim {
         r.body
     }
 
+    /// Confirms PaymentIntent `pi` server-side with payment method `pm` (a `pm_card_*` test id
+    /// or a `pm_…`), as a shop's server does.
     pub async fn confirm(&self, pi: &str, pm: &str) -> Resp {
-        self.post(
-            &format!("/v1/payment_intents/{pi}/confirm"),
+        self.confirm_with(
+            pi,
             &[
                 ("payment_method", pm),
                 ("return_url", "https://shop.example/return"),
+            ],
+        )
+        .await
+    }
+
+    /// Confirms PaymentIntent `pi` server-side with the given parameters.
+    pub async fn confirm_with(&self, pi: &str, form: &[(&str, &str)]) -> Resp {
+        self.post(&format!("/v1/payment_intents/{pi}/confirm"), form)
+            .await
+    }
+
+    /// The PaymentIntent `id` as the secret key sees it.
+    pub async fn retrieve_pi(&self, id: &str) -> Value {
+        self.get(&format!("/v1/payment_intents/{id}")).await.body
+    }
+
+    /// Answers the 3-D Secure challenge of `pi` (`complete` or `fail`) as the shopper would,
+    /// through the simulator's challenge endpoint.
+    pub async fn authenticate(&self, pi: &Value, outcome: &str) -> Resp {
+        let id = pi["id"].as_str().unwrap();
+        self.post(
+            &format!("/_sim/3ds/{id}"),
+            &[
+                ("outcome", outcome),
+                ("client_secret", pi["client_secret"].as_str().unwrap()),
             ],
         )
         .await

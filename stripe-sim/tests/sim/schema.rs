@@ -94,8 +94,8 @@ async fn pay(sim: &Sim, pm: &str) -> Value {
     check("payment_intent", &pi);
     let id = pi["id"].as_str().unwrap();
     let r = sim
-        .post(
-            &format!("/v1/payment_intents/{id}/confirm"),
+        .confirm_with(
+            id,
             &[
                 ("payment_method", pm),
                 ("return_url", "https://x.example/r"),
@@ -164,10 +164,7 @@ async fn every_object_matches_stripes_schema() {
         .body;
     check("payment_intent", &canceled);
     let pi_id = paid["id"].as_str().unwrap();
-    check(
-        "payment_intent",
-        &sim.get(&format!("/v1/payment_intents/{pi_id}")).await.body,
-    );
+    check("payment_intent", &sim.retrieve_pi(pi_id).await);
 
     let refund = sim
         .post(
@@ -241,12 +238,9 @@ async fn every_object_matches_stripes_schema() {
         sim.call("GET", "/v1/events", "sk_test_nope_00000000", &[], None)
             .await
             .body,
-        sim.post(
-            &format!("/v1/payment_intents/{pi_id}/confirm"),
-            &[("payment_method", "pm_card_visa")],
-        )
-        .await
-        .body,
+        sim.confirm_with(pi_id, &[("payment_method", "pm_card_visa")])
+            .await
+            .body,
     ] {
         check("error", &body);
         assert!(body["error"]["message"].is_string());
