@@ -1,6 +1,7 @@
-//! Signing and delivering webhooks exactly as Stripe does (FACTS §4): `Stripe-Signature:
-//! t=…,v1=…`, HMAC-SHA256 keyed by the whole `whsec_` string over `"{t}.{raw body}"`, a fresh
-//! `t` per attempt, retried with backoff until a 2xx.
+//! Signing and delivering webhooks exactly as Stripe does (https://docs.stripe.com/webhooks,
+//! "Verify signatures manually" and "Retry behavior"): `Stripe-Signature: t=…,v1=…`,
+//! HMAC-SHA256 keyed by the whole `whsec_` string over `"{t}.{raw body}"`, a fresh `t` per
+//! attempt, retried with backoff until a 2xx.
 
 use crate::api::Simulator;
 use crate::engine::ObjectKind;
@@ -183,7 +184,8 @@ impl Simulator {
 mod tests {
     use super::*;
 
-    // FACTS §4.2: stripe-node's official HMAC vectors (key `test_secret`).
+    // The HMAC sample values stripe-node publishes for its crypto providers (key `test_secret`;
+    // src/crypto/CryptoProvider.ts and its tests in https://github.com/stripe/stripe-node).
     #[test]
     fn official_hmac_vectors() {
         assert_eq!(
@@ -200,7 +202,8 @@ mod tests {
         );
     }
 
-    // FACTS §4.2: full-header vectors.
+    // Whole signatures and headers under the scheme of https://docs.stripe.com/webhooks
+    // ("Verify signatures manually"): `v1` = HMAC-SHA256(secret, "{t}.{payload}").
     #[test]
     fn full_header_vectors() {
         let body = br#"{"id":"evt_test_webhook","object":"event"}"#;

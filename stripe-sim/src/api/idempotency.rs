@@ -1,4 +1,4 @@
-//! Idempotent requests (FACTS §2.1): POSTs only, keyed by API key and Idempotency-Key. A key
+//! Idempotent requests (https://docs.stripe.com/api/idempotent_requests): POSTs only, keyed by API key and Idempotency-Key. A key
 //! replays the first response; reused with other parameters, or while the first request is
 //! still running, it is refused.
 

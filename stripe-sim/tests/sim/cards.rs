@@ -1,5 +1,5 @@
 //! Every test card through create → confirm (server side, with `pm_card_*`), ending in the
-//! status, error and events FACTS §6 gives.
+//! status, error and events https://docs.stripe.com/testing gives.
 
 use crate::common::{self, start};
 use serde_json::Value;
@@ -126,7 +126,8 @@ async fn cards_that_decline() {
             "{pm}"
         );
     }
-    // FACTS: expired card names exp_month, incorrect CVC names cvc.
+    // Like Stripe, the expired card names exp_month, the incorrect CVC names cvc
+    // (https://docs.stripe.com/testing#declined-payments).
     let pi = sim.create_pi("2000").await;
     let r = sim
         .confirm(

@@ -163,8 +163,8 @@ impl Sim {
     }
 }
 
-/// Verifies a `Stripe-Signature` the way Stripe's libraries do (FACTS §4.1), written here
-/// independently of the simulator's signer.
+/// Verifies a `Stripe-Signature` the way Stripe's libraries do (https://docs.stripe.com/webhooks,
+/// "Verify signatures manually"), written here independently of the simulator's signer.
 pub fn verify(
     header: &str,
     payload: &[u8],

@@ -1,6 +1,6 @@
 //! Every object the simulator returns validates against Stripe's own schema
-//! (fixtures/openapi-subset.json, copied from shared/stripe) and carries every property the
-//! schema lists for it.
+//! (fixtures/openapi-subset.json, a subset of https://github.com/stripe/openapi) and carries
+//! every property the schema lists for it.
 
 use crate::common::{self, start, Receiver, Sim, PK};
 use serde_json::{json, Map, Value};
