@@ -143,6 +143,27 @@ impl Sim {
         .await
     }
 
+    /// Statuses of the simulator's webhook attempts for events of `event_type`, once at least
+    /// `n` are recorded (at most 5 s): a receiver has an attempt in hand before the simulator
+    /// has recorded the answer.
+    pub async fn attempt_statuses(&self, event_type: &str, n: usize) -> Vec<u16> {
+        let mut statuses = Vec::new();
+        for _ in 0..250 {
+            statuses = self
+                .sim
+                .attempts()
+                .iter()
+                .filter(|a| a.event_type == event_type)
+                .map(|a| a.status)
+                .collect();
+            if statuses.len() >= n {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        statuses
+    }
+
     /// Types of the events about `id` (a PaymentIntent, or anything naming it), oldest first.
     pub async fn event_types_for(&self, id: &str) -> Vec<String> {
         let r = self
