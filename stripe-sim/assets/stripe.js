@@ -302,23 +302,28 @@
     return group;
   }
 
-  function createElement(type, elementOptions, groupState, api, pk) {
-    const frameId = uid('__privateStripeFrame');
-    const handlers = new Map(); // event -> array of {fn, once}
-    let options = Object.assign({}, elementOptions);
-    let container = null; // the node the merchant mounted into
-    let wrapper = null; // our div inside it
-    let iframe = null;
-    let destroyed = false;
-    let frameReady = false;
-    let queue = [];
-    let pending = new Map(); // reqId -> resolve
-    let loadState = 'idle'; // idle | loading | loaded | error
-    let readyEmitted = false;
-    let lastChange = { empty: true, complete: false, brand: 'unknown', error: undefined, postalCode: '' };
+  // An Element's event emitter: the merchant's on/once/off handlers, and emit() to call them.
+  class ElementEvents {
+    constructor() {
+      this.handlers = new Map(); // event -> array of {fn, once}
+    }
 
-    function emit(event, payload) {
-      const list = handlers.get(event);
+    add(event, fn, once) {
+      if (!this.handlers.has(event)) this.handlers.set(event, []);
+      this.handlers.get(event).push({ fn, once });
+    }
+
+    remove(event, fn) {
+      if (!fn) {
+        this.handlers.delete(event);
+      } else if (this.handlers.has(event)) {
+        const list = this.handlers.get(event).filter((h) => h.fn !== fn);
+        this.handlers.set(event, list);
+      }
+    }
+
+    emit(event, payload) {
+      const list = this.handlers.get(event);
       if (!list) return;
       for (const h of list.slice()) {
         if (h.once) {
@@ -335,26 +340,89 @@
       }
     }
 
-    function post(message) {
-      const msg = Object.assign({ __stripeSim: true, frameId }, message);
-      if (!frameReady || !iframe || !iframe.contentWindow) {
-        queue.push(msg);
+    clear() {
+      this.handlers.clear();
+    }
+  }
+
+  // An Element's frame channel: postMessage to its iframe. Messages wait in a queue until the
+  // frame says it is ready; a request waits for the frame's response with the same reqId.
+  class FrameChannel {
+    constructor(frameId, currentIframe) {
+      this.frameId = frameId;
+      this.currentIframe = currentIframe; // () => the mounted iframe, or null
+      this.ready = false;
+      this.queue = [];
+      this.pending = new Map(); // reqId -> resolve
+    }
+
+    post(message) {
+      const msg = Object.assign({ __stripeSim: true, frameId: this.frameId }, message);
+      const iframe = this.currentIframe();
+      if (!this.ready || !iframe || !iframe.contentWindow) {
+        this.queue.push(msg);
         return;
       }
       iframe.contentWindow.postMessage(msg, BASE_ORIGIN);
     }
 
-    function request(kind, payload) {
+    request(kind, payload) {
       return new Promise((resolve) => {
-        if (!iframe) {
+        if (!this.currentIframe()) {
           resolve({ error: { type: 'validation_error', code: 'incomplete', message: 'The Element is not mounted.' } });
           return;
         }
         const reqId = uid('req_');
-        pending.set(reqId, resolve);
-        post(Object.assign({ type: kind, reqId }, payload));
+        this.pending.set(reqId, resolve);
+        this.post(Object.assign({ type: kind, reqId }, payload));
       });
     }
+
+    // The frame is ready: what was queued goes out.
+    opened() {
+      this.ready = true;
+      const q = this.queue;
+      this.queue = [];
+      const iframe = this.currentIframe();
+      for (const m of q) iframe.contentWindow.postMessage(m, BASE_ORIGIN);
+    }
+
+    // The frame answered a request.
+    answered(reqId, result) {
+      const resolve = this.pending.get(reqId);
+      if (resolve) {
+        this.pending.delete(reqId);
+        resolve(result || {});
+      }
+    }
+
+    // The frame is gone: open requests fail, queued messages are dropped.
+    close() {
+      for (const resolve of this.pending.values()) {
+        resolve({ error: { type: 'validation_error', code: 'incomplete', message: 'The Element was unmounted.' } });
+      }
+      this.pending = new Map();
+      this.queue = [];
+      this.ready = false;
+    }
+  }
+
+  function createElement(type, elementOptions, groupState, api, pk) {
+    const frameId = uid('__privateStripeFrame');
+    const events = new ElementEvents();
+    let options = Object.assign({}, elementOptions);
+    let container = null; // the node the merchant mounted into
+    let wrapper = null; // our div inside it
+    let iframe = null;
+    let destroyed = false;
+    const frame = new FrameChannel(frameId, () => iframe);
+    let loadState = 'idle'; // idle | loading | loaded | error
+    let readyEmitted = false;
+    let lastChange = { empty: true, complete: false, brand: 'unknown', error: undefined, postalCode: '' };
+
+    const emit = (event, payload) => events.emit(event, payload);
+    const post = (message) => frame.post(message);
+    const request = (kind, payload) => frame.request(kind, payload);
 
     function setStateClasses(s) {
       if (!container) return;
@@ -374,7 +442,7 @@
     }
 
     function maybeReady() {
-      if (readyEmitted || !frameReady) return;
+      if (readyEmitted || !frame.ready) return;
       if (type === 'payment' && groupState.options.clientSecret && loadState !== 'loaded') return;
       readyEmitted = true;
       emit('ready', { elementType: type });
@@ -413,14 +481,10 @@
 
     function onFrameMessage(data) {
       switch (data.type) {
-        case 'frameReady': {
-          frameReady = true;
-          const q = queue;
-          queue = [];
-          for (const m of q) iframe.contentWindow.postMessage(m, BASE_ORIGIN);
+        case 'frameReady':
+          frame.opened();
           maybeReady();
           break;
-        }
         case 'resize':
           if (iframe && typeof data.height === 'number') iframe.style.height = `${Math.ceil(data.height)}px`;
           break;
@@ -467,14 +531,9 @@
         case 'escape':
           emit('escape', { elementType: type });
           break;
-        case 'response': {
-          const resolve = pending.get(data.reqId);
-          if (resolve) {
-            pending.delete(data.reqId);
-            resolve(data.result || {});
-          }
+        case 'response':
+          frame.answered(data.reqId, data.result);
           break;
-        }
         default:
           break;
       }
@@ -534,7 +593,7 @@
           (type === 'card' ? '64px' : '200px') +
           ';';
         iframe.src = frameUrl();
-        frameReady = false;
+        frame.ready = false;
         readyEmitted = false;
         wrapper.appendChild(iframe);
         container.appendChild(wrapper);
@@ -546,11 +605,7 @@
       unmount() {
         if (!iframe) return;
         frames.delete(frameId);
-        for (const resolve of pending.values()) {
-          resolve({ error: { type: 'validation_error', code: 'incomplete', message: 'The Element was unmounted.' } });
-        }
-        pending = new Map();
-        queue = [];
+        frame.close();
         if (wrapper && wrapper.parentNode) wrapper.parentNode.removeChild(wrapper);
         if (container) {
           const cls = options.classes || {};
@@ -567,13 +622,12 @@
         iframe = null;
         wrapper = null;
         container = null;
-        frameReady = false;
         lastChange = { empty: true, complete: false, brand: 'unknown', error: undefined, postalCode: '' };
       },
       destroy() {
         element.unmount();
         destroyed = true;
-        handlers.clear();
+        events.clear();
         if (groupState.elements.get(type) === element) groupState.elements.delete(type);
       },
       focus() {
@@ -605,25 +659,18 @@
         if (typeof handler !== 'function') {
           throw integrationError(`When adding an event listener, the handler must be a function. You specified: ${typeof handler}.`);
         }
-        if (!handlers.has(event)) handlers.set(event, []);
-        handlers.get(event).push({ fn: handler, once: false });
+        events.add(event, handler, false);
         return element;
       },
       once(event, handler) {
         if (typeof handler !== 'function') {
           throw integrationError(`When adding an event listener, the handler must be a function. You specified: ${typeof handler}.`);
         }
-        if (!handlers.has(event)) handlers.set(event, []);
-        handlers.get(event).push({ fn: handler, once: true });
+        events.add(event, handler, true);
         return element;
       },
       off(event, handler) {
-        if (!handler) {
-          handlers.delete(event);
-        } else if (handlers.has(event)) {
-          const list = handlers.get(event).filter((h) => h.fn !== handler);
-          handlers.set(event, list);
-        }
+        events.remove(event, handler);
         return element;
       },
       // Used by the Stripe instance only (not part of the public surface).

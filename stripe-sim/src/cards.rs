@@ -1,4 +1,4 @@
-//! Stripe's test cards (FACTS §6) and what confirming with each one does.
+//! Stripe's test cards (https://docs.stripe.com/testing) and what confirming with each one does.
 
 /// What happens when a PaymentIntent is confirmed with a card.
 #[derive(Clone, Debug, PartialEq, Eq)]

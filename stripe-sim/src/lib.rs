@@ -20,5 +20,6 @@ pub mod model;
 mod store;
 pub mod webhooks;
 
-pub use api::{Attempt, Faults, SimConfig, Simulator};
+pub use api::{Faults, SimConfig, Simulator};
 pub use store::embedded_keys;
+pub use webhooks::Attempt;

@@ -71,7 +71,8 @@ pub struct PaymentIntent {
 pub enum View {
     /// A secret key: everything.
     Secret,
-    /// A publishable key with the client secret: the subset Stripe.js gets (FACTS §1.1).
+    /// A publishable key with the client secret: the subset Stripe.js gets, the fields
+    /// https://docs.stripe.com/api/payment_intents/object marks "retrievable with publishable key".
     Publishable,
 }
 

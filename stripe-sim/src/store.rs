@@ -1,7 +1,7 @@
 //! Persistence for the embedded simulator: every object as JSON in its own SQLite tables, so
 //! a restart of the app keeps its PaymentIntents, events and owed webhooks, as Stripe would.
 
-use crate::engine::{IdempotencyEntry, Kind, State};
+use crate::engine::{Account, IdempotencyEntry, ObjectKind};
 use sqlx::SqlitePool;
 use std::collections::BTreeSet;
 
@@ -10,16 +10,16 @@ pub struct Store {
     pool: SqlitePool,
 }
 
-fn kind_name(kind: Kind) -> &'static str {
+fn kind_name(kind: ObjectKind) -> &'static str {
     match kind {
-        Kind::PaymentIntent => "payment_intent",
-        Kind::PaymentMethod => "payment_method",
-        Kind::Charge => "charge",
-        Kind::Refund => "refund",
-        Kind::Dispute => "dispute",
-        Kind::Event => "event",
-        Kind::Endpoint => "webhook_endpoint",
-        Kind::Idempotency => "idempotency",
+        ObjectKind::PaymentIntent => "payment_intent",
+        ObjectKind::PaymentMethod => "payment_method",
+        ObjectKind::Charge => "charge",
+        ObjectKind::Refund => "refund",
+        ObjectKind::Dispute => "dispute",
+        ObjectKind::Event => "event",
+        ObjectKind::Endpoint => "webhook_endpoint",
+        ObjectKind::Idempotency => "idempotency",
     }
 }
 
@@ -38,7 +38,7 @@ impl Store {
         Ok(Store { pool })
     }
 
-    pub async fn load(&self, state: &mut State) -> Result<(), sqlx::Error> {
+    pub async fn load(&self, account: &mut Account) -> Result<(), sqlx::Error> {
         let rows: Vec<(String, String, i64, String)> =
             sqlx::query_as("SELECT kind, id, seq, body FROM stripe_sim_objects ORDER BY seq, id")
                 .fetch_all(&self.pool)
@@ -47,44 +47,44 @@ impl Store {
         for (kind, id, _seq, body) in rows {
             match kind.as_str() {
                 "payment_intent" => {
-                    state
+                    account
                         .payment_intents
                         .insert(id, serde_json::from_str(&body).map_err(decode)?);
                 }
                 "payment_method" => {
-                    state
+                    account
                         .payment_methods
                         .insert(id, serde_json::from_str(&body).map_err(decode)?);
                 }
                 "charge" => {
-                    state
+                    account
                         .charges
                         .insert(id, serde_json::from_str(&body).map_err(decode)?);
                 }
                 "refund" => {
-                    state
+                    account
                         .refunds
                         .insert(id, serde_json::from_str(&body).map_err(decode)?);
                 }
                 "dispute" => {
-                    state
+                    account
                         .disputes
                         .insert(id, serde_json::from_str(&body).map_err(decode)?);
                 }
                 "event" => {
-                    state.event_order.push(id.clone());
-                    state
+                    account.event_order.push(id.clone());
+                    account
                         .events
                         .insert(id, serde_json::from_str(&body).map_err(decode)?);
                 }
                 "webhook_endpoint" => {
-                    state
+                    account
                         .endpoints
                         .insert(id, serde_json::from_str(&body).map_err(decode)?);
                 }
                 "idempotency" => {
                     let entry: IdempotencyEntry = serde_json::from_str(&body).map_err(decode)?;
-                    state.idempotency.insert(id, entry);
+                    account.idempotency.insert(id, entry);
                 }
                 _ => {}
             }
@@ -95,8 +95,8 @@ impl Store {
     /// Writes (or deletes) the changed objects in one transaction.
     pub async fn save(
         &self,
-        state: &State,
-        dirty: &BTreeSet<(Kind, String)>,
+        account: &Account,
+        dirty: &BTreeSet<(ObjectKind, String)>,
     ) -> Result<(), sqlx::Error> {
         if dirty.is_empty() {
             return Ok(());
@@ -104,14 +104,18 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         for (kind, id) in dirty {
             let body = match kind {
-                Kind::PaymentIntent => state.payment_intents.get(id).map(serde_json::to_string),
-                Kind::PaymentMethod => state.payment_methods.get(id).map(serde_json::to_string),
-                Kind::Charge => state.charges.get(id).map(serde_json::to_string),
-                Kind::Refund => state.refunds.get(id).map(serde_json::to_string),
-                Kind::Dispute => state.disputes.get(id).map(serde_json::to_string),
-                Kind::Event => state.events.get(id).map(serde_json::to_string),
-                Kind::Endpoint => state.endpoints.get(id).map(serde_json::to_string),
-                Kind::Idempotency => state
+                ObjectKind::PaymentIntent => {
+                    account.payment_intents.get(id).map(serde_json::to_string)
+                }
+                ObjectKind::PaymentMethod => {
+                    account.payment_methods.get(id).map(serde_json::to_string)
+                }
+                ObjectKind::Charge => account.charges.get(id).map(serde_json::to_string),
+                ObjectKind::Refund => account.refunds.get(id).map(serde_json::to_string),
+                ObjectKind::Dispute => account.disputes.get(id).map(serde_json::to_string),
+                ObjectKind::Event => account.events.get(id).map(serde_json::to_string),
+                ObjectKind::Endpoint => account.endpoints.get(id).map(serde_json::to_string),
+                ObjectKind::Idempotency => account
                     .idempotency
                     .get(id)
                     .filter(|e| !e.in_flight)
@@ -119,8 +123,12 @@ impl Store {
             };
             match body {
                 Some(Ok(body)) => {
-                    let seq = if *kind == Kind::Event {
-                        state.event_order.iter().position(|e| e == id).unwrap_or(0) as i64
+                    let seq = if *kind == ObjectKind::Event {
+                        account
+                            .event_order
+                            .iter()
+                            .position(|e| e == id)
+                            .unwrap_or(0) as i64
                     } else {
                         0
                     };

@@ -1,9 +1,16 @@
-//! Signing and delivering webhooks exactly as Stripe does (FACTS §4): `Stripe-Signature:
-//! t=…,v1=…`, HMAC-SHA256 keyed by the whole `whsec_` string over `"{t}.{raw body}"`, a fresh
-//! `t` per attempt, retried with backoff until a 2xx.
+//! Signing and delivering webhooks exactly as Stripe does (https://docs.stripe.com/webhooks,
+//! "Verify signatures manually" and "Retry behavior"): `Stripe-Signature: t=…,v1=…`,
+//! HMAC-SHA256 keyed by the whole `whsec_` string over `"{t}.{raw body}"`, a fresh `t` per
+//! attempt, retried with backoff until a 2xx.
 
+use crate::api::Simulator;
+use crate::engine::ObjectKind;
+use axum::http::header;
 use hmac::{Hmac, Mac};
+use rand::Rng;
+use serde::Serialize;
 use sha2::Sha256;
+use std::time::Duration;
 
 /// Lower-case hex HMAC-SHA256 of `message` under `key`.
 pub fn hmac_hex(key: &[u8], message: &[u8]) -> String {
@@ -32,11 +39,153 @@ pub fn signature_header(secrets: &[String], timestamp: i64, payload: &[u8]) -> S
     header
 }
 
+// ---------------------------------------------------------------------------------------------
+// Delivery
+
+/// One webhook attempt, kept for inspection (`GET /_sim/deliveries`).
+#[derive(Clone, Debug, Serialize)]
+pub struct Attempt {
+    pub event: String,
+    pub event_type: String,
+    pub endpoint: String,
+    pub attempt: u32,
+    /// HTTP status, or 0 when no response came (dropped, refused, timed out).
+    pub status: u16,
+    pub signature: String,
+}
+
+impl Simulator {
+    /// Sends one event to one endpoint until it answers 2xx (or the endpoint is deleted).
+    pub(crate) async fn deliver(self, event_id: String, endpoint_id: String) {
+        let schedule = self.inner.config.webhook_retry_schedule.clone();
+        let mut attempt: u32 = 0;
+        loop {
+            attempt += 1;
+            let faults = self.faults();
+            let shuffle = self.roll(|f, rng| f.webhook_shuffle_ms > 0 && rng.gen_bool(0.5));
+            let extra = if faults.webhook_shuffle_ms > 0 {
+                let max = faults.webhook_shuffle_ms;
+                let mut wait = 0;
+                self.roll(|_, rng| {
+                    wait = rng.gen_range(0..=max);
+                    true
+                });
+                if shuffle {
+                    wait
+                } else {
+                    wait / 2
+                }
+            } else {
+                0
+            };
+            let delay = faults.webhook_delay_ms + extra;
+            if delay > 0 {
+                tokio::time::sleep(Duration::from_millis(delay)).await;
+            }
+            let (url, header, payload, event_type) = {
+                let account = self.inner.account.lock().await;
+                let Some(endpoint) = account.endpoints.get(&endpoint_id) else {
+                    return;
+                };
+                let Some(event) = account.events.get(&event_id) else {
+                    return;
+                };
+                if !event.undelivered.contains(&endpoint_id) {
+                    return;
+                }
+                let payload = serde_json::to_vec_pretty(&event.to_json()).unwrap_or_default();
+                let now = account.now();
+                let header = signature_header(&endpoint.signing_secrets(now), now, &payload);
+                (endpoint.url.clone(), header, payload, event.kind.clone())
+            };
+            let dropped = self.roll(|f, rng| {
+                f.webhook_drop_rate > 0.0 && rng.gen_bool(f.webhook_drop_rate.clamp(0.0, 1.0))
+            });
+            let status = if dropped {
+                0
+            } else {
+                self.post(&url, &header, &payload).await
+            };
+            self.record(Attempt {
+                event: event_id.clone(),
+                event_type: event_type.clone(),
+                endpoint: endpoint_id.clone(),
+                attempt,
+                status,
+                signature: header.clone(),
+            });
+            if (200..300).contains(&status) {
+                let duplicate = self.roll(|f, rng| {
+                    f.webhook_duplicate_rate > 0.0
+                        && rng.gen_bool(f.webhook_duplicate_rate.clamp(0.0, 1.0))
+                });
+                if duplicate {
+                    let status = self.post(&url, &header, &payload).await;
+                    self.record(Attempt {
+                        event: event_id.clone(),
+                        event_type,
+                        endpoint: endpoint_id.clone(),
+                        attempt: attempt + 1,
+                        status,
+                        signature: header,
+                    });
+                }
+                let mut account = self.inner.account.lock().await;
+                if let Some(event) = account.events.get_mut(&event_id) {
+                    event.undelivered.retain(|e| e != &endpoint_id);
+                }
+                account.dirty.insert((ObjectKind::Event, event_id.clone()));
+                self.commit(&mut account).await;
+                return;
+            }
+            let index = (attempt as usize - 1).min(schedule.len().saturating_sub(1));
+            let wait = schedule
+                .get(index)
+                .copied()
+                .unwrap_or(Duration::from_secs(1));
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    async fn post(&self, url: &str, signature: &str, payload: &[u8]) -> u16 {
+        let result = self
+            .inner
+            .http
+            .post(url)
+            .header(header::CONTENT_TYPE, "application/json; charset=utf-8")
+            .header(
+                header::USER_AGENT,
+                "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
+            )
+            .header("Stripe-Signature", signature)
+            .body(payload.to_vec())
+            .send()
+            .await;
+        match result {
+            Ok(response) => response.status().as_u16(),
+            Err(e) => {
+                tracing::debug!(error = %e, "webhook attempt failed");
+                0
+            }
+        }
+    }
+
+    fn record(&self, attempt: Attempt) {
+        if let Ok(mut attempts) = self.inner.attempts.lock() {
+            if attempts.len() >= 10_000 {
+                attempts.remove(0);
+            }
+            attempts.push(attempt);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    // FACTS §4.2: stripe-node's official HMAC vectors (key `test_secret`).
+    // The HMAC sample values stripe-node publishes for its crypto providers (key `test_secret`;
+    // src/crypto/CryptoProvider.ts and its tests in https://github.com/stripe/stripe-node).
     #[test]
     fn official_hmac_vectors() {
         assert_eq!(
@@ -53,7 +202,8 @@ mod tests {
         );
     }
 
-    // FACTS §4.2: full-header vectors.
+    // Whole signatures and headers under the scheme of https://docs.stripe.com/webhooks
+    // ("Verify signatures manually"): `v1` = HMAC-SHA256(secret, "{t}.{payload}").
     #[test]
     fn full_header_vectors() {
         let body = br#"{"id":"evt_test_webhook","object":"event"}"#;

@@ -1,5 +1,3 @@
-#![allow(dead_code)] // each test file uses part of the harness
-
 use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
@@ -107,15 +105,63 @@ impl Sim {
         r.body
     }
 
+    /// Confirms PaymentIntent `pi` server-side with payment method `pm` (a `pm_card_*` test id
+    /// or a `pm_…`), as a shop's server does.
     pub async fn confirm(&self, pi: &str, pm: &str) -> Resp {
-        self.post(
-            &format!("/v1/payment_intents/{pi}/confirm"),
+        self.confirm_with(
+            pi,
             &[
                 ("payment_method", pm),
                 ("return_url", "https://shop.example/return"),
             ],
         )
         .await
+    }
+
+    /// Confirms PaymentIntent `pi` server-side with the given parameters.
+    pub async fn confirm_with(&self, pi: &str, form: &[(&str, &str)]) -> Resp {
+        self.post(&format!("/v1/payment_intents/{pi}/confirm"), form)
+            .await
+    }
+
+    /// The PaymentIntent `id` as the secret key sees it.
+    pub async fn retrieve_pi(&self, id: &str) -> Value {
+        self.get(&format!("/v1/payment_intents/{id}")).await.body
+    }
+
+    /// Answers the 3-D Secure challenge of `pi` (`complete` or `fail`) as the shopper would,
+    /// through the simulator's challenge endpoint.
+    pub async fn authenticate(&self, pi: &Value, outcome: &str) -> Resp {
+        let id = pi["id"].as_str().unwrap();
+        self.post(
+            &format!("/_sim/3ds/{id}"),
+            &[
+                ("outcome", outcome),
+                ("client_secret", pi["client_secret"].as_str().unwrap()),
+            ],
+        )
+        .await
+    }
+
+    /// Statuses of the simulator's webhook attempts for events of `event_type`, once at least
+    /// `n` are recorded (at most 5 s): a receiver has an attempt in hand before the simulator
+    /// has recorded the answer.
+    pub async fn attempt_statuses(&self, event_type: &str, n: usize) -> Vec<u16> {
+        let mut statuses = Vec::new();
+        for _ in 0..250 {
+            statuses = self
+                .sim
+                .attempts()
+                .iter()
+                .filter(|a| a.event_type == event_type)
+                .map(|a| a.status)
+                .collect();
+            if statuses.len() >= n {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        statuses
     }
 
     /// Types of the events about `id` (a PaymentIntent, or anything naming it), oldest first.
@@ -138,8 +184,8 @@ impl Sim {
     }
 }
 
-/// Verifies a `Stripe-Signature` the way Stripe's libraries do (FACTS §4.1), written here
-/// independently of the simulator's signer.
+/// Verifies a `Stripe-Signature` the way Stripe's libraries do (https://docs.stripe.com/webhooks,
+/// "Verify signatures manually"), written here independently of the simulator's signer.
 pub fn verify(
     header: &str,
     payload: &[u8],

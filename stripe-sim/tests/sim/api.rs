@@ -1,8 +1,6 @@
 //! Stripe's request semantics: auth, idempotency, validation, refunds, persistence, faults.
 
-mod common;
-
-use common::{start, start_with, Sim, PK, SK};
+use crate::common::{self, start, start_with, Sim, PK, SK};
 use serde_json::Value;
 use std::time::Duration;
 use stripe_sim::{SimConfig, Simulator};
@@ -198,10 +196,7 @@ async fn create_update_and_metadata_follow_stripe() {
     assert_eq!(updated["metadata"], serde_json::json!({"cart": "c1"}));
     // A server-side confirm of an automatic-methods PI needs a return_url, like Stripe.
     let no_return = sim
-        .post(
-            &format!("/v1/payment_intents/{id}/confirm"),
-            &[("payment_method", "pm_card_visa")],
-        )
+        .confirm_with(id, &[("payment_method", "pm_card_visa")])
         .await;
     assert_eq!(no_return.status, 400);
     assert_eq!(no_return.body["error"]["param"], "return_url");
@@ -653,4 +648,67 @@ async fn the_embedded_simulator_keeps_its_objects_across_a_restart() {
     );
     let events = again.call("GET", "/v1/events", &sk, &[], None).await.body;
     assert_eq!(events["data"].as_array().unwrap().len(), 3);
+}
+
+#[tokio::test]
+async fn stripe_js_may_call_the_api_from_any_origin() {
+    let sim = start().await;
+    let header = |r: &reqwest::Response, name: &str| {
+        r.headers()
+            .get(name)
+            .map(|v| v.to_str().unwrap().to_ascii_lowercase())
+            .unwrap_or_default()
+    };
+    let preflight = sim
+        .http
+        .request(
+            reqwest::Method::OPTIONS,
+            format!("{}/v1/payment_intents", sim.base),
+        )
+        .header("Origin", "https://shop.example")
+        .header("Access-Control-Request-Method", "POST")
+        .header(
+            "Access-Control-Request-Headers",
+            "authorization,content-type,idempotency-key",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert!(preflight.status().is_success(), "{}", preflight.status());
+    assert_eq!(header(&preflight, "access-control-allow-origin"), "*");
+    let methods = header(&preflight, "access-control-allow-methods");
+    for method in ["get", "post", "delete"] {
+        assert!(methods.contains(method), "{methods}");
+    }
+    let allowed = header(&preflight, "access-control-allow-headers");
+    for name in [
+        "authorization",
+        "content-type",
+        "idempotency-key",
+        "stripe-version",
+        "stripe-account",
+    ] {
+        assert!(allowed.contains(name), "{allowed}");
+    }
+
+    let pi = sim.create_pi("2000").await;
+    let get = sim
+        .http
+        .get(format!(
+            "{}/v1/payment_intents/{}",
+            sim.base,
+            pi["id"].as_str().unwrap()
+        ))
+        .header("Origin", "https://shop.example")
+        .query(&[("client_secret", pi["client_secret"].as_str().unwrap())])
+        .bearer_auth(PK)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(get.status().as_u16(), 200);
+    assert_eq!(header(&get, "access-control-allow-origin"), "*");
+    let exposed = header(&get, "access-control-expose-headers");
+    for name in ["request-id", "idempotent-replayed", "stripe-version"] {
+        assert!(exposed.contains(name), "{exposed}");
+    }
 }

@@ -1,16 +1,16 @@
 //! Every object the simulator returns validates against Stripe's own schema
-//! (fixtures/openapi-subset.json, copied from shared/stripe) and carries every property the
-//! schema lists for it.
+//! (fixtures/openapi-subset.json, a subset of https://github.com/stripe/openapi) and carries
+//! every property the schema lists for it.
 
-mod common;
-
-use common::{start, Receiver, Sim, PK};
+use crate::common::{self, start, Receiver, Sim, PK};
 use serde_json::{json, Map, Value};
 use std::sync::OnceLock;
 
 fn spec() -> &'static Value {
     static SPEC: OnceLock<Value> = OnceLock::new();
-    SPEC.get_or_init(|| serde_json::from_str(include_str!("fixtures/openapi-subset.json")).unwrap())
+    SPEC.get_or_init(|| {
+        serde_json::from_str(include_str!("../fixtures/openapi-subset.json")).unwrap()
+    })
 }
 
 /// OpenAPI 3.0 → JSON Schema: `nullable: true` becomes `anyOf [node, null]`.
@@ -94,8 +94,8 @@ async fn pay(sim: &Sim, pm: &str) -> Value {
     check("payment_intent", &pi);
     let id = pi["id"].as_str().unwrap();
     let r = sim
-        .post(
-            &format!("/v1/payment_intents/{id}/confirm"),
+        .confirm_with(
+            id,
             &[
                 ("payment_method", pm),
                 ("return_url", "https://x.example/r"),
@@ -164,10 +164,7 @@ async fn every_object_matches_stripes_schema() {
         .body;
     check("payment_intent", &canceled);
     let pi_id = paid["id"].as_str().unwrap();
-    check(
-        "payment_intent",
-        &sim.get(&format!("/v1/payment_intents/{pi_id}")).await.body,
-    );
+    check("payment_intent", &sim.retrieve_pi(pi_id).await);
 
     let refund = sim
         .post(
@@ -241,12 +238,9 @@ async fn every_object_matches_stripes_schema() {
         sim.call("GET", "/v1/events", "sk_test_nope_00000000", &[], None)
             .await
             .body,
-        sim.post(
-            &format!("/v1/payment_intents/{pi_id}/confirm"),
-            &[("payment_method", "pm_card_visa")],
-        )
-        .await
-        .body,
+        sim.confirm_with(pi_id, &[("payment_method", "pm_card_visa")])
+            .await
+            .body,
     ] {
         check("error", &body);
         assert!(body["error"]["message"].is_string());

@@ -1,23 +1,9 @@
 //! Every test card through create → confirm (server side, with `pm_card_*`), ending in the
-//! status, error and events FACTS §6 gives.
+//! status, error and events https://docs.stripe.com/testing gives.
 
-mod common;
-
-use common::{start, Sim};
+use crate::common::{self, start};
 use serde_json::Value;
 use std::time::Duration;
-
-async fn authenticate(sim: &Sim, pi: &Value, outcome: &str) -> common::Resp {
-    let id = pi["id"].as_str().unwrap();
-    sim.post(
-        &format!("/_sim/3ds/{id}"),
-        &[
-            ("outcome", outcome),
-            ("client_secret", pi["client_secret"].as_str().unwrap()),
-        ],
-    )
-    .await
-}
 
 #[tokio::test]
 async fn cards_that_succeed() {
@@ -127,7 +113,7 @@ async fn cards_that_decline() {
             error["payment_intent"]["last_payment_error"]["code"], code,
             "{pm}"
         );
-        let after = sim.get(&format!("/v1/payment_intents/{id}")).await.body;
+        let after = sim.retrieve_pi(id).await;
         assert_eq!(after["status"], "requires_payment_method");
         assert_eq!(after["last_payment_error"]["decline_code"], decline_code);
         assert_eq!(
@@ -140,7 +126,8 @@ async fn cards_that_decline() {
             "{pm}"
         );
     }
-    // FACTS: expired card names exp_month, incorrect CVC names cvc.
+    // Like Stripe, the expired card names exp_month, the incorrect CVC names cvc
+    // (https://docs.stripe.com/testing#declined-payments).
     let pi = sim.create_pi("2000").await;
     let r = sim
         .confirm(
@@ -185,8 +172,8 @@ async fn three_d_secure_cards_challenge_then_succeed_or_fail() {
         let pi = sim.create_pi("2000").await;
         let id = pi["id"].as_str().unwrap();
         let r = sim
-            .post(
-                &format!("/v1/payment_intents/{id}/confirm"),
+            .confirm_with(
+                id,
                 &[
                     ("payment_method", pm),
                     ("use_stripe_sdk", "true"),
@@ -196,7 +183,7 @@ async fn three_d_secure_cards_challenge_then_succeed_or_fail() {
             .await;
         assert_eq!(r.body["status"], "requires_action", "{pm}");
         assert_eq!(r.body["next_action"]["type"], "use_stripe_sdk", "{pm}");
-        let done = authenticate(&sim, &pi, "complete").await;
+        let done = sim.authenticate(&pi, "complete").await;
         assert_eq!(done.body["status"], "succeeded", "{pm}");
         assert_eq!(
             sim.event_types_for(id).await,
@@ -212,8 +199,8 @@ async fn three_d_secure_cards_challenge_then_succeed_or_fail() {
         // Failed: back to requires_payment_method with the authentication failure.
         let pi = sim.create_pi("2000").await;
         let id = pi["id"].as_str().unwrap();
-        sim.post(
-            &format!("/v1/payment_intents/{id}/confirm"),
+        sim.confirm_with(
+            id,
             &[
                 ("payment_method", pm),
                 ("use_stripe_sdk", "true"),
@@ -221,7 +208,7 @@ async fn three_d_secure_cards_challenge_then_succeed_or_fail() {
             ],
         )
         .await;
-        let failed = authenticate(&sim, &pi, "fail").await;
+        let failed = sim.authenticate(&pi, "fail").await;
         assert_eq!(failed.body["status"], "requires_payment_method", "{pm}");
         assert_eq!(
             failed.body["last_payment_error"]["code"],
@@ -258,8 +245,8 @@ async fn three_d_secure_cards_that_decline_after_the_challenge() {
         let pi = sim.create_pi("2000").await;
         let id = pi["id"].as_str().unwrap();
         let r = sim
-            .post(
-                &format!("/v1/payment_intents/{id}/confirm"),
+            .confirm_with(
+                id,
                 &[
                     ("payment_method", pm),
                     ("use_stripe_sdk", "true"),
@@ -268,7 +255,7 @@ async fn three_d_secure_cards_that_decline_after_the_challenge() {
             )
             .await;
         assert_eq!(r.body["status"], "requires_action");
-        let done = authenticate(&sim, &pi, "complete").await;
+        let done = sim.authenticate(&pi, "complete").await;
         assert_eq!(done.body["status"], "requires_payment_method", "{pm}");
         assert_eq!(
             done.body["last_payment_error"]["decline_code"], decline_code,
@@ -331,10 +318,7 @@ async fn three_d_secure_with_a_return_url_redirects_to_a_hosted_page() {
         "{location}"
     );
     assert!(location.ends_with("redirect_status=succeeded"));
-    assert_eq!(
-        sim.get(&format!("/v1/payment_intents/{id}")).await.body["status"],
-        "succeeded"
-    );
+    assert_eq!(sim.retrieve_pi(id).await["status"], "succeeded");
 }
 
 #[tokio::test]
@@ -343,8 +327,8 @@ async fn error_on_requires_action_declines_instead_of_challenging() {
     let pi = sim.create_pi("2000").await;
     let id = pi["id"].as_str().unwrap();
     let r = sim
-        .post(
-            &format!("/v1/payment_intents/{id}/confirm"),
+        .confirm_with(
+            id,
             &[
                 ("payment_method", "pm_card_authenticationRequired"),
                 ("error_on_requires_action", "true"),
@@ -379,9 +363,7 @@ async fn the_dispute_card_opens_a_dispute_after_paying() {
     let charge = sim
         .get(&format!(
             "/v1/charges/{}",
-            sim.get(&format!("/v1/payment_intents/{id}")).await.body["latest_charge"]
-                .as_str()
-                .unwrap()
+            sim.retrieve_pi(id).await["latest_charge"].as_str().unwrap()
         ))
         .await;
     assert_eq!(charge.body["disputed"], true);
@@ -438,11 +420,7 @@ async fn simulator_only_cards_pass_through_processing() {
             "{pm}"
         );
         tokio::time::sleep(Duration::from_millis(400)).await;
-        assert_eq!(
-            sim.get(&format!("/v1/payment_intents/{id}")).await.body["status"],
-            end,
-            "{pm}"
-        );
+        assert_eq!(sim.retrieve_pi(id).await["status"], end, "{pm}");
         let types = sim.event_types_for(id).await;
         assert!(
             types.contains(&"payment_intent.processing".to_string()),
@@ -513,19 +491,12 @@ async fn manual_confirmation_returns_to_the_server_after_the_challenge() {
         .body;
     let id = pi["id"].as_str().unwrap();
     assert_eq!(pi["status"], "requires_confirmation");
-    let r = sim
-        .post(
-            &format!("/v1/payment_intents/{id}/confirm"),
-            &[("use_stripe_sdk", "true")],
-        )
-        .await;
+    let r = sim.confirm_with(id, &[("use_stripe_sdk", "true")]).await;
     assert_eq!(r.body["status"], "requires_action");
     assert_eq!(
-        authenticate(&sim, &pi, "complete").await.body["status"],
+        sim.authenticate(&pi, "complete").await.body["status"],
         "requires_confirmation"
     );
-    let done = sim
-        .post(&format!("/v1/payment_intents/{id}/confirm"), &[])
-        .await;
+    let done = sim.confirm_with(id, &[]).await;
     assert_eq!(done.body["status"], "succeeded", "{}", done.body);
 }

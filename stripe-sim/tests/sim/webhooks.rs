@@ -1,8 +1,6 @@
 //! Webhooks: signed like Stripe's, verified by an independent receiver, retried until 2xx.
 
-mod common;
-
-use common::{start, subscribe, verify, Receiver};
+use crate::common::{self, start, subscribe, verify, Receiver};
 use std::sync::atomic::Ordering;
 
 #[tokio::test]
@@ -94,12 +92,7 @@ async fn a_failing_receiver_gets_the_event_again_with_a_fresh_signature() {
         attempts[0].signature, attempts[2].signature,
         "a fresh t per attempt"
     );
-    let log = sim.sim.attempts();
-    let statuses: Vec<u16> = log
-        .iter()
-        .filter(|a| a.event_type == "payment_intent.created")
-        .map(|a| a.status)
-        .collect();
+    let statuses = sim.attempt_statuses("payment_intent.created", 3).await;
     assert_eq!(&statuses[..3], &[500, 500, 200]);
 }
 

@@ -1,0 +1,364 @@
+//! The HTTP face of the simulator: Stripe's REST subset, the Stripe.js assets, the 3-D Secure
+//! pages and the `/_sim` control API. Auth, idempotency, fault injection, persistence and
+//! webhook delivery wrap every operation, once.
+//!
+//! - `pipeline`: what every request goes through (auth, form parsing, request ids, faults).
+//! - `idempotency`: `Idempotency-Key` replays.
+//! - `rest`: the `/v1` handlers.
+//! - `control`: the `/_sim` control API.
+//! - `three_d_secure`: the 3-D Secure challenge endpoints.
+//! - Webhook delivery lives in `crate::webhooks`.
+
+mod control;
+mod faults;
+mod idempotency;
+mod pipeline;
+mod rest;
+mod three_d_secure;
+
+pub use faults::Faults;
+
+use crate::engine::{Account, Params, Scheduled};
+use crate::store::Store;
+use crate::webhooks::Attempt;
+use crate::{assets, cards};
+use axum::http::{header, HeaderName, Method};
+use axum::routing::{get, post};
+use axum::Router;
+use rand::rngs::StdRng;
+use rand::SeedableRng;
+use serde_json::json;
+use std::sync::{Arc, Mutex as StdMutex};
+use std::time::Duration;
+use tokio::sync::Mutex;
+use tower_http::cors::{Any, CorsLayer};
+
+/// How the simulator behaves. `new` checks the keys; the timings have test-friendly defaults.
+#[derive(Clone, Debug)]
+pub struct SimConfig {
+    pub secret_key: String,
+    pub publishable_key: String,
+    /// Deterministic ids (and fault rolls) when set.
+    pub seed: Option<u64>,
+    /// A fixed clock (unix seconds) when set.
+    pub fixed_clock: Option<i64>,
+    /// Waits between webhook attempts; the last one repeats until delivery succeeds.
+    pub webhook_retry_schedule: Vec<Duration>,
+    pub webhook_timeout: Duration,
+    /// How long a simulator-only "processing" card stays in `processing`.
+    pub processing_delay: Duration,
+    /// How long after payment test card 0259 opens a dispute.
+    pub dispute_delay: Duration,
+    /// How long after a refund test card 5126 makes it fail.
+    pub refund_failure_delay: Duration,
+}
+
+impl SimConfig {
+    /// Only test-mode keys: a simulator must never stand in for a live account.
+    pub fn new(secret_key: &str, publishable_key: &str) -> Result<Self, String> {
+        if secret_key.starts_with("sk_live_") || publishable_key.starts_with("pk_live_") {
+            return Err("the Stripe simulator cannot be used with live keys".into());
+        }
+        if !secret_key.starts_with("sk_test_") || !publishable_key.starts_with("pk_test_") {
+            return Err("the Stripe simulator needs an sk_test_… and a pk_test_… key".into());
+        }
+        Ok(SimConfig {
+            secret_key: secret_key.into(),
+            publishable_key: publishable_key.into(),
+            seed: None,
+            fixed_clock: None,
+            webhook_retry_schedule: [200, 500, 1000, 2000, 5000]
+                .into_iter()
+                .map(Duration::from_millis)
+                .collect(),
+            webhook_timeout: Duration::from_secs(10),
+            processing_delay: Duration::from_secs(2),
+            dispute_delay: Duration::from_secs(1),
+            refund_failure_delay: Duration::from_secs(1),
+        })
+    }
+}
+
+/// Work done outside the request that caused it.
+pub(crate) enum Work {
+    Deliver { event: String, endpoint: String },
+    Job(Scheduled),
+}
+
+pub(crate) struct Inner {
+    pub(crate) config: SimConfig,
+    pub(crate) work: tokio::sync::mpsc::UnboundedSender<Work>,
+    pub(crate) account: Mutex<Account>,
+    pub(crate) faults: StdMutex<(Faults, StdRng)>,
+    pub(crate) attempts: StdMutex<Vec<Attempt>>,
+    pub(crate) http: reqwest::Client,
+    pub(crate) store: Option<Store>,
+}
+
+/// The simulator: clone it freely, mount `router()` anywhere.
+#[derive(Clone)]
+pub struct Simulator {
+    pub(crate) inner: Arc<Inner>,
+}
+
+impl Simulator {
+    /// Objects live in memory only: for tests.
+    pub fn in_memory(config: SimConfig) -> Self {
+        let account = Account::new(config.seed, config.fixed_clock);
+        Self::build(config, None, account)
+    }
+
+    /// Objects are kept in SQLite tables of `pool` (created if needed) and survive a restart,
+    /// like Stripe keeps them; webhooks still owed are delivered again after a restart.
+    pub async fn persistent(
+        config: SimConfig,
+        pool: sqlx::SqlitePool,
+    ) -> Result<Self, sqlx::Error> {
+        let store = Store::open(pool).await?;
+        let mut account = Account::new(config.seed, config.fixed_clock);
+        store.load(&mut account).await?;
+        let sim = Self::build(config, Some(store), account);
+        sim.resume().await;
+        Ok(sim)
+    }
+
+    fn build(config: SimConfig, store: Option<Store>, account: Account) -> Self {
+        let fault_rng = StdRng::seed_from_u64(config.seed.unwrap_or_else(rand::random));
+        let http = reqwest::Client::builder()
+            .timeout(config.webhook_timeout)
+            .build()
+            .unwrap_or_default();
+        let (work, mut queue) = tokio::sync::mpsc::unbounded_channel::<Work>();
+        let sim = Simulator {
+            inner: Arc::new(Inner {
+                work,
+                config,
+                account: Mutex::new(account),
+                faults: StdMutex::new((Faults::default(), fault_rng)),
+                attempts: StdMutex::new(Vec::new()),
+                http,
+                store,
+            }),
+        };
+        // Runs deferred work; holds only a weak reference so a dropped simulator stops it.
+        let weak = Arc::downgrade(&sim.inner);
+        tokio::spawn(async move {
+            while let Some(work) = queue.recv().await {
+                let Some(inner) = weak.upgrade() else { break };
+                let sim = Simulator { inner };
+                match work {
+                    Work::Deliver { event, endpoint } => tokio::spawn(sim.deliver(event, endpoint)),
+                    Work::Job(job) => tokio::spawn(sim.run_job(job)),
+                };
+            }
+        });
+        sim
+    }
+
+    async fn run_job(self, job: Scheduled) {
+        let delay = match &job {
+            Scheduled::FinishProcessing { .. } => self.inner.config.processing_delay,
+            Scheduled::OpenDispute { .. } => self.inner.config.dispute_delay,
+            Scheduled::FailRefund { .. } => self.inner.config.refund_failure_delay,
+        };
+        tokio::time::sleep(delay).await;
+        let mut account = self.inner.account.lock().await;
+        account.run_scheduled(&job);
+        self.commit(&mut account).await;
+    }
+
+    pub fn config(&self) -> &SimConfig {
+        &self.inner.config
+    }
+
+    /// The endpoint registered for `url`, created (with `secret` if given) when there is none;
+    /// returns its current signing secret. For embedding and for the standalone binary.
+    pub async fn ensure_webhook_endpoint(
+        &self,
+        url: &str,
+        secret: Option<&str>,
+    ) -> Result<String, String> {
+        let mut account = self.inner.account.lock().await;
+        if let Some(existing) = account.endpoints.values().find(|e| e.url == url) {
+            if secret.is_none_or(|s| existing.secrets.iter().any(|x| x.value == s)) {
+                return Ok(existing
+                    .secrets
+                    .first()
+                    .map(|s| s.value.clone())
+                    .unwrap_or_default());
+            }
+        }
+        let params = json!({"url": url, "enabled_events": ["*"]});
+        let created = account
+            .create_endpoint(&Params(&params), secret.map(String::from))
+            .map_err(|e| e.body.to_string())?;
+        self.commit(&mut account).await;
+        Ok(created["secret"].as_str().unwrap_or_default().to_string())
+    }
+
+    /// Every webhook attempt so far (newest last).
+    /// Every webhook attempt so far (newest last).
+    pub fn attempts(&self) -> Vec<Attempt> {
+        self.inner
+            .attempts
+            .lock()
+            .map(|a| a.clone())
+            .unwrap_or_default()
+    }
+
+    pub fn router(&self) -> Router {
+        let api = Router::new()
+            .route(
+                "/v1/payment_intents",
+                post(rest::create_payment_intent).get(rest::list_payment_intents),
+            )
+            .route(
+                "/v1/payment_intents/{id}",
+                get(rest::retrieve_payment_intent).post(rest::update_payment_intent),
+            )
+            .route(
+                "/v1/payment_intents/{id}/confirm",
+                post(rest::confirm_payment_intent),
+            )
+            .route(
+                "/v1/payment_intents/{id}/cancel",
+                post(rest::cancel_payment_intent),
+            )
+            .route(
+                "/v1/payment_intents/{id}/capture",
+                post(rest::capture_payment_intent),
+            )
+            .route("/v1/payment_methods", post(rest::create_payment_method))
+            .route(
+                "/v1/payment_methods/{id}",
+                get(rest::retrieve_payment_method),
+            )
+            .route("/v1/charges/{id}", get(rest::retrieve_charge))
+            .route(
+                "/v1/refunds",
+                post(rest::create_refund).get(rest::list_refunds),
+            )
+            .route(
+                "/v1/refunds/{id}",
+                get(rest::retrieve_refund).post(rest::update_refund),
+            )
+            .route("/v1/events", get(rest::list_events))
+            .route("/v1/events/{id}", get(rest::retrieve_event))
+            .route(
+                "/v1/webhook_endpoints",
+                post(rest::create_endpoint).get(rest::list_endpoints),
+            )
+            .route(
+                "/v1/webhook_endpoints/{id}",
+                get(rest::retrieve_endpoint).delete(rest::delete_endpoint),
+            )
+            .route("/_sim/3ds/{id}", post(three_d_secure::authenticate))
+            .route(
+                "/_sim/3ds/{id}/redirect",
+                get(three_d_secure::redirect_challenge_page)
+                    .post(three_d_secure::redirect_challenge_answer),
+            )
+            .route("/_sim/reset", post(control::reset))
+            .route(
+                "/_sim/faults",
+                post(control::set_faults).get(control::get_faults),
+            )
+            .route("/_sim/clock", post(control::set_clock))
+            .route("/_sim/deliveries", get(control::deliveries))
+            .route(
+                "/_sim/webhook_endpoints/{id}/roll",
+                post(control::roll_secret),
+            )
+            .route("/v3", get(assets::stripe_js))
+            .route("/v3/", get(assets::stripe_js))
+            .route("/v3/stripe.js", get(assets::stripe_js))
+            .route("/v3/elements-inner.html", get(assets::elements_inner))
+            .route("/v3/three-ds-challenge.html", get(assets::challenge))
+            .route("/_sim/demo.html", get(assets::demo))
+            .fallback(pipeline::not_found)
+            .with_state(self.clone());
+        api.layer(cors())
+    }
+
+    /// Persists what the last operation changed, delivers its events, schedules its later work.
+    pub(crate) async fn commit(&self, account: &mut Account) {
+        let dirty = std::mem::take(&mut account.dirty);
+        let events = std::mem::take(&mut account.new_events);
+        let jobs = std::mem::take(&mut account.scheduled);
+        account.request = None;
+        if let Some(store) = &self.inner.store {
+            if let Err(e) = store.save(account, &dirty).await {
+                tracing::error!(error = %e, "stripe simulator could not persist its state");
+            }
+        }
+        for event_id in events {
+            if let Some(event) = account.events.get(&event_id) {
+                for endpoint in event.undelivered.clone() {
+                    let _ = self.inner.work.send(Work::Deliver {
+                        event: event_id.clone(),
+                        endpoint,
+                    });
+                }
+            }
+        }
+        for job in jobs {
+            let _ = self.inner.work.send(Work::Job(job));
+        }
+    }
+
+    /// After a restart: owed webhooks go out again, payments left processing finish.
+    async fn resume(&self) {
+        let mut account = self.inner.account.lock().await;
+        for event in account.events.values() {
+            for endpoint in &event.undelivered {
+                let _ = self.inner.work.send(Work::Deliver {
+                    event: event.id.clone(),
+                    endpoint: endpoint.clone(),
+                });
+            }
+        }
+        let processing: Vec<(String, String)> = account
+            .payment_intents
+            .values()
+            .filter(|pi| pi.status == crate::model::PiStatus::Processing)
+            .map(|pi| (pi.id.clone(), pi.payment_method.clone().unwrap_or_default()))
+            .collect();
+        for (pi, pm) in processing {
+            let number = account
+                .payment_methods
+                .get(&pm)
+                .map(|p| p.number.clone())
+                .unwrap_or_default();
+            let succeeds = !matches!(
+                cards::by_number(&number).map(|c| c.behaviour()),
+                Some(cards::Behaviour::Processing { succeeds: false })
+            );
+            account.scheduled.push(Scheduled::FinishProcessing {
+                payment_intent: pi,
+                succeeds,
+            });
+        }
+        self.commit(&mut account).await;
+    }
+}
+
+/// Permissive CORS: Stripe.js calls the API from the merchant's origin. Any origin is allowed,
+/// so answers do not vary by origin (no `Vary` header).
+fn cors() -> CorsLayer {
+    CorsLayer::new()
+        .allow_origin(Any)
+        .allow_methods([Method::GET, Method::POST, Method::DELETE, Method::OPTIONS])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            HeaderName::from_static("idempotency-key"),
+            HeaderName::from_static("stripe-version"),
+            HeaderName::from_static("stripe-account"),
+        ])
+        .expose_headers([
+            HeaderName::from_static("request-id"),
+            HeaderName::from_static("idempotent-replayed"),
+            HeaderName::from_static("stripe-version"),
+        ])
+        .vary([])
+}

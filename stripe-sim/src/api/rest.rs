@@ -1,0 +1,128 @@
+//! Stripe's REST endpoints under `/v1`: PaymentIntents, PaymentMethods, Charges, Refunds,
+//! Events and webhook endpoints. Each handler is one operation on the account.
+
+use super::pipeline::handler;
+use crate::engine::{ObjectKind, Params};
+use crate::model::{ApiError, View};
+use serde_json::{json, Value};
+
+handler!(create_payment_intent, [Secret], |account, ctx| account
+    .create_payment_intent(&ctx.params(), &ctx.base_url));
+handler!(
+    retrieve_payment_intent,
+    [Secret, Publishable],
+    |account, ctx, id| {
+        ctx.check_client_secret(account, &id)?;
+        account.render_pi(&id, ctx.view, &ctx.params().expand())
+    }
+);
+handler!(update_payment_intent, [Secret], |account, ctx, id| account
+    .update_payment_intent(&id, &ctx.params()));
+handler!(
+    confirm_payment_intent,
+    [Secret, Publishable],
+    |account, ctx, id| {
+        ctx.check_client_secret(account, &id)?;
+        let params = ctx.without_client_secret();
+        account.confirm_payment_intent(&id, &Params(&params), ctx.view, &ctx.base_url)
+    }
+);
+handler!(cancel_payment_intent, [Secret], |account, ctx, id| account
+    .cancel_payment_intent(&id, &ctx.params()));
+handler!(capture_payment_intent, [Secret], |account, ctx, id| account
+    .capture_payment_intent(&id, &ctx.params()));
+handler!(list_payment_intents, [Secret], |account, ctx| {
+    let limit = ctx.params().int("limit")?.unwrap_or(10).clamp(1, 100) as usize;
+    let mut all: Vec<_> = account.payment_intents.values().collect();
+    all.sort_by(|a, b| b.created.cmp(&a.created).then_with(|| b.id.cmp(&a.id)));
+    let data: Vec<Value> = all
+        .iter()
+        .take(limit)
+        .map(|pi| pi.to_json(View::Secret))
+        .collect();
+    Ok(
+        json!({"object": "list", "data": data, "has_more": all.len() > limit, "url": "/v1/payment_intents"}),
+    )
+});
+handler!(
+    create_payment_method,
+    [Secret, Publishable],
+    |account, ctx| account.create_payment_method(&ctx.params())
+);
+handler!(retrieve_payment_method, [Secret], |account, _ctx, id| {
+    account
+        .payment_methods
+        .get(&id)
+        .map(|pm| pm.to_json())
+        .ok_or_else(|| ApiError::not_found("PaymentMethod", &id))
+});
+handler!(retrieve_charge, [Secret], |account, _ctx, id| {
+    account
+        .charges
+        .get(&id)
+        .ok_or_else(|| ApiError::not_found("charge", &id))?;
+    Ok(account.charge_json(&id))
+});
+handler!(create_refund, [Secret], |account, ctx| account
+    .create_refund(&ctx.params()));
+handler!(list_refunds, [Secret], |account, ctx| account
+    .list_refunds(&ctx.params()));
+handler!(retrieve_refund, [Secret], |account, _ctx, id| {
+    account
+        .refunds
+        .get(&id)
+        .map(|r| r.to_json())
+        .ok_or_else(|| ApiError::not_found("refund", &id))
+});
+handler!(update_refund, [Secret], |account, ctx, id| {
+    ctx.params().only(&["metadata", "expand"])?;
+    let mut metadata = account
+        .refunds
+        .get(&id)
+        .ok_or_else(|| ApiError::not_found("refund", &id))?
+        .metadata
+        .clone();
+    ctx.params().metadata_into(&mut metadata)?;
+    let refund = account
+        .refunds
+        .get_mut(&id)
+        .ok_or_else(|| ApiError::not_found("refund", &id))?;
+    refund.metadata = metadata;
+    let json = refund.to_json();
+    account.dirty.insert((ObjectKind::Refund, id.clone()));
+    Ok(json)
+});
+handler!(list_events, [Secret], |account, ctx| account
+    .list_events(&ctx.params()));
+handler!(retrieve_event, [Secret], |account, _ctx, id| {
+    account
+        .events
+        .get(&id)
+        .map(|e| e.to_json())
+        .ok_or_else(|| ApiError::not_found("event", &id))
+});
+handler!(create_endpoint, [Secret], |account, ctx| account
+    .create_endpoint(&ctx.params(), None));
+handler!(list_endpoints, [Secret], |account, _ctx| {
+    let data: Vec<Value> = account
+        .endpoints
+        .values()
+        .map(|e| e.to_json(false))
+        .collect();
+    Ok(json!({"object": "list", "data": data, "has_more": false, "url": "/v1/webhook_endpoints"}))
+});
+handler!(retrieve_endpoint, [Secret], |account, _ctx, id| {
+    account
+        .endpoints
+        .get(&id)
+        .map(|e| e.to_json(false))
+        .ok_or_else(|| ApiError::not_found("webhook_endpoint", &id))
+});
+handler!(delete_endpoint, [Secret], |account, _ctx, id| {
+    account
+        .endpoints
+        .remove(&id)
+        .ok_or_else(|| ApiError::not_found("webhook_endpoint", &id))?;
+    account.dirty.insert((ObjectKind::Endpoint, id.clone()));
+    Ok(json!({"id": id, "object": "webhook_endpoint", "deleted": true}))
+});
