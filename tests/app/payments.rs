@@ -1,16 +1,13 @@
-#![cfg(feature = "ssr")]
 //! Where payments go: with no Stripe keys, the simulator embedded in the app, announced on
 //! every page; with keys, Stripe itself and no simulator.
 
-mod common;
-
+use crate::helpers::{fresh_db_path, spawn_app, spawn_app_on, spawn_app_with, TestApp, Visitor};
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
-use common::{fresh_db_path, spawn_app, spawn_app_with, Visitor};
 use http_body_util::BodyExt;
 use tower::ServiceExt;
 
-async fn send(app: &common::TestApp, request: Request<Body>) -> (StatusCode, String) {
+async fn send(app: &TestApp, request: Request<Body>) -> (StatusCode, String) {
     let response = app.router.clone().oneshot(request).await.unwrap();
     let status = response.status();
     let body = response.into_body().collect().await.unwrap().to_bytes();
@@ -52,7 +49,7 @@ async fn without_keys_the_embedded_simulator_serves_and_every_page_says_so() {
     // The embedded simulator keeps its keys across a restart.
     let db = app.db_path.clone();
     app.state.pool.close().await;
-    let again = common::spawn_app_on(db).await;
+    let again = spawn_app_on(db).await;
     assert_eq!(again.state.payments.secret_key.expose(), key);
 }
 

@@ -1,17 +1,14 @@
-#![cfg(feature = "ssr")]
 //! The admin: every function checks the session itself; sign-in renews the session and slows
 //! down wrong passwords; cross-site requests are refused; orders are listed and refunded.
 
-mod common;
-
+use crate::helpers::{
+    cart_of, confirm_in_simulator, eventually, fresh_db_path, product, spawn_app_with,
+    start_checkout, TestApp, Visitor,
+};
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use checkout::server::admin::auth::hash_password;
 use checkout::server::db;
-use common::{
-    confirm_in_simulator, eventually, fresh_db_path, product, spawn_app_with, start_checkout,
-    TestApp, Visitor,
-};
 use http_body_util::BodyExt;
 use std::sync::OnceLock;
 use tower::ServiceExt;
@@ -186,7 +183,7 @@ async fn cross_site_posts_are_refused() {
 
 /// Makes `n` orders straight in the database (status set as given).
 async fn make_orders(app: &TestApp, n: usize, status: &str, email: &str) -> Vec<String> {
-    let (cart, total) = common::cart_of(app, "tea-tin", 1).await;
+    let (cart, total) = cart_of(app, "tea-tin", 1).await;
     let mut ids = Vec::new();
     for i in 0..n {
         let order_id = format!("ord_{status}_{email}_{i:03}").replace(['@', '.'], "_");
@@ -454,7 +451,7 @@ async fn refunds_half_then_the_rest_and_refuses_too_much() {
 
 /// A paid order of `quantity` × product, through the webhook route like Stripe's events.
 async fn paid_order(app: &TestApp, slug: &str, quantity: i64, n: usize) -> (String, i64) {
-    let (cart, total) = common::cart_of(app, slug, quantity).await;
+    let (cart, total) = cart_of(app, slug, quantity).await;
     let order_id = format!("ord_analytics_{slug}_{n}");
     db::save_order(
         &app.state.pool,

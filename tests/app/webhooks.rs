@@ -1,12 +1,9 @@
-#![cfg(feature = "ssr")]
 //! The webhook route: signatures, exactly-once application, order independence, amount checks.
 
-mod common;
-
+use crate::helpers::{cart_of, product, spawn_app, TestApp};
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use checkout::server::db;
-use common::{product, spawn_app, TestApp};
 use http_body_util::BodyExt;
 use serde_json::{json, Value};
 use tower::ServiceExt;
@@ -20,7 +17,7 @@ fn now() -> i64 {
 
 /// An order of 2 × Stoneware Mug with PaymentIntent `pi`, made directly in the database.
 async fn order(app: &TestApp, pi: &str) -> (String, i64) {
-    let (cart, total) = common::cart_of(app, "stoneware-mug", 2).await;
+    let (cart, total) = cart_of(app, "stoneware-mug", 2).await;
     let order_id = format!("ord_test_{pi}");
     db::save_order(
         &app.state.pool,

@@ -1,12 +1,9 @@
-#![cfg(feature = "ssr")]
 //! Checkout through the real HTTP path: server functions, the Stripe client, the embedded
 //! simulator, its signed webhooks back to the app.
 
-mod common;
-
+use crate::helpers::{eventually, lines, product, spawn_server, start_checkout, TestApp, Visitor};
 use axum::http::StatusCode;
 use checkout::server::db;
-use common::{eventually, lines, product, spawn_server, start_checkout, TestApp, Visitor};
 use serde_json::Value;
 
 async fn sim(app: &TestApp, base: &str, method: &str, path: &str, form: &[(&str, &str)]) -> Value {

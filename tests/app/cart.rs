@@ -1,10 +1,7 @@
-#![cfg(feature = "ssr")]
 //! Cart server functions through the real router, session cookie and database.
 
-mod common;
-
+use crate::helpers::{lines, product, spawn_app, spawn_app_on, text_after, Visitor};
 use axum::http::{header, StatusCode};
-use common::{lines, product, spawn_app, spawn_app_on, Visitor};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn add_update_and_remove_with_totals_from_database_prices() {
@@ -39,7 +36,7 @@ async fn add_update_and_remove_with_totals_from_database_prices() {
         checkout::domain::money::Currency::parse("USD").unwrap(),
     );
     assert_eq!(
-        common::text_after(&page.body, "data-testid=\"cart-total\""),
+        text_after(&page.body, "data-testid=\"cart-total\""),
         expected.to_string()
     );
 

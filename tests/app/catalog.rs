@@ -1,11 +1,8 @@
-#![cfg(feature = "ssr")]
 //! The catalog pages, rendered on the server.
 
-mod common;
-
+use crate::helpers::{spawn_app, Visitor};
 use axum::http::StatusCode;
 use checkout::domain::money::{Currency, Money};
-use common::{spawn_app, Visitor};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_shop_page_lists_every_product_with_its_database_price() {
