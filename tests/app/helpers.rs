@@ -1,4 +1,3 @@
-#![allow(dead_code)] // each test binary uses its own part of these helpers
 //! Drives the whole axum router in-process, like a browser would: one cookie jar per `Visitor`.
 
 use axum::body::Body;
