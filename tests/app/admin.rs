@@ -2,8 +2,8 @@
 //! down wrong passwords; cross-site requests are refused; orders are listed and refunded.
 
 use crate::helpers::{
-    cart_of, confirm_in_simulator, eventually, fresh_db_path, product, spawn_app_with,
-    start_checkout, TestApp, Visitor,
+    cart_of, confirm_in_simulator, eventually, fresh_db_path, product, spawn_app_with, TestApp,
+    Visitor, KETTLE, MUG, TEA_TIN,
 };
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
@@ -183,7 +183,7 @@ async fn cross_site_posts_are_refused() {
 
 /// Makes `n` orders straight in the database (status set as given).
 async fn make_orders(app: &TestApp, n: usize, status: &str, email: &str) -> Vec<String> {
-    let (cart, total) = cart_of(app, "tea-tin", 1).await;
+    let (cart, total) = cart_of(app, TEA_TIN, 1).await;
     let mut ids = Vec::new();
     for i in 0..n {
         let order_id = format!("ord_{status}_{email}_{i:03}").replace(['@', '.'], "_");
@@ -299,19 +299,17 @@ async fn served_admin_app() -> (TestApp, String) {
 /// A shopper's order for `slug`, paid with `card` through the simulator: (order id, total).
 async fn bought_with(app: &TestApp, addr: &str, slug: &str, card: &str) -> (String, i64) {
     let shopper = Visitor::new();
-    let (id, _, price, _) = product(app, slug).await;
-    shopper
-        .call(app, "cart/add", &format!("product_id={id}&quantity=1"))
-        .await;
-    let (order_id, pi) = start_checkout(app, &shopper, "email=fay%40example.com").await;
-    confirm_in_simulator(app, addr, &pi, card).await;
-    (order_id, price)
+    let product = product(app, slug).await;
+    shopper.add_to_cart(app, &product, 1).await;
+    let checkout = shopper.checkout(app, "fay@example.com").await;
+    confirm_in_simulator(app, addr, &checkout.payment_intent, card).await;
+    (checkout.order_id, product.price_minor)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refund_that_fails_later_is_shown_as_failed() {
     let (app, addr) = served_admin_app().await;
-    let (order_id, price) = bought_with(&app, &addr, "tea-tin", "pm_card_refundFail").await;
+    let (order_id, price) = bought_with(&app, &addr, TEA_TIN, "pm_card_refundFail").await;
     let status = || {
         let (pool, id) = (app.state.pool.clone(), order_id.clone());
         async move { db::order_by_id(&pool, &id).await.unwrap().unwrap().status }
@@ -359,11 +357,10 @@ async fn a_refund_that_fails_later_is_shown_as_failed() {
 async fn refunds_half_then_the_rest_and_refuses_too_much() {
     let (app, addr) = served_admin_app().await;
     let shopper = Visitor::new();
-    let (kettle, _, price, _) = product(&app, "copper-kettle").await;
-    shopper
-        .call(&app, "cart/add", &format!("product_id={kettle}&quantity=2"))
-        .await;
-    let (order_id, pi) = start_checkout(&app, &shopper, "email=eve%40example.com").await;
+    let kettle = product(&app, KETTLE).await;
+    shopper.add_to_cart(&app, &kettle, 2).await;
+    let checkout = shopper.checkout(&app, "eve@example.com").await;
+    let (order_id, pi) = (checkout.order_id, checkout.payment_intent);
     let merchant = signed_in(&app).await;
 
     let unpaid = merchant
@@ -387,7 +384,7 @@ async fn refunds_half_then_the_rest_and_refuses_too_much() {
     };
     eventually("paid", || async { status(&app).await == "paid" }).await;
 
-    let total = 2 * price;
+    let total = 2 * kettle.price_minor;
     let major = |minor: i64| format!("{}.{:02}", minor / 100, minor % 100);
     let too_much = merchant
         .call(
@@ -486,9 +483,9 @@ async fn paid_order(app: &TestApp, slug: &str, quantity: i64, n: usize) -> (Stri
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn analytics_add_up_to_the_orders_made() {
     let app = admin_app().await;
-    let (_, a) = paid_order(&app, "stoneware-mug", 2, 1).await;
-    let (_, b) = paid_order(&app, "stoneware-mug", 1, 2).await;
-    let (refunded_id, c) = paid_order(&app, "copper-kettle", 1, 3).await;
+    let (_, a) = paid_order(&app, MUG, 2, 1).await;
+    let (_, b) = paid_order(&app, MUG, 1, 2).await;
+    let (refunded_id, c) = paid_order(&app, KETTLE, 1, 3).await;
     // One failed attempt, one refund of 10.00 on the kettle order, one unpaid order.
     sqlx::query("INSERT INTO webhook_events (id, type, order_id) VALUES ('evt_fail', 'payment_intent.payment_failed', ?)")
         .bind(&refunded_id)

@@ -158,10 +158,90 @@ impl Visitor {
         assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
         reply.json()
     }
+
+    pub async fn add_to_cart(&self, app: &TestApp, product: &Product, quantity: i64) -> Reply {
+        let form = form(&[
+            ("product_id", &product.id.to_string()),
+            ("quantity", &quantity.to_string()),
+        ]);
+        self.call(app, "cart/add", &form).await
+    }
+
+    pub async fn update_cart(&self, app: &TestApp, product: &Product, quantity: i64) -> Reply {
+        let form = form(&[
+            ("product_id", &product.id.to_string()),
+            ("quantity", &quantity.to_string()),
+        ]);
+        self.call(app, "cart/update", &form).await
+    }
+
+    pub async fn remove_from_cart(&self, app: &TestApp, product: &Product) -> Reply {
+        let form = form(&[("product_id", &product.id.to_string())]);
+        self.call(app, "cart/remove", &form).await
+    }
+
+    /// Goes to checkout with the cart as it is.
+    pub async fn start_checkout(&self, app: &TestApp, email: &str) -> Reply {
+        self.call(app, "checkout/start", &form(&[("email", email)]))
+            .await
+    }
+
+    /// Goes to checkout and reads the order and PaymentIntent it was given.
+    pub async fn checkout(&self, app: &TestApp, email: &str) -> Checkout {
+        let session = self.start_checkout(app, email).await.json();
+        let secret = session["client_secret"].as_str().unwrap();
+        Checkout {
+            order_id: session["order_id"].as_str().unwrap().to_string(),
+            payment_intent: secret.split("_secret_").next().unwrap().to_string(),
+        }
+    }
 }
 
-/// (id, name, price in minor units, stock) of a product, read straight from the database.
-pub async fn product(app: &TestApp, slug: &str) -> (i64, String, i64, i64) {
+/// A checkout under way: the order, and the PaymentIntent that pays for it.
+pub struct Checkout {
+    pub order_id: String,
+    pub payment_intent: String,
+}
+
+/// An `application/x-www-form-urlencoded` body, encoded as a browser encodes a form.
+pub fn form(fields: &[(&str, &str)]) -> String {
+    let encode = |text: &str| -> String {
+        text.bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'*' | b'-' | b'.' | b'_' => {
+                    char::from(b).to_string()
+                }
+                b' ' => "+".to_string(),
+                _ => format!("%{b:02X}"),
+            })
+            .collect()
+    };
+    fields
+        .iter()
+        .map(|(name, value)| format!("{}={}", encode(name), encode(value)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// Seeded products, by slug.
+pub const MUG: &str = "stoneware-mug";
+pub const TEA_TIN: &str = "tea-tin";
+pub const KETTLE: &str = "copper-kettle";
+pub const TRIVET: &str = "felt-trivet";
+pub const BOARD: &str = "walnut-board";
+
+/// A product as the database holds it.
+#[derive(Debug, sqlx::FromRow)]
+pub struct Product {
+    pub id: i64,
+    pub name: String,
+    /// In minor units (cents).
+    pub price_minor: i64,
+    pub stock: i64,
+}
+
+/// A product read straight from the database, not through the app.
+pub async fn product(app: &TestApp, slug: &str) -> Product {
     sqlx::query_as("SELECT id, name, price_minor, stock FROM products WHERE slug = ?")
         .bind(slug)
         .fetch_one(&app.state.pool)
@@ -229,16 +309,16 @@ pub async fn cart_of(
 ) -> (checkout::domain::cart::Cart, checkout::domain::money::Money) {
     use checkout::domain::cart::{Cart, CartLine};
     use checkout::domain::money::{Currency, Money};
-    let (product_id, name, price, stock) = product(app, slug).await;
+    let product = product(app, slug).await;
     let usd = Currency::parse("USD").unwrap();
     let line = CartLine {
-        product_id,
+        product_id: product.id,
         slug: slug.into(),
-        name,
+        name: product.name,
         image: String::new(),
-        unit_price: Money::new(price, usd.clone()),
+        unit_price: Money::new(product.price_minor, usd.clone()),
         quantity,
-        stock,
+        stock: product.stock,
     };
     let total = line.line_total().unwrap();
     (
@@ -247,17 +327,6 @@ pub async fn cart_of(
             currency: usd,
         },
         total,
-    )
-}
-
-/// Starts checkout for the visitor's cart: (order id, PaymentIntent id).
-pub async fn start_checkout(app: &TestApp, shopper: &Visitor, form: &str) -> (String, String) {
-    let session = shopper.call(app, "checkout/start", form).await.json();
-    let order_id = session["order_id"].as_str().unwrap().to_string();
-    let secret = session["client_secret"].as_str().unwrap();
-    (
-        order_id,
-        secret.split("_secret_").next().unwrap().to_string(),
     )
 }
 

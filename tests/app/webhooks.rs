@@ -1,6 +1,6 @@
 //! The webhook route: signatures, exactly-once application, order independence, amount checks.
 
-use crate::helpers::{cart_of, product, spawn_app, TestApp};
+use crate::helpers::{cart_of, product, spawn_app, TestApp, MUG};
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use checkout::server::db;
@@ -17,7 +17,7 @@ fn now() -> i64 {
 
 /// An order of 2 × Stoneware Mug with PaymentIntent `pi`, made directly in the database.
 async fn order(app: &TestApp, pi: &str) -> (String, i64) {
-    let (cart, total) = cart_of(app, "stoneware-mug", 2).await;
+    let (cart, total) = cart_of(app, MUG, 2).await;
     let order_id = format!("ord_test_{pi}");
     db::save_order(
         &app.state.pool,
@@ -93,7 +93,7 @@ async fn status_of(app: &TestApp, order_id: &str) -> String {
 }
 
 async fn stock(app: &TestApp) -> i64 {
-    product(app, "stoneware-mug").await.3
+    product(app, MUG).await.stock
 }
 
 async fn processed_events(app: &TestApp) -> i64 {
