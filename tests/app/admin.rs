@@ -2,7 +2,7 @@
 //! down wrong passwords; cross-site requests are refused; orders are listed and refunded.
 
 use crate::helpers::{
-    cart_of, confirm_in_simulator, eventually, fresh_db_path, product, spawn_app_with, TestApp,
+    cart_of, eventually, fresh_db_path, product, spawn_app_with, spawn_server_with, Sim, TestApp,
     Visitor, KETTLE, MUG, TEA_TIN,
 };
 use axum::body::Body;
@@ -280,36 +280,26 @@ fn dates_are_read_as_utc_days() {
 }
 
 /// The admin app on a real port: refunds go to the embedded simulator and come back by webhook.
-async fn served_admin_app() -> (TestApp, String) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap().to_string();
-    let app = spawn_app_with(
-        fresh_db_path(),
-        &[
-            ("ADMIN_PASSWORD_HASH", password_hash()),
-            ("CHECKOUT_ADDR", addr.as_str()),
-        ],
-    )
-    .await;
-    let router = app.router.clone();
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-    (app, addr)
+async fn served_admin_app() -> (TestApp, Sim) {
+    let (app, base) = spawn_server_with(&[("ADMIN_PASSWORD_HASH", password_hash())]).await;
+    let sim = Sim::of(&app, &base);
+    (app, sim)
 }
 
 /// A shopper's order for `slug`, paid with `card` through the simulator: (order id, total).
-async fn bought_with(app: &TestApp, addr: &str, slug: &str, card: &str) -> (String, i64) {
+async fn bought_with(app: &TestApp, sim: &Sim, slug: &str, card: &str) -> (String, i64) {
     let shopper = Visitor::new();
     let product = product(app, slug).await;
     shopper.add_to_cart(app, &product, 1).await;
     let checkout = shopper.checkout(app, "fay@example.com").await;
-    confirm_in_simulator(app, addr, &checkout.payment_intent, card).await;
+    sim.confirm(&checkout.payment_intent, card).await;
     (checkout.order_id, product.price_minor)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refund_that_fails_later_is_shown_as_failed() {
-    let (app, addr) = served_admin_app().await;
-    let (order_id, price) = bought_with(&app, &addr, TEA_TIN, "pm_card_refundFail").await;
+    let (app, sim) = served_admin_app().await;
+    let (order_id, price) = bought_with(&app, &sim, TEA_TIN, "pm_card_refundFail").await;
     let status = || {
         let (pool, id) = (app.state.pool.clone(), order_id.clone());
         async move { db::order_by_id(&pool, &id).await.unwrap().unwrap().status }
@@ -355,7 +345,7 @@ async fn a_refund_that_fails_later_is_shown_as_failed() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refunds_half_then_the_rest_and_refuses_too_much() {
-    let (app, addr) = served_admin_app().await;
+    let (app, sim) = served_admin_app().await;
     let shopper = Visitor::new();
     let kettle = product(&app, KETTLE).await;
     shopper.add_to_cart(&app, &kettle, 2).await;
@@ -377,7 +367,7 @@ async fn refunds_half_then_the_rest_and_refuses_too_much() {
         unpaid.body
     );
 
-    confirm_in_simulator(&app, &addr, &pi, "pm_card_visa").await;
+    sim.confirm(&pi, "pm_card_visa").await;
     let status = |app: &TestApp| {
         let (pool, id) = (app.state.pool.clone(), order_id.clone());
         async move { db::order_by_id(&pool, &id).await.unwrap().unwrap().status }

@@ -2,30 +2,12 @@
 //! simulator, its signed webhooks back to the app.
 
 use crate::helpers::{
-    eventually, form, lines, product, spawn_server, TestApp, Visitor, BOARD, KETTLE, MUG, TEA_TIN,
+    eventually, form, lines, product, spawn_server, Sim, TestApp, Visitor, BOARD, KETTLE, MUG,
+    TEA_TIN,
 };
 use axum::http::StatusCode;
 use checkout::server::db;
 use serde_json::Value;
-
-async fn sim(app: &TestApp, base: &str, method: &str, path: &str, form: &[(&str, &str)]) -> Value {
-    let client = reqwest::Client::new();
-    let url = format!("{base}/stripe-sim{path}");
-    let key = app.state.payments.secret_key.expose().to_string();
-    let request = if method == "GET" {
-        client.get(url)
-    } else {
-        client.post(url).form(form)
-    };
-    request
-        .bearer_auth(key)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
-}
 
 async fn status(app: &TestApp, order: &str) -> String {
     db::order_by_id(&app.state.pool, order)
@@ -38,6 +20,7 @@ async fn status(app: &TestApp, order: &str) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn checkout_builds_one_order_and_one_payment_intent_from_database_prices() {
     let (app, base) = spawn_server().await;
+    let sim = Sim::of(&app, &base);
     let shopper = Visitor::new();
     let mug = product(&app, MUG).await;
     let tin = product(&app, TEA_TIN).await;
@@ -59,14 +42,7 @@ async fn checkout_builds_one_order_and_one_payment_intent_from_database_prices()
     );
     let secret = session["client_secret"].as_str().unwrap();
     let pi_id = secret.split("_secret_").next().unwrap().to_string();
-    let pi = sim(
-        &app,
-        &base,
-        "GET",
-        &format!("/v1/payment_intents/{pi_id}"),
-        &[],
-    )
-    .await;
+    let pi = sim.payment_intent(&pi_id).await;
     assert_eq!(pi["amount"], 2 * mug.price_minor + tin.price_minor);
     assert_eq!(pi["currency"], "usd");
     assert_eq!(pi["metadata"]["order_id"], order_id.as_str());
@@ -82,14 +58,7 @@ async fn checkout_builds_one_order_and_one_payment_intent_from_database_prices()
         .as_str()
         .unwrap()
         .starts_with(&pi_id));
-    let pi = sim(
-        &app,
-        &base,
-        "GET",
-        &format!("/v1/payment_intents/{pi_id}"),
-        &[],
-    )
-    .await;
+    let pi = sim.payment_intent(&pi_id).await;
     assert_eq!(pi["amount"], 3 * mug.price_minor + tin.price_minor);
     let items = db::order_items(&app.state.pool, &order_id).await.unwrap();
     assert_eq!(
@@ -108,25 +77,17 @@ async fn checkout_builds_one_order_and_one_payment_intent_from_database_prices()
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_declined_card_then_a_good_one_pays_the_same_order_once() {
     let (app, base) = spawn_server().await;
+    let sim = Sim::of(&app, &base);
     let shopper = Visitor::new();
     let kettle = product(&app, KETTLE).await;
     shopper.add_to_cart(&app, &kettle, 2).await;
     let checkout = shopper.checkout(&app, "bob@example.com").await;
     let (order_id, pi_id) = (checkout.order_id, checkout.payment_intent);
-    let confirm = format!("/v1/payment_intents/{pi_id}/confirm");
     let return_url = format!("{base}/orders/{order_id}");
 
-    let declined = sim(
-        &app,
-        &base,
-        "POST",
-        &confirm,
-        &[
-            ("payment_method", "pm_card_chargeDeclined"),
-            ("return_url", &return_url),
-        ],
-    )
-    .await;
+    let declined = sim
+        .confirm_returning_to(&pi_id, "pm_card_chargeDeclined", &return_url)
+        .await;
     assert_eq!(declined["error"]["message"], "Your card was declined.");
     eventually("payment_failed", || async {
         status(&app, &order_id).await == "payment_failed"
@@ -139,17 +100,9 @@ async fn a_declined_card_then_a_good_one_pays_the_same_order_once() {
     assert_eq!(retry.status, StatusCode::OK, "{}", retry.body);
     assert_eq!(status(&app, &order_id).await, "pending");
 
-    let paid = sim(
-        &app,
-        &base,
-        "POST",
-        &confirm,
-        &[
-            ("payment_method", "pm_card_visa"),
-            ("return_url", &return_url),
-        ],
-    )
-    .await;
+    let paid = sim
+        .confirm_returning_to(&pi_id, "pm_card_visa", &return_url)
+        .await;
     assert_eq!(paid["status"], "succeeded");
     eventually("paid", || async { status(&app, &order_id).await == "paid" }).await;
 
@@ -169,7 +122,7 @@ async fn a_declined_card_then_a_good_one_pays_the_same_order_once() {
     assert_eq!(view["status"], "paid");
     assert_eq!(view["total"]["minor"], 2 * kettle.price_minor);
     // One PaymentIntent, one successful charge.
-    let events = sim(&app, &base, "GET", "/v1/events?limit=100", &[]).await;
+    let events = sim.get("/v1/events?limit=100").await;
     let succeeded: Vec<&Value> = events["data"]
         .as_array()
         .unwrap()
@@ -207,17 +160,7 @@ async fn the_order_stream_sends_the_current_status_then_changes() {
     assert_eq!(stream.headers()["content-type"], "text/event-stream");
     let first = stream.chunk().await.unwrap().unwrap();
     assert!(String::from_utf8_lossy(&first).contains("data: pending"));
-    sim(
-        &app,
-        &base,
-        "POST",
-        &format!("/v1/payment_intents/{pi_id}/confirm"),
-        &[
-            ("payment_method", "pm_card_visa"),
-            ("return_url", "https://x.example"),
-        ],
-    )
-    .await;
+    Sim::of(&app, &base).confirm(&pi_id, "pm_card_visa").await;
     let mut seen = String::new();
     while !seen.contains("data: paid") {
         let chunk = tokio::time::timeout(std::time::Duration::from_secs(10), stream.chunk())

@@ -276,14 +276,73 @@ pub fn text_after(html: &str, marker: &str) -> String {
 }
 
 /// The app served on a real loopback port: its Stripe client reaches the embedded simulator
-/// over HTTP and the simulator delivers webhooks back, as in production.
+/// over HTTP and the simulator delivers webhooks back, as in production. Returns its base URL.
 pub async fn spawn_server() -> (TestApp, String) {
+    spawn_server_with(&[]).await
+}
+
+/// The app served on a real loopback port, with extra environment settings.
+pub async fn spawn_server_with(vars: &[(&str, &str)]) -> (TestApp, String) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap().to_string();
-    let app = spawn_app_with(fresh_db_path(), &[("CHECKOUT_ADDR", addr.as_str())]).await;
+    let mut vars = vars.to_vec();
+    vars.push(("CHECKOUT_ADDR", addr.as_str()));
+    let app = spawn_app_with(fresh_db_path(), &vars).await;
     let router = app.router.clone();
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
     (app, format!("http://{addr}"))
+}
+
+/// The Stripe simulator embedded in a served app, called over HTTP with the app's secret key,
+/// as Stripe.js and Stripe's own API clients call Stripe.
+pub struct Sim {
+    api: String,
+    key: String,
+}
+
+impl Sim {
+    /// The simulator of the app served at `base`.
+    pub fn of(app: &TestApp, base: &str) -> Self {
+        Self {
+            api: format!("{base}/stripe-sim"),
+            key: app.state.payments.secret_key.expose().to_string(),
+        }
+    }
+
+    /// A GET on the simulator's REST API, e.g. `/v1/events`.
+    pub async fn get(&self, path: &str) -> serde_json::Value {
+        let request = reqwest::Client::new().get(format!("{}{path}", self.api));
+        Self::json(request.bearer_auth(&self.key)).await
+    }
+
+    pub async fn payment_intent(&self, id: &str) -> serde_json::Value {
+        self.get(&format!("/v1/payment_intents/{id}")).await
+    }
+
+    /// Confirms a PaymentIntent with a test card (`pm_card_…`) as Stripe.js would; the outcome
+    /// reaches the app by webhook.
+    pub async fn confirm(&self, payment_intent: &str, card: &str) -> serde_json::Value {
+        self.confirm_returning_to(payment_intent, card, "https://x.example")
+            .await
+    }
+
+    /// Confirms a PaymentIntent, naming the page the shopper returns to.
+    pub async fn confirm_returning_to(
+        &self,
+        payment_intent: &str,
+        card: &str,
+        return_url: &str,
+    ) -> serde_json::Value {
+        let url = format!("{}/v1/payment_intents/{payment_intent}/confirm", self.api);
+        let request = reqwest::Client::new()
+            .post(url)
+            .form(&[("payment_method", card), ("return_url", return_url)]);
+        Self::json(request.bearer_auth(&self.key)).await
+    }
+
+    async fn json(request: reqwest::RequestBuilder) -> serde_json::Value {
+        request.send().await.unwrap().json().await.unwrap()
+    }
 }
 
 /// Waits (at most 10 s) until `check` is true.
@@ -328,27 +387,4 @@ pub async fn cart_of(
         },
         total,
     )
-}
-
-/// Confirms a PaymentIntent with `payment_method` on the app's embedded simulator at `addr`,
-/// as Stripe.js would; the result comes back to the app by webhook.
-pub async fn confirm_in_simulator(
-    app: &TestApp,
-    addr: &str,
-    payment_intent: &str,
-    payment_method: &str,
-) {
-    let key = app.state.payments.secret_key.expose().to_string();
-    reqwest::Client::new()
-        .post(format!(
-            "http://{addr}/stripe-sim/v1/payment_intents/{payment_intent}/confirm"
-        ))
-        .bearer_auth(&key)
-        .form(&[
-            ("payment_method", payment_method),
-            ("return_url", "https://x.example"),
-        ])
-        .send()
-        .await
-        .unwrap();
 }
