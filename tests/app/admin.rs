@@ -2,8 +2,8 @@
 //! down wrong passwords; cross-site requests are refused; orders are listed and refunded.
 
 use crate::helpers::{
-    cart_of, eventually, fresh_db_path, product, spawn_app_with, spawn_server_with, Sim, TestApp,
-    Visitor, KETTLE, MUG, TEA_TIN,
+    cart_of, eventually, fresh_db_path, order_status, product, spawn_app_with, spawn_server_with,
+    Sim, TestApp, Visitor, KETTLE, MUG, TEA_TIN,
 };
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
@@ -300,11 +300,10 @@ async fn bought_with(app: &TestApp, sim: &Sim, slug: &str, card: &str) -> (Strin
 async fn a_refund_that_fails_later_is_shown_as_failed() {
     let (app, sim) = served_admin_app().await;
     let (order_id, price) = bought_with(&app, &sim, TEA_TIN, "pm_card_refundFail").await;
-    let status = || {
-        let (pool, id) = (app.state.pool.clone(), order_id.clone());
-        async move { db::order_by_id(&pool, &id).await.unwrap().unwrap().status }
-    };
-    eventually("paid", || async { status().await == "paid" }).await;
+    eventually("paid", || async {
+        order_status(&app, &order_id).await == "paid"
+    })
+    .await;
     let merchant = signed_in(&app).await;
     let amount = format!("{}.{:02}", price / 100, price % 100);
     let sent = merchant
@@ -324,7 +323,7 @@ async fn a_refund_that_fails_later_is_shown_as_failed() {
     })
     .await;
     assert_eq!(
-        status().await,
+        order_status(&app, &order_id).await,
         "paid",
         "a failed refund gives the money back to the order"
     );
@@ -368,11 +367,10 @@ async fn refunds_half_then_the_rest_and_refuses_too_much() {
     );
 
     sim.confirm(&pi, "pm_card_visa").await;
-    let status = |app: &TestApp| {
-        let (pool, id) = (app.state.pool.clone(), order_id.clone());
-        async move { db::order_by_id(&pool, &id).await.unwrap().unwrap().status }
-    };
-    eventually("paid", || async { status(&app).await == "paid" }).await;
+    eventually("paid", || async {
+        order_status(&app, &order_id).await == "paid"
+    })
+    .await;
 
     let total = 2 * kettle.price_minor;
     let major = |minor: i64| format!("{}.{:02}", minor / 100, minor % 100);
@@ -403,7 +401,7 @@ async fn refunds_half_then_the_rest_and_refuses_too_much() {
         b.body
     );
     eventually("partially refunded", || async {
-        status(&app).await == "partially_refunded"
+        order_status(&app, &order_id).await == "partially_refunded"
     })
     .await;
     let detail = merchant
@@ -433,7 +431,10 @@ async fn refunds_half_then_the_rest_and_refuses_too_much() {
         )
         .await;
     assert_eq!(rest.status, StatusCode::OK, "{}", rest.body);
-    eventually("refunded", || async { status(&app).await == "refunded" }).await;
+    eventually("refunded", || async {
+        order_status(&app, &order_id).await == "refunded"
+    })
+    .await;
 }
 
 /// A paid order of `quantity` × product, through the webhook route like Stripe's events.

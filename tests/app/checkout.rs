@@ -2,20 +2,12 @@
 //! simulator, its signed webhooks back to the app.
 
 use crate::helpers::{
-    eventually, form, lines, product, spawn_server, Sim, TestApp, Visitor, BOARD, KETTLE, MUG,
+    eventually, form, lines, order_status, product, spawn_server, Sim, Visitor, BOARD, KETTLE, MUG,
     TEA_TIN,
 };
 use axum::http::StatusCode;
 use checkout::server::db;
 use serde_json::Value;
-
-async fn status(app: &TestApp, order: &str) -> String {
-    db::order_by_id(&app.state.pool, order)
-        .await
-        .unwrap()
-        .unwrap()
-        .status
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn checkout_builds_one_order_and_one_payment_intent_from_database_prices() {
@@ -90,7 +82,7 @@ async fn a_declined_card_then_a_good_one_pays_the_same_order_once() {
         .await;
     assert_eq!(declined["error"]["message"], "Your card was declined.");
     eventually("payment_failed", || async {
-        status(&app, &order_id).await == "payment_failed"
+        order_status(&app, &order_id).await == "payment_failed"
     })
     .await;
 
@@ -98,13 +90,16 @@ async fn a_declined_card_then_a_good_one_pays_the_same_order_once() {
         .call(&app, "checkout/attempt", &form(&[("order_id", &order_id)]))
         .await;
     assert_eq!(retry.status, StatusCode::OK, "{}", retry.body);
-    assert_eq!(status(&app, &order_id).await, "pending");
+    assert_eq!(order_status(&app, &order_id).await, "pending");
 
     let paid = sim
         .confirm_returning_to(&pi_id, "pm_card_visa", &return_url)
         .await;
     assert_eq!(paid["status"], "succeeded");
-    eventually("paid", || async { status(&app, &order_id).await == "paid" }).await;
+    eventually("paid", || async {
+        order_status(&app, &order_id).await == "paid"
+    })
+    .await;
 
     assert_eq!(
         product(&app, KETTLE).await.stock,

@@ -249,6 +249,15 @@ pub async fn product(app: &TestApp, slug: &str) -> Product {
         .expect("seeded product")
 }
 
+/// An order's status (`paid`, `payment_failed`, …), read straight from the database.
+pub async fn order_status(app: &TestApp, order_id: &str) -> String {
+    checkout::server::db::order_by_id(&app.state.pool, order_id)
+        .await
+        .unwrap()
+        .expect("the order exists")
+        .status
+}
+
 /// The cart's lines as (product id, quantity).
 pub fn lines(cart: &serde_json::Value) -> Vec<(i64, i64)> {
     cart["lines"]

@@ -1,6 +1,6 @@
 //! The webhook route: signatures, exactly-once application, order independence, amount checks.
 
-use crate::helpers::{cart_of, product, spawn_app, TestApp, MUG};
+use crate::helpers::{cart_of, order_status, product, spawn_app, TestApp, MUG};
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use checkout::server::db;
@@ -84,14 +84,6 @@ async fn send(app: &TestApp, event: &Value) -> StatusCode {
     deliver(app, &body, &format!("t={t},v1={sig}")).await
 }
 
-async fn status_of(app: &TestApp, order_id: &str) -> String {
-    db::order_by_id(&app.state.pool, order_id)
-        .await
-        .unwrap()
-        .unwrap()
-        .status
-}
-
 async fn stock(app: &TestApp) -> i64 {
     product(app, MUG).await.stock
 }
@@ -153,13 +145,13 @@ async fn bad_signatures_are_refused_and_change_nothing() {
         "tampered body"
     );
     assert_eq!(processed_events(&app).await, 0);
-    assert_eq!(status_of(&app, &order_id).await, "pending");
+    assert_eq!(order_status(&app, &order_id).await, "pending");
 
     assert_eq!(
         deliver(&app, &body, &format!("t={t},v1={good}")).await,
         StatusCode::OK
     );
-    assert_eq!(status_of(&app, &order_id).await, "paid");
+    assert_eq!(order_status(&app, &order_id).await, "paid");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -177,7 +169,7 @@ async fn the_same_event_five_times_is_applied_once() {
     for _ in 0..5 {
         assert_eq!(send(&app, &event).await, StatusCode::OK);
     }
-    assert_eq!(status_of(&app, &order_id).await, "paid");
+    assert_eq!(order_status(&app, &order_id).await, "paid");
     assert_eq!(stock(&app).await, before - 2, "stock taken exactly once");
     let timeline = db::order_timeline(&app.state.pool, &order_id)
         .await
@@ -319,7 +311,7 @@ async fn a_payment_for_the_wrong_amount_is_flagged_not_fulfilled() {
         .await,
         StatusCode::OK
     );
-    assert_eq!(status_of(&app, &order_id).await, "pending");
+    assert_eq!(order_status(&app, &order_id).await, "pending");
     assert_eq!(stock(&app).await, before);
     let timeline = db::order_timeline(&app.state.pool, &order_id)
         .await
