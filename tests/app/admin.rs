@@ -2,16 +2,14 @@
 //! down wrong passwords; cross-site requests are refused; orders are listed and refunded.
 
 use crate::helpers::{
-    cart_of, eventually, fresh_db_path, order_status, product, spawn_app_with, spawn_server_with,
-    Sim, TestApp, Visitor, KETTLE, MUG, TEA_TIN,
+    cart_of, eventually, form, fresh_db_path, order_status, product, spawn_app_with,
+    spawn_server_with, Reply, Sim, TestApp, Visitor, KETTLE, MUG, TEA_TIN,
 };
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use checkout::server::admin::auth::hash_password;
 use checkout::server::db;
-use http_body_util::BodyExt;
 use std::sync::OnceLock;
-use tower::ServiceExt;
 
 const PASSWORD: &str = "correct horse battery staple";
 
@@ -155,14 +153,11 @@ async fn cross_site_posts_are_refused() {
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
             .header(header::HOST, "127.0.0.1:3000")
             .header(name, value)
-            .body(Body::from(format!(
-                "password={}",
-                PASSWORD.replace(' ', "+")
-            )))
+            .body(Body::from(form(&[("password", PASSWORD)])))
             .unwrap();
-        let response = app.router.clone().oneshot(request).await.unwrap();
-        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{name}");
-        assert!(response.headers().get(header::SET_COOKIE).is_none());
+        let refused = app.send(request).await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN, "{name}");
+        assert!(refused.headers.get(header::SET_COOKIE).is_none());
     }
     // The same request from the site itself goes through.
     let request = Request::post("/api/admin/sign-in")
@@ -170,15 +165,10 @@ async fn cross_site_posts_are_refused() {
         .header(header::HOST, "127.0.0.1:3000")
         .header(header::ORIGIN, "http://127.0.0.1:3000")
         .header("sec-fetch-site", "same-origin")
-        .body(Body::from(format!(
-            "password={}",
-            PASSWORD.replace(' ', "+")
-        )))
+        .body(Body::from(form(&[("password", PASSWORD)])))
         .unwrap();
-    let response = app.router.clone().oneshot(request).await.unwrap();
-    let status = response.status();
-    let body = response.into_body().collect().await.unwrap().to_bytes();
-    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+    let allowed = app.send(request).await;
+    assert_eq!(allowed.status, StatusCode::OK, "{}", allowed.body);
 }
 
 /// Makes `n` orders straight in the database (status set as given).
@@ -539,33 +529,20 @@ async fn the_csv_export_streams_the_filtered_orders_to_the_merchant_only() {
     let app = admin_app().await;
     make_orders(&app, 3, "paid", "csv@example.com").await;
     make_orders(&app, 2, "canceled", "other@example.com").await;
-    let csv = |visitor: &Visitor, query: &str| {
-        let request = Request::get(format!("/admin/orders.csv{query}"));
-        let request = match visitor.cookie() {
-            Some(c) => request.header(header::COOKIE, c),
-            None => request,
-        };
-        let router = app.router.clone();
-        async move {
-            let response = router
-                .oneshot(request.body(Body::empty()).unwrap())
-                .await
-                .unwrap();
-            let status = response.status();
-            let body = response.into_body().collect().await.unwrap().to_bytes();
-            (status, String::from_utf8_lossy(&body).into_owned())
-        }
-    };
-    assert_eq!(csv(&Visitor::new(), "").await.0, StatusCode::UNAUTHORIZED);
     assert_eq!(
-        csv(&Visitor::with_cookie("hk_session=forged".into()), "")
+        csv(&app, &Visitor::new(), "").await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        csv(&app, &Visitor::with_cookie("hk_session=forged".into()), "")
             .await
-            .0,
+            .status,
         StatusCode::UNAUTHORIZED
     );
     let merchant = signed_in(&app).await;
-    let (status, body) = csv(&merchant, "?status=paid").await;
-    assert_eq!(status, StatusCode::OK);
+    let paid = csv(&app, &merchant, "?status=paid").await;
+    assert_eq!(paid.status, StatusCode::OK);
+    let body = paid.body;
     let lines: Vec<&str> = body.lines().collect();
     assert_eq!(
         lines[0],
@@ -578,6 +555,16 @@ async fn the_csv_export_streams_the_filtered_orders_to_the_merchant_only() {
             .all(|l| l.contains(",csv@example.com,paid,USD,14.25,")),
         "{body}"
     );
-    let (_, everything) = csv(&merchant, "").await;
+    let everything = csv(&app, &merchant, "").await.body;
     assert_eq!(everything.lines().count(), 6);
+}
+
+/// The CSV export, downloaded with the visitor's cookie (a plain link, not a server function).
+async fn csv(app: &TestApp, visitor: &Visitor, query: &str) -> Reply {
+    let request = Request::get(format!("/admin/orders.csv{query}"));
+    let request = match visitor.cookie() {
+        Some(c) => request.header(header::COOKIE, c),
+        None => request,
+    };
+    app.send(request.body(Body::empty()).unwrap()).await
 }

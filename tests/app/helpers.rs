@@ -19,6 +19,21 @@ pub struct TestApp {
     pub db_path: PathBuf,
 }
 
+impl TestApp {
+    /// One request exactly as built, without a visitor's cookie jar.
+    pub async fn send(&self, request: Request<Body>) -> Reply {
+        let response: Response<Body> = self.router.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        Reply {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+}
+
 static NEXT_DB: AtomicUsize = AtomicUsize::new(0);
 
 /// A fresh database file for one test.
@@ -102,19 +117,12 @@ impl Visitor {
                 .headers_mut()
                 .insert(header::COOKIE, cookie.parse().unwrap());
         }
-        let response: Response<Body> = app.router.clone().oneshot(request).await.unwrap();
-        let status = response.status();
-        let headers = response.headers().clone();
-        if let Some(set) = headers.get(header::SET_COOKIE) {
+        let reply = app.send(request).await;
+        if let Some(set) = reply.headers.get(header::SET_COOKIE) {
             let pair = set.to_str().unwrap().split(';').next().unwrap().to_string();
             *self.cookie.lock().unwrap() = Some(pair);
         }
-        let bytes = response.into_body().collect().await.unwrap().to_bytes();
-        Reply {
-            status,
-            headers,
-            body: String::from_utf8_lossy(&bytes).into_owned(),
-        }
+        reply
     }
 
     /// A page load, as a browser sends it.

@@ -4,9 +4,7 @@ use crate::helpers::{cart_of, order_status, product, spawn_app, TestApp, MUG};
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use checkout::server::db;
-use http_body_util::BodyExt;
 use serde_json::{json, Value};
-use tower::ServiceExt;
 
 fn now() -> i64 {
     std::time::SystemTime::now()
@@ -67,10 +65,7 @@ async fn deliver(app: &TestApp, body: &[u8], signature: &str) -> StatusCode {
         .header("stripe-signature", signature)
         .body(Body::from(body.to_vec()))
         .unwrap();
-    let response = app.router.clone().oneshot(request).await.unwrap();
-    let status = response.status();
-    let _ = response.into_body().collect().await;
-    status
+    app.send(request).await.status
 }
 
 fn secret(app: &TestApp) -> String {
