@@ -24,17 +24,46 @@ async fn admin_app() -> TestApp {
 
 async fn signed_in(app: &TestApp) -> Visitor {
     let merchant = Visitor::new();
-    let reply = merchant
-        .call(
-            app,
-            "admin/sign-in",
-            &format!("password={}", PASSWORD.replace(' ', "+")),
-        )
-        .await;
+    let reply = merchant.sign_in(app, PASSWORD).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
     merchant
 }
 
+/// The admin's server functions, as its pages call them.
+impl Visitor {
+    async fn sign_in(&self, app: &TestApp, password: &str) -> Reply {
+        self.call(app, "admin/sign-in", &form(&[("password", password)]))
+            .await
+    }
+
+    /// One page of the order list; `filter` as the list's form sends it (status, q, from, after).
+    async fn list_orders(&self, app: &TestApp, filter: &[(&str, &str)]) -> Reply {
+        self.call(app, "admin/orders", &form(filter)).await
+    }
+
+    async fn order_detail(&self, app: &TestApp, order_id: &str) -> serde_json::Value {
+        self.call(app, "admin/order", &form(&[("id", order_id)]))
+            .await
+            .json()
+    }
+
+    /// Refunds `amount` (minor units) of the order, once per `attempt` key.
+    async fn refund(&self, app: &TestApp, order_id: &str, amount: i64, attempt: &str) -> Reply {
+        let form = form(&[
+            ("order_id", order_id),
+            ("amount", &major(amount)),
+            ("attempt", attempt),
+        ]);
+        self.call(app, "admin/refund", &form).await
+    }
+}
+
+/// An amount in minor units as the refund form takes it: 1234 → "12.34".
+fn major(minor: i64) -> String {
+    format!("{}.{:02}", minor / 100, minor % 100)
+}
+
+/// Every admin function with a well-formed body, for the tests that must be refused.
 const ADMIN_CALLS: [(&str, &str); 4] = [
     ("admin/orders", ""),
     ("admin/order", "id=ord_x"),
@@ -63,10 +92,7 @@ async fn every_admin_function_needs_a_signed_in_session() {
         }
     }
     let merchant = signed_in(&app).await;
-    assert_eq!(
-        merchant.call(&app, "admin/orders", "").await.status,
-        StatusCode::OK
-    );
+    assert_eq!(merchant.list_orders(&app, &[]).await.status, StatusCode::OK);
     // Sign-out ends the session on the server: the old cookie no longer works.
     let cookie = merchant.cookie().unwrap();
     assert_eq!(
@@ -75,7 +101,7 @@ async fn every_admin_function_needs_a_signed_in_session() {
     );
     let replayed = Visitor::with_cookie(cookie);
     assert_eq!(
-        replayed.call(&app, "admin/orders", "").await.status,
+        replayed.list_orders(&app, &[]).await.status,
         StatusCode::UNAUTHORIZED
     );
 }
@@ -89,7 +115,7 @@ async fn an_expired_session_is_signed_out() {
         .await
         .unwrap();
     assert_eq!(
-        merchant.call(&app, "admin/orders", "").await.status,
+        merchant.list_orders(&app, &[]).await.status,
         StatusCode::UNAUTHORIZED
     );
 }
@@ -100,18 +126,12 @@ async fn signing_in_renews_the_session_id() {
     let merchant = Visitor::new();
     merchant.get_page(&app, "/").await;
     let before = merchant.cookie().unwrap();
-    merchant
-        .call(
-            &app,
-            "admin/sign-in",
-            &format!("password={}", PASSWORD.replace(' ', "+")),
-        )
-        .await;
+    merchant.sign_in(&app, PASSWORD).await;
     let after = merchant.cookie().unwrap();
     assert_ne!(before, after, "a new session id at sign-in");
     assert_eq!(
         Visitor::with_cookie(before)
-            .call(&app, "admin/orders", "")
+            .list_orders(&app, &[])
             .await
             .status,
         StatusCode::UNAUTHORIZED
@@ -123,17 +143,11 @@ async fn wrong_passwords_are_slowed_down() {
     let app = admin_app().await;
     let guesser = Visitor::new();
     for _ in 0..3 {
-        let reply = guesser.call(&app, "admin/sign-in", "password=guess").await;
+        let reply = guesser.sign_in(&app, "guess").await;
         assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
         assert!(reply.body.contains("WrongPassword"));
     }
-    let slowed = guesser
-        .call(
-            &app,
-            "admin/sign-in",
-            &format!("password={}", PASSWORD.replace(' ', "+")),
-        )
-        .await;
+    let slowed = guesser.sign_in(&app, PASSWORD).await;
     assert_eq!(
         slowed.status,
         StatusCode::TOO_MANY_REQUESTS,
@@ -207,7 +221,7 @@ async fn orders_are_paged_filtered_searched_and_counted() {
     make_orders(&app, 4, "payment_failed", "bob@example.com").await;
     let merchant = signed_in(&app).await;
 
-    let first = merchant.call(&app, "admin/orders", "").await.json();
+    let first = merchant.list_orders(&app, &[]).await.json();
     assert_eq!(first["orders"].as_array().unwrap().len(), 25);
     let counts: Vec<(String, i64)> = serde_json::from_value(first["counts"].clone()).unwrap();
     assert_eq!(
@@ -216,7 +230,7 @@ async fn orders_are_paged_filtered_searched_and_counted() {
     );
     let cursor = first["next"].as_str().unwrap();
     let second = merchant
-        .call(&app, "admin/orders", &format!("after={cursor}"))
+        .list_orders(&app, &[("after", cursor)])
         .await
         .json();
     assert_eq!(second["orders"].as_array().unwrap().len(), 9);
@@ -232,30 +246,26 @@ async fn orders_are_paged_filtered_searched_and_counted() {
     assert_eq!(all.len(), 34, "no order twice, none missed");
 
     let failed = merchant
-        .call(&app, "admin/orders", "status=payment_failed")
+        .list_orders(&app, &[("status", "payment_failed")])
         .await
         .json();
     assert_eq!(failed["orders"].as_array().unwrap().len(), 4);
-    let by_email = merchant.call(&app, "admin/orders", "q=bob%40").await.json();
+    let by_email = merchant.list_orders(&app, &[("q", "bob@")]).await.json();
     assert_eq!(by_email["orders"].as_array().unwrap().len(), 4);
     let one = &failed["orders"][0]["id"];
     let by_id = merchant
-        .call(
-            &app,
-            "admin/orders",
-            &format!("q={}", one.as_str().unwrap()),
-        )
+        .list_orders(&app, &[("q", one.as_str().unwrap())])
         .await
         .json();
     assert_eq!(by_id["orders"].as_array().unwrap().len(), 1);
     let future = merchant
-        .call(&app, "admin/orders", "from=2099-01-01")
+        .list_orders(&app, &[("from", "2099-01-01")])
         .await
         .json();
     assert_eq!(future["orders"].as_array().unwrap().len(), 0);
-    let bad = merchant.call(&app, "admin/orders", "from=yesterday").await;
+    let bad = merchant.list_orders(&app, &[("from", "yesterday")]).await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
-    let unknown = merchant.call(&app, "admin/orders", "status=lost").await;
+    let unknown = merchant.list_orders(&app, &[("status", "lost")]).await;
     assert_eq!(unknown.status, StatusCode::BAD_REQUEST);
 }
 
@@ -295,20 +305,10 @@ async fn a_refund_that_fails_later_is_shown_as_failed() {
     })
     .await;
     let merchant = signed_in(&app).await;
-    let amount = format!("{}.{:02}", price / 100, price % 100);
-    let sent = merchant
-        .call(
-            &app,
-            "admin/refund",
-            &format!("order_id={order_id}&amount={amount}&attempt=attempt5126"),
-        )
-        .await;
+    let sent = merchant.refund(&app, &order_id, price, "attempt5126").await;
     assert_eq!(sent.status, StatusCode::OK, "{}", sent.body);
     eventually("the refund to fail", || async {
-        let detail = merchant
-            .call(&app, "admin/order", &format!("id={order_id}"))
-            .await
-            .json();
+        let detail = merchant.order_detail(&app, &order_id).await;
         detail["refunds"][0]["state"] == "failed"
     })
     .await;
@@ -317,10 +317,7 @@ async fn a_refund_that_fails_later_is_shown_as_failed() {
         "paid",
         "a failed refund gives the money back to the order"
     );
-    let detail = merchant
-        .call(&app, "admin/order", &format!("id={order_id}"))
-        .await
-        .json();
+    let detail = merchant.order_detail(&app, &order_id).await;
     assert_eq!(detail["refundable"]["minor"], price);
     assert!(detail["timeline"]
         .as_array()
@@ -342,13 +339,7 @@ async fn refunds_half_then_the_rest_and_refuses_too_much() {
     let (order_id, pi) = (checkout.order_id, checkout.payment_intent);
     let merchant = signed_in(&app).await;
 
-    let unpaid = merchant
-        .call(
-            &app,
-            "admin/refund",
-            &format!("order_id={order_id}&amount=1.00&attempt=attempt0001"),
-        )
-        .await;
+    let unpaid = merchant.refund(&app, &order_id, 100, "attempt0001").await;
     assert_eq!(unpaid.status, StatusCode::BAD_REQUEST);
     assert!(
         unpaid.body.contains("Only a paid order can be refunded"),
@@ -363,22 +354,16 @@ async fn refunds_half_then_the_rest_and_refuses_too_much() {
     .await;
 
     let total = 2 * kettle.price_minor;
-    let major = |minor: i64| format!("{}.{:02}", minor / 100, minor % 100);
     let too_much = merchant
-        .call(
-            &app,
-            "admin/refund",
-            &format!(
-                "order_id={order_id}&amount={}&attempt=attempt0002",
-                major(total + 1)
-            ),
-        )
+        .refund(&app, &order_id, total + 1, "attempt0002")
         .await;
     assert_eq!(too_much.status, StatusCode::BAD_REQUEST);
-    let half = format!(
-        "order_id={order_id}&amount={}&reason=requested_by_customer&attempt=attempt0003",
-        major(total / 2)
-    );
+    let half = form(&[
+        ("order_id", &order_id),
+        ("amount", &major(total / 2)),
+        ("reason", "requested_by_customer"),
+        ("attempt", "attempt0003"),
+    ]);
     let (a, b) = tokio::join!(
         merchant.call(&app, "admin/refund", &half),
         merchant.call(&app, "admin/refund", &half)
@@ -394,10 +379,7 @@ async fn refunds_half_then_the_rest_and_refuses_too_much() {
         order_status(&app, &order_id).await == "partially_refunded"
     })
     .await;
-    let detail = merchant
-        .call(&app, "admin/order", &format!("id={order_id}"))
-        .await
-        .json();
+    let detail = merchant.order_detail(&app, &order_id).await;
     assert_eq!(
         detail["refundable"]["minor"],
         total - total / 2,
@@ -411,14 +393,7 @@ async fn refunds_half_then_the_rest_and_refuses_too_much() {
         .any(|e| e["kind"] == "refund_requested"));
 
     let rest = merchant
-        .call(
-            &app,
-            "admin/refund",
-            &format!(
-                "order_id={order_id}&amount={}&attempt=attempt0004",
-                major(total - total / 2)
-            ),
-        )
+        .refund(&app, &order_id, total - total / 2, "attempt0004")
         .await;
     assert_eq!(rest.status, StatusCode::OK, "{}", rest.body);
     eventually("refunded", || async {
