@@ -312,6 +312,19 @@ async fn a_refund_that_fails_later_is_shown_as_failed() {
         detail["refunds"][0]["state"] == "failed"
     })
     .await;
+    // The simulator sends charge.refund.updated, refund.updated, then refund.failed; the first
+    // already shows the refund failed, and only the last carries the reason the timeline shows.
+    eventually("refund.failed to be applied", || async {
+        sqlx::query_scalar::<_, i64>(
+            "SELECT count(*) FROM webhook_events WHERE type = 'refund.failed' AND order_id = ?",
+        )
+        .bind(&order_id)
+        .fetch_one(&app.state.pool)
+        .await
+        .unwrap()
+            == 1
+    })
+    .await;
     assert_eq!(
         order_status(&app, &order_id).await,
         "paid",
