@@ -168,19 +168,13 @@ impl Visitor {
     }
 
     pub async fn add_to_cart(&self, app: &TestApp, product: &Product, quantity: i64) -> Reply {
-        let form = form(&[
-            ("product_id", &product.id.to_string()),
-            ("quantity", &quantity.to_string()),
-        ]);
-        self.call(app, "cart/add", &form).await
+        self.call(app, "cart/add", &cart_line_form(product, quantity))
+            .await
     }
 
     pub async fn update_cart(&self, app: &TestApp, product: &Product, quantity: i64) -> Reply {
-        let form = form(&[
-            ("product_id", &product.id.to_string()),
-            ("quantity", &quantity.to_string()),
-        ]);
-        self.call(app, "cart/update", &form).await
+        self.call(app, "cart/update", &cart_line_form(product, quantity))
+            .await
     }
 
     pub async fn remove_from_cart(&self, app: &TestApp, product: &Product) -> Reply {
@@ -203,6 +197,13 @@ impl Visitor {
             payment_intent: secret.split("_secret_").next().unwrap().to_string(),
         }
     }
+}
+
+fn cart_line_form(product: &Product, quantity: i64) -> String {
+    form(&[
+        ("product_id", &product.id.to_string()),
+        ("quantity", &quantity.to_string()),
+    ])
 }
 
 /// A checkout under way: the order, and the PaymentIntent that pays for it.

@@ -79,7 +79,7 @@ async fn send(app: &TestApp, event: &Value) -> StatusCode {
     deliver(app, &body, &format!("t={t},v1={sig}")).await
 }
 
-async fn stock(app: &TestApp) -> i64 {
+async fn mug_stock(app: &TestApp) -> i64 {
     product(app, MUG).await.stock
 }
 
@@ -153,7 +153,7 @@ async fn bad_signatures_are_refused_and_change_nothing() {
 async fn the_same_event_five_times_is_applied_once() {
     let app = spawn_app().await;
     let (order_id, amount) = order(&app, "pi_dup").await;
-    let before = stock(&app).await;
+    let before = mug_stock(&app).await;
     let event = pi_event(
         "evt_dup",
         "payment_intent.succeeded",
@@ -165,7 +165,11 @@ async fn the_same_event_five_times_is_applied_once() {
         assert_eq!(send(&app, &event).await, StatusCode::OK);
     }
     assert_eq!(order_status(&app, &order_id).await, "paid");
-    assert_eq!(stock(&app).await, before - 2, "stock taken exactly once");
+    assert_eq!(
+        mug_stock(&app).await,
+        before - 2,
+        "stock taken exactly once"
+    );
     let timeline = db::order_timeline(&app.state.pool, &order_id)
         .await
         .unwrap();
@@ -195,7 +199,7 @@ async fn the_same_event_five_times_is_applied_once() {
         .await,
         StatusCode::OK
     );
-    assert_eq!(stock(&app).await, before - 2);
+    assert_eq!(mug_stock(&app).await, before - 2);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -291,7 +295,7 @@ fn permutations(items: &mut Vec<usize>, k: usize, out: &mut Vec<Vec<usize>>) {
 async fn a_payment_for_the_wrong_amount_is_flagged_not_fulfilled() {
     let app = spawn_app().await;
     let (order_id, amount) = order(&app, "pi_wrong").await;
-    let before = stock(&app).await;
+    let before = mug_stock(&app).await;
     assert_eq!(
         send(
             &app,
@@ -307,7 +311,7 @@ async fn a_payment_for_the_wrong_amount_is_flagged_not_fulfilled() {
         StatusCode::OK
     );
     assert_eq!(order_status(&app, &order_id).await, "pending");
-    assert_eq!(stock(&app).await, before);
+    assert_eq!(mug_stock(&app).await, before);
     let timeline = db::order_timeline(&app.state.pool, &order_id)
         .await
         .unwrap();
