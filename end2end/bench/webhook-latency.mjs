@@ -4,21 +4,18 @@
 // (which subscribes to the live stream), deliver a signed `payment_intent.succeeded` exactly as
 // Stripe would, note when the 2xx arrives, and let the page note when "Paid" is painted into the
 // DOM. Prints the median and the 95th percentile. Run by scripts/bench.sh, which starts the app.
-import { execFileSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { chromium } from '@playwright/test';
+import { query } from '../support-db.cjs';
 
 const BASE = process.env.BENCH_BASE ?? 'http://127.0.0.1:3300';
 const DB = process.env.BENCH_DB;
 const ORDERS = Number(process.env.BENCH_ORDERS ?? 50);
 
+/** The embedded simulator's webhook signing secret, read from the app's database. */
 function webhookSecret() {
-  const script = [
-    'import json, sqlite3, sys',
-    "row = sqlite3.connect(sys.argv[1]).execute(\"SELECT body FROM stripe_sim_objects WHERE kind = 'webhook_endpoint'\").fetchone()",
-    "print(json.loads(row[0])['secrets'][0]['value'])",
-  ].join('\n');
-  return execFileSync('python3', ['-c', script, DB], { encoding: 'utf8' }).trim();
+  const [[body]] = query(DB, "SELECT body FROM stripe_sim_objects WHERE kind = 'webhook_endpoint'");
+  return JSON.parse(body).secrets[0].value;
 }
 
 async function call(cookie, endpoint, form) {

@@ -1,17 +1,12 @@
-import { execFileSync } from 'node:child_process';
 import { expect, test } from '@playwright/test';
-import { CARD_PORT, E2E_DB } from './support/env';
+import { query } from './support/db';
+import { CARD_PORT } from './support/env';
 import { dbProduct, hydrated, usd } from './support/shop';
 import { pay, toPayment } from './support/checkout';
 import { fillCard } from './support/sim';
 
 // The whole checkout in a real browser: cart → checkout → Stripe Element (the simulator's
 // Stripe.js stand-in, same selectors as real Stripe) → order page turning Paid live.
-
-function sql(query: string, ...args: string[]): unknown[][] {
-  const script = 'import json, sqlite3, sys\nprint(json.dumps(sqlite3.connect(sys.argv[1]).execute(sys.argv[2], sys.argv[3:]).fetchall()))';
-  return JSON.parse(execFileSync('python3', ['-c', script, E2E_DB, query, ...args], { encoding: 'utf8' }));
-}
 
 test('4242 pays and the order page turns Paid by itself', async ({ page }) => {
   const mug = dbProduct('stoneware-mug');
@@ -22,7 +17,7 @@ test('4242 pays and the order page turns Paid by itself', async ({ page }) => {
   await expect(page.getByTestId('order-status')).toHaveText('Paid');
   await expect(page.getByTestId('order-total')).toHaveText(usd(2 * mug.price_minor));
   await expect(page.getByTestId('cart-count')).toContainText('0'); // the paid cart is emptied
-  expect(sql('SELECT status, total_minor FROM orders WHERE id = ?', orderId)).toEqual([['paid', 2 * mug.price_minor]]);
+  expect(query('SELECT status, total_minor FROM orders WHERE id = ?', orderId)).toEqual([['paid', 2 * mug.price_minor]]);
   expect(dbProduct('stoneware-mug').stock).toBe(mug.stock - 2);
 });
 
@@ -35,10 +30,10 @@ test('a declined card, then 4242 on the same order: one PaymentIntent, paid once
   await fillCard(page, '4242424242424242');
   await pay(page);
   await expect(page.getByTestId('order-status')).toHaveText('Paid');
-  expect(sql('SELECT count(DISTINCT payment_intent_id) FROM orders WHERE id = ?', orderId)).toEqual([[1]]);
-  const paid = sql("SELECT count(*) FROM webhook_events WHERE order_id = ? AND type = 'payment_intent.succeeded'", orderId);
+  expect(query('SELECT count(DISTINCT payment_intent_id) FROM orders WHERE id = ?', orderId)).toEqual([[1]]);
+  const paid = query("SELECT count(*) FROM webhook_events WHERE order_id = ? AND type = 'payment_intent.succeeded'", orderId);
   expect(paid).toEqual([[1]]);
-  const failed = sql("SELECT count(*) FROM order_events WHERE order_id = ? AND detail LIKE 'Payment failed%'", orderId);
+  const failed = query("SELECT count(*) FROM order_events WHERE order_id = ? AND detail LIKE 'Payment failed%'", orderId);
   expect(failed).toEqual([[1]]);
 });
 
@@ -87,7 +82,7 @@ test('double-clicking Pay confirms once', async ({ page }) => {
   await page.getByRole('button', { name: /^Pay / }).dblclick();
   await expect(page.getByTestId('order-status')).toHaveText('Paid');
   expect(confirms).toHaveLength(1);
-  expect(sql("SELECT count(*) FROM webhook_events WHERE order_id = ? AND type = 'payment_intent.succeeded'", orderId)).toEqual([[1]]);
+  expect(query("SELECT count(*) FROM webhook_events WHERE order_id = ? AND type = 'payment_intent.succeeded'", orderId)).toEqual([[1]]);
 });
 
 test('closing the page right after Pay, then opening the order link, shows Paid', async ({ page, context }) => {

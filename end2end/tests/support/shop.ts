@@ -1,6 +1,5 @@
-import { execFileSync } from 'node:child_process';
 import { expect, type Page } from '@playwright/test';
-import { E2E_DB } from './env';
+import { query } from './db';
 
 export interface DbProduct {
   slug: string;
@@ -10,16 +9,12 @@ export interface DbProduct {
   stock: number;
 }
 
-/** The catalog as the database holds it, read directly (python3's sqlite3), not through the app. */
+/** The catalog as the database holds it, read directly, not through the app. */
 export function dbProducts(): DbProduct[] {
-  const script = [
-    'import json, sqlite3, sys',
-    'db = sqlite3.connect(sys.argv[1])',
-    'cols = ["slug", "name", "price_minor", "currency", "stock"]',
-    'rows = db.execute("SELECT slug, name, price_minor, currency, stock FROM products ORDER BY id")',
-    'print(json.dumps([dict(zip(cols, r)) for r in rows]))',
-  ].join('\n');
-  return JSON.parse(execFileSync('python3', ['-c', script, E2E_DB], { encoding: 'utf8' }));
+  const rows = query<[string, string, number, string, number]>(
+    'SELECT slug, name, price_minor, currency, stock FROM products ORDER BY id',
+  );
+  return rows.map(([slug, name, price_minor, currency, stock]) => ({ slug, name, price_minor, currency, stock }));
 }
 
 export function dbProduct(slug: string): DbProduct {

@@ -1,20 +1,15 @@
-#![cfg(feature = "ssr")]
 //! The admin: every function checks the session itself; sign-in renews the session and slows
 //! down wrong passwords; cross-site requests are refused; orders are listed and refunded.
 
-mod common;
-
+use crate::helpers::{
+    cart_of, eventually, form, fresh_db_path, order_status, product, spawn_app_with,
+    spawn_server_with, Reply, Sim, TestApp, Visitor, KETTLE, MUG, TEA_TIN,
+};
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use checkout::server::admin::auth::hash_password;
 use checkout::server::db;
-use common::{
-    confirm_in_simulator, eventually, fresh_db_path, product, spawn_app_with, start_checkout,
-    TestApp, Visitor,
-};
-use http_body_util::BodyExt;
 use std::sync::OnceLock;
-use tower::ServiceExt;
 
 const PASSWORD: &str = "correct horse battery staple";
 
@@ -29,17 +24,46 @@ async fn admin_app() -> TestApp {
 
 async fn signed_in(app: &TestApp) -> Visitor {
     let merchant = Visitor::new();
-    let reply = merchant
-        .call(
-            app,
-            "admin/sign-in",
-            &format!("password={}", PASSWORD.replace(' ', "+")),
-        )
-        .await;
+    let reply = merchant.sign_in(app, PASSWORD).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
     merchant
 }
 
+/// The admin's server functions, as its pages call them.
+impl Visitor {
+    async fn sign_in(&self, app: &TestApp, password: &str) -> Reply {
+        self.call(app, "admin/sign-in", &form(&[("password", password)]))
+            .await
+    }
+
+    /// One page of the order list; `filter` as the list's form sends it (status, q, from, after).
+    async fn list_orders(&self, app: &TestApp, filter: &[(&str, &str)]) -> Reply {
+        self.call(app, "admin/orders", &form(filter)).await
+    }
+
+    async fn order_detail(&self, app: &TestApp, order_id: &str) -> serde_json::Value {
+        self.call(app, "admin/order", &form(&[("id", order_id)]))
+            .await
+            .json()
+    }
+
+    /// Refunds `amount` (minor units) of the order, once per `attempt` key.
+    async fn refund(&self, app: &TestApp, order_id: &str, amount: i64, attempt: &str) -> Reply {
+        let form = form(&[
+            ("order_id", order_id),
+            ("amount", &major(amount)),
+            ("attempt", attempt),
+        ]);
+        self.call(app, "admin/refund", &form).await
+    }
+}
+
+/// An amount in minor units as the refund form takes it: 1234 → "12.34".
+fn major(minor: i64) -> String {
+    format!("{}.{:02}", minor / 100, minor % 100)
+}
+
+/// Every admin function with a well-formed body, for the tests that must be refused.
 const ADMIN_CALLS: [(&str, &str); 4] = [
     ("admin/orders", ""),
     ("admin/order", "id=ord_x"),
@@ -68,10 +92,7 @@ async fn every_admin_function_needs_a_signed_in_session() {
         }
     }
     let merchant = signed_in(&app).await;
-    assert_eq!(
-        merchant.call(&app, "admin/orders", "").await.status,
-        StatusCode::OK
-    );
+    assert_eq!(merchant.list_orders(&app, &[]).await.status, StatusCode::OK);
     // Sign-out ends the session on the server: the old cookie no longer works.
     let cookie = merchant.cookie().unwrap();
     assert_eq!(
@@ -80,7 +101,7 @@ async fn every_admin_function_needs_a_signed_in_session() {
     );
     let replayed = Visitor::with_cookie(cookie);
     assert_eq!(
-        replayed.call(&app, "admin/orders", "").await.status,
+        replayed.list_orders(&app, &[]).await.status,
         StatusCode::UNAUTHORIZED
     );
 }
@@ -94,7 +115,7 @@ async fn an_expired_session_is_signed_out() {
         .await
         .unwrap();
     assert_eq!(
-        merchant.call(&app, "admin/orders", "").await.status,
+        merchant.list_orders(&app, &[]).await.status,
         StatusCode::UNAUTHORIZED
     );
 }
@@ -105,18 +126,12 @@ async fn signing_in_renews_the_session_id() {
     let merchant = Visitor::new();
     merchant.get_page(&app, "/").await;
     let before = merchant.cookie().unwrap();
-    merchant
-        .call(
-            &app,
-            "admin/sign-in",
-            &format!("password={}", PASSWORD.replace(' ', "+")),
-        )
-        .await;
+    merchant.sign_in(&app, PASSWORD).await;
     let after = merchant.cookie().unwrap();
     assert_ne!(before, after, "a new session id at sign-in");
     assert_eq!(
         Visitor::with_cookie(before)
-            .call(&app, "admin/orders", "")
+            .list_orders(&app, &[])
             .await
             .status,
         StatusCode::UNAUTHORIZED
@@ -128,17 +143,11 @@ async fn wrong_passwords_are_slowed_down() {
     let app = admin_app().await;
     let guesser = Visitor::new();
     for _ in 0..3 {
-        let reply = guesser.call(&app, "admin/sign-in", "password=guess").await;
+        let reply = guesser.sign_in(&app, "guess").await;
         assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
         assert!(reply.body.contains("WrongPassword"));
     }
-    let slowed = guesser
-        .call(
-            &app,
-            "admin/sign-in",
-            &format!("password={}", PASSWORD.replace(' ', "+")),
-        )
-        .await;
+    let slowed = guesser.sign_in(&app, PASSWORD).await;
     assert_eq!(
         slowed.status,
         StatusCode::TOO_MANY_REQUESTS,
@@ -158,14 +167,11 @@ async fn cross_site_posts_are_refused() {
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
             .header(header::HOST, "127.0.0.1:3000")
             .header(name, value)
-            .body(Body::from(format!(
-                "password={}",
-                PASSWORD.replace(' ', "+")
-            )))
+            .body(Body::from(form(&[("password", PASSWORD)])))
             .unwrap();
-        let response = app.router.clone().oneshot(request).await.unwrap();
-        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{name}");
-        assert!(response.headers().get(header::SET_COOKIE).is_none());
+        let refused = app.send(request).await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN, "{name}");
+        assert!(refused.headers.get(header::SET_COOKIE).is_none());
     }
     // The same request from the site itself goes through.
     let request = Request::post("/api/admin/sign-in")
@@ -173,20 +179,15 @@ async fn cross_site_posts_are_refused() {
         .header(header::HOST, "127.0.0.1:3000")
         .header(header::ORIGIN, "http://127.0.0.1:3000")
         .header("sec-fetch-site", "same-origin")
-        .body(Body::from(format!(
-            "password={}",
-            PASSWORD.replace(' ', "+")
-        )))
+        .body(Body::from(form(&[("password", PASSWORD)])))
         .unwrap();
-    let response = app.router.clone().oneshot(request).await.unwrap();
-    let status = response.status();
-    let body = response.into_body().collect().await.unwrap().to_bytes();
-    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+    let allowed = app.send(request).await;
+    assert_eq!(allowed.status, StatusCode::OK, "{}", allowed.body);
 }
 
 /// Makes `n` orders straight in the database (status set as given).
 async fn make_orders(app: &TestApp, n: usize, status: &str, email: &str) -> Vec<String> {
-    let (cart, total) = common::cart_of(app, "tea-tin", 1).await;
+    let (cart, total) = cart_of(app, TEA_TIN, 1).await;
     let mut ids = Vec::new();
     for i in 0..n {
         let order_id = format!("ord_{status}_{email}_{i:03}").replace(['@', '.'], "_");
@@ -220,7 +221,7 @@ async fn orders_are_paged_filtered_searched_and_counted() {
     make_orders(&app, 4, "payment_failed", "bob@example.com").await;
     let merchant = signed_in(&app).await;
 
-    let first = merchant.call(&app, "admin/orders", "").await.json();
+    let first = merchant.list_orders(&app, &[]).await.json();
     assert_eq!(first["orders"].as_array().unwrap().len(), 25);
     let counts: Vec<(String, i64)> = serde_json::from_value(first["counts"].clone()).unwrap();
     assert_eq!(
@@ -229,7 +230,7 @@ async fn orders_are_paged_filtered_searched_and_counted() {
     );
     let cursor = first["next"].as_str().unwrap();
     let second = merchant
-        .call(&app, "admin/orders", &format!("after={cursor}"))
+        .list_orders(&app, &[("after", cursor)])
         .await
         .json();
     assert_eq!(second["orders"].as_array().unwrap().len(), 9);
@@ -245,105 +246,81 @@ async fn orders_are_paged_filtered_searched_and_counted() {
     assert_eq!(all.len(), 34, "no order twice, none missed");
 
     let failed = merchant
-        .call(&app, "admin/orders", "status=payment_failed")
+        .list_orders(&app, &[("status", "payment_failed")])
         .await
         .json();
     assert_eq!(failed["orders"].as_array().unwrap().len(), 4);
-    let by_email = merchant.call(&app, "admin/orders", "q=bob%40").await.json();
+    let by_email = merchant.list_orders(&app, &[("q", "bob@")]).await.json();
     assert_eq!(by_email["orders"].as_array().unwrap().len(), 4);
     let one = &failed["orders"][0]["id"];
     let by_id = merchant
-        .call(
-            &app,
-            "admin/orders",
-            &format!("q={}", one.as_str().unwrap()),
-        )
+        .list_orders(&app, &[("q", one.as_str().unwrap())])
         .await
         .json();
     assert_eq!(by_id["orders"].as_array().unwrap().len(), 1);
     let future = merchant
-        .call(&app, "admin/orders", "from=2099-01-01")
+        .list_orders(&app, &[("from", "2099-01-01")])
         .await
         .json();
     assert_eq!(future["orders"].as_array().unwrap().len(), 0);
-    let bad = merchant.call(&app, "admin/orders", "from=yesterday").await;
+    let bad = merchant.list_orders(&app, &[("from", "yesterday")]).await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
-    let unknown = merchant.call(&app, "admin/orders", "status=lost").await;
+    let unknown = merchant.list_orders(&app, &[("status", "lost")]).await;
     assert_eq!(unknown.status, StatusCode::BAD_REQUEST);
 }
 
 /// The admin app on a real port: refunds go to the embedded simulator and come back by webhook.
-async fn served_admin_app() -> (TestApp, String) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap().to_string();
-    let app = spawn_app_with(
-        fresh_db_path(),
-        &[
-            ("ADMIN_PASSWORD_HASH", password_hash()),
-            ("CHECKOUT_ADDR", addr.as_str()),
-        ],
-    )
-    .await;
-    let router = app.router.clone();
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-    (app, addr)
+async fn served_admin_app() -> (TestApp, Sim) {
+    let (app, base) = spawn_server_with(&[("ADMIN_PASSWORD_HASH", password_hash())]).await;
+    let sim = Sim::of(&app, &base);
+    (app, sim)
 }
 
 /// A shopper's order for `slug`, paid with `card` through the simulator: (order id, total).
-async fn bought_with(app: &TestApp, addr: &str, slug: &str, card: &str) -> (String, i64) {
+async fn bought_with(app: &TestApp, sim: &Sim, slug: &str, card: &str) -> (String, i64) {
     let shopper = Visitor::new();
-    let (id, _, price, _) = product(app, slug).await;
-    shopper
-        .call(app, "cart/add", &format!("product_id={id}&quantity=1"))
-        .await;
-    let (order_id, pi) = start_checkout(app, &shopper, "email=fay%40example.com").await;
-    confirm_in_simulator(app, addr, &pi, card).await;
-    (order_id, price)
+    let product = product(app, slug).await;
+    shopper.add_to_cart(app, &product, 1).await;
+    let checkout = shopper.checkout(app, "fay@example.com").await;
+    sim.confirm(&checkout.payment_intent, card).await;
+    (checkout.order_id, product.price_minor)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refund_that_fails_later_is_shown_as_failed() {
-    let (app, addr) = served_admin_app().await;
-    let (order_id, price) = bought_with(&app, &addr, "tea-tin", "pm_card_refundFail").await;
-    let status = || {
-        let (pool, id) = (app.state.pool.clone(), order_id.clone());
-        async move {
-            db::order_by_id(&pool, &id)
-                .await
-                .unwrap()
-                .unwrap()
-                .status
-                .as_str()
-        }
-    };
-    eventually("paid", || async { status().await == "paid" }).await;
+    let (app, sim) = served_admin_app().await;
+    let (order_id, price) = bought_with(&app, &sim, TEA_TIN, "pm_card_refundFail").await;
+    eventually("paid", || async {
+        order_status(&app, &order_id).await == "paid"
+    })
+    .await;
     let merchant = signed_in(&app).await;
-    let amount = format!("{}.{:02}", price / 100, price % 100);
-    let sent = merchant
-        .call(
-            &app,
-            "admin/refund",
-            &format!("order_id={order_id}&amount={amount}&attempt=attempt5126"),
-        )
-        .await;
+    let sent = merchant.refund(&app, &order_id, price, "attempt5126").await;
     assert_eq!(sent.status, StatusCode::OK, "{}", sent.body);
     eventually("the refund to fail", || async {
-        let detail = merchant
-            .call(&app, "admin/order", &format!("id={order_id}"))
-            .await
-            .json();
+        let detail = merchant.order_detail(&app, &order_id).await;
         detail["refunds"][0]["state"] == "failed"
     })
     .await;
+    // The simulator sends charge.refund.updated, refund.updated, then refund.failed; the first
+    // already shows the refund failed, and only the last carries the reason the timeline shows.
+    eventually("refund.failed to be applied", || async {
+        sqlx::query_scalar::<_, i64>(
+            "SELECT count(*) FROM webhook_events WHERE type = 'refund.failed' AND order_id = ?",
+        )
+        .bind(&order_id)
+        .fetch_one(&app.state.pool)
+        .await
+        .unwrap()
+            == 1
+    })
+    .await;
     assert_eq!(
-        status().await,
+        order_status(&app, &order_id).await,
         "paid",
         "a failed refund gives the money back to the order"
     );
-    let detail = merchant
-        .call(&app, "admin/order", &format!("id={order_id}"))
-        .await
-        .json();
+    let detail = merchant.order_detail(&app, &order_id).await;
     assert_eq!(detail["refundable"]["minor"], price);
     assert!(detail["timeline"]
         .as_array()
@@ -357,22 +334,15 @@ async fn a_refund_that_fails_later_is_shown_as_failed() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refunds_half_then_the_rest_and_refuses_too_much() {
-    let (app, addr) = served_admin_app().await;
+    let (app, sim) = served_admin_app().await;
     let shopper = Visitor::new();
-    let (kettle, _, price, _) = product(&app, "copper-kettle").await;
-    shopper
-        .call(&app, "cart/add", &format!("product_id={kettle}&quantity=2"))
-        .await;
-    let (order_id, pi) = start_checkout(&app, &shopper, "email=eve%40example.com").await;
+    let kettle = product(&app, KETTLE).await;
+    shopper.add_to_cart(&app, &kettle, 2).await;
+    let checkout = shopper.checkout(&app, "eve@example.com").await;
+    let (order_id, pi) = (checkout.order_id, checkout.payment_intent);
     let merchant = signed_in(&app).await;
 
-    let unpaid = merchant
-        .call(
-            &app,
-            "admin/refund",
-            &format!("order_id={order_id}&amount=1.00&attempt=attempt0001"),
-        )
-        .await;
+    let unpaid = merchant.refund(&app, &order_id, 100, "attempt0001").await;
     assert_eq!(unpaid.status, StatusCode::BAD_REQUEST);
     assert!(
         unpaid.body.contains("Only a paid order can be refunded"),
@@ -380,37 +350,23 @@ async fn refunds_half_then_the_rest_and_refuses_too_much() {
         unpaid.body
     );
 
-    confirm_in_simulator(&app, &addr, &pi, "pm_card_visa").await;
-    let status = |app: &TestApp| {
-        let (pool, id) = (app.state.pool.clone(), order_id.clone());
-        async move {
-            db::order_by_id(&pool, &id)
-                .await
-                .unwrap()
-                .unwrap()
-                .status
-                .as_str()
-        }
-    };
-    eventually("paid", || async { status(&app).await == "paid" }).await;
+    sim.confirm(&pi, "pm_card_visa").await;
+    eventually("paid", || async {
+        order_status(&app, &order_id).await == "paid"
+    })
+    .await;
 
-    let total = 2 * price;
-    let major = |minor: i64| format!("{}.{:02}", minor / 100, minor % 100);
+    let total = 2 * kettle.price_minor;
     let too_much = merchant
-        .call(
-            &app,
-            "admin/refund",
-            &format!(
-                "order_id={order_id}&amount={}&attempt=attempt0002",
-                major(total + 1)
-            ),
-        )
+        .refund(&app, &order_id, total + 1, "attempt0002")
         .await;
     assert_eq!(too_much.status, StatusCode::BAD_REQUEST);
-    let half = format!(
-        "order_id={order_id}&amount={}&reason=requested_by_customer&attempt=attempt0003",
-        major(total / 2)
-    );
+    let half = form(&[
+        ("order_id", &order_id),
+        ("amount", &major(total / 2)),
+        ("reason", "requested_by_customer"),
+        ("attempt", "attempt0003"),
+    ]);
     let (a, b) = tokio::join!(
         merchant.call(&app, "admin/refund", &half),
         merchant.call(&app, "admin/refund", &half)
@@ -423,13 +379,10 @@ async fn refunds_half_then_the_rest_and_refuses_too_much() {
         b.body
     );
     eventually("partially refunded", || async {
-        status(&app).await == "partially_refunded"
+        order_status(&app, &order_id).await == "partially_refunded"
     })
     .await;
-    let detail = merchant
-        .call(&app, "admin/order", &format!("id={order_id}"))
-        .await
-        .json();
+    let detail = merchant.order_detail(&app, &order_id).await;
     assert_eq!(
         detail["refundable"]["minor"],
         total - total / 2,
@@ -443,22 +396,18 @@ async fn refunds_half_then_the_rest_and_refuses_too_much() {
         .any(|e| e["kind"] == "refund_requested"));
 
     let rest = merchant
-        .call(
-            &app,
-            "admin/refund",
-            &format!(
-                "order_id={order_id}&amount={}&attempt=attempt0004",
-                major(total - total / 2)
-            ),
-        )
+        .refund(&app, &order_id, total - total / 2, "attempt0004")
         .await;
     assert_eq!(rest.status, StatusCode::OK, "{}", rest.body);
-    eventually("refunded", || async { status(&app).await == "refunded" }).await;
+    eventually("refunded", || async {
+        order_status(&app, &order_id).await == "refunded"
+    })
+    .await;
 }
 
 /// A paid order of `quantity` × product, through the webhook route like Stripe's events.
 async fn paid_order(app: &TestApp, slug: &str, quantity: i64, n: usize) -> (String, i64) {
-    let (cart, total) = common::cart_of(app, slug, quantity).await;
+    let (cart, total) = cart_of(app, slug, quantity).await;
     let order_id = format!("ord_analytics_{slug}_{n}");
     db::save_order(
         &app.state.pool,
@@ -493,9 +442,9 @@ async fn paid_order(app: &TestApp, slug: &str, quantity: i64, n: usize) -> (Stri
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn analytics_add_up_to_the_orders_made() {
     let app = admin_app().await;
-    let (_, a) = paid_order(&app, "stoneware-mug", 2, 1).await;
-    let (_, b) = paid_order(&app, "stoneware-mug", 1, 2).await;
-    let (refunded_id, c) = paid_order(&app, "copper-kettle", 1, 3).await;
+    let (_, a) = paid_order(&app, MUG, 2, 1).await;
+    let (_, b) = paid_order(&app, MUG, 1, 2).await;
+    let (refunded_id, c) = paid_order(&app, KETTLE, 1, 3).await;
     // One failed attempt, one refund of 10.00 on the kettle order, one unpaid order.
     sqlx::query("INSERT INTO webhook_events (id, type, order_id) VALUES ('evt_fail', 'payment_intent.payment_failed', ?)")
         .bind(&refunded_id)
@@ -558,33 +507,20 @@ async fn the_csv_export_streams_the_filtered_orders_to_the_merchant_only() {
     let app = admin_app().await;
     make_orders(&app, 3, "paid", "csv@example.com").await;
     make_orders(&app, 2, "canceled", "other@example.com").await;
-    let csv = |visitor: &Visitor, query: &str| {
-        let request = Request::get(format!("/admin/orders.csv{query}"));
-        let request = match visitor.cookie() {
-            Some(c) => request.header(header::COOKIE, c),
-            None => request,
-        };
-        let router = app.router.clone();
-        async move {
-            let response = router
-                .oneshot(request.body(Body::empty()).unwrap())
-                .await
-                .unwrap();
-            let status = response.status();
-            let body = response.into_body().collect().await.unwrap().to_bytes();
-            (status, String::from_utf8_lossy(&body).into_owned())
-        }
-    };
-    assert_eq!(csv(&Visitor::new(), "").await.0, StatusCode::UNAUTHORIZED);
     assert_eq!(
-        csv(&Visitor::with_cookie("hk_session=forged".into()), "")
+        csv(&app, &Visitor::new(), "").await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        csv(&app, &Visitor::with_cookie("hk_session=forged".into()), "")
             .await
-            .0,
+            .status,
         StatusCode::UNAUTHORIZED
     );
     let merchant = signed_in(&app).await;
-    let (status, body) = csv(&merchant, "?status=paid").await;
-    assert_eq!(status, StatusCode::OK);
+    let paid = csv(&app, &merchant, "?status=paid").await;
+    assert_eq!(paid.status, StatusCode::OK);
+    let body = paid.body;
     let lines: Vec<&str> = body.lines().collect();
     assert_eq!(
         lines[0],
@@ -597,6 +533,16 @@ async fn the_csv_export_streams_the_filtered_orders_to_the_merchant_only() {
             .all(|l| l.contains(",csv@example.com,paid,USD,14.25,")),
         "{body}"
     );
-    let (_, everything) = csv(&merchant, "").await;
+    let everything = csv(&app, &merchant, "").await.body;
     assert_eq!(everything.lines().count(), 6);
+}
+
+/// The CSV export, downloaded with the visitor's cookie (a plain link, not a server function).
+async fn csv(app: &TestApp, visitor: &Visitor, query: &str) -> Reply {
+    let request = Request::get(format!("/admin/orders.csv{query}"));
+    let request = match visitor.cookie() {
+        Some(c) => request.header(header::COOKIE, c),
+        None => request,
+    };
+    app.send(request.body(Body::empty()).unwrap()).await
 }

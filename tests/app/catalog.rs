@@ -1,11 +1,8 @@
-#![cfg(feature = "ssr")]
 //! The catalog pages, rendered on the server.
 
-mod common;
-
+use crate::helpers::{spawn_app, Visitor};
 use axum::http::StatusCode;
 use checkout::domain::money::{Currency, Money};
-use common::{spawn_app, Visitor};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_shop_page_lists_every_product_with_its_database_price() {
@@ -81,12 +78,7 @@ async fn a_missing_asset_is_404_and_starts_no_session() {
     let request = axum::http::Request::get("/pkg/missing.css")
         .body(axum::body::Body::empty())
         .unwrap();
-    let response = tower::ServiceExt::oneshot(app.router.clone(), request)
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::NOT_FOUND);
-    assert!(response
-        .headers()
-        .get(axum::http::header::SET_COOKIE)
-        .is_none());
+    let reply = app.send(request).await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND);
+    assert!(reply.headers.get(axum::http::header::SET_COOKIE).is_none());
 }

@@ -1,21 +1,9 @@
-#![cfg(feature = "ssr")]
 //! Where payments go: with no Stripe keys, the simulator embedded in the app, announced on
 //! every page; with keys, Stripe itself and no simulator.
 
-mod common;
-
+use crate::helpers::{fresh_db_path, spawn_app, spawn_app_on, spawn_app_with, Visitor};
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
-use common::{fresh_db_path, spawn_app, spawn_app_with, Visitor};
-use http_body_util::BodyExt;
-use tower::ServiceExt;
-
-async fn send(app: &common::TestApp, request: Request<Body>) -> (StatusCode, String) {
-    let response = app.router.clone().oneshot(request).await.unwrap();
-    let status = response.status();
-    let body = response.into_body().collect().await.unwrap().to_bytes();
-    (status, String::from_utf8_lossy(&body).into_owned())
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_keys_the_embedded_simulator_serves_and_every_page_says_so() {
@@ -28,13 +16,11 @@ async fn without_keys_the_embedded_simulator_serves_and_every_page_says_so() {
         );
     }
 
-    let (status, js) = send(
-        &app,
-        Request::get("/stripe-sim/v3/").body(Body::empty()).unwrap(),
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK);
-    assert!(js.contains("Stripe"), "Stripe.js stand-in served");
+    let js = app
+        .send(Request::get("/stripe-sim/v3/").body(Body::empty()).unwrap())
+        .await;
+    assert_eq!(js.status, StatusCode::OK);
+    assert!(js.body.contains("Stripe"), "Stripe.js stand-in served");
 
     // The app's keys work against it, over its REST API, like Stripe's.
     let key = app.state.payments.secret_key.expose().to_string();
@@ -44,15 +30,17 @@ async fn without_keys_the_embedded_simulator_serves_and_every_page_says_so() {
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
         .body(Body::from("amount=2000&currency=usd"))
         .unwrap();
-    let (status, body) = send(&app, create).await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    assert!(body.contains("\"status\": \"requires_payment_method\""));
+    let created = app.send(create).await;
+    assert_eq!(created.status, StatusCode::OK, "{}", created.body);
+    assert!(created
+        .body
+        .contains("\"status\": \"requires_payment_method\""));
     assert!(app.state.payments.js_url.ends_with("/stripe-sim/v3/"));
 
     // The embedded simulator keeps its keys across a restart.
     let db = app.db_path.clone();
     app.state.pool.close().await;
-    let again = common::spawn_app_on(db).await;
+    let again = spawn_app_on(db).await;
     assert_eq!(again.state.payments.secret_key.expose(), key);
 }
 
@@ -66,12 +54,10 @@ async fn with_stripe_keys_there_is_no_simulator() {
         ],
     )
     .await;
-    let (status, _) = send(
-        &app,
-        Request::get("/stripe-sim/v3/").body(Body::empty()).unwrap(),
-    )
-    .await;
-    assert_eq!(status, StatusCode::NOT_FOUND);
+    let js = app
+        .send(Request::get("/stripe-sim/v3/").body(Body::empty()).unwrap())
+        .await;
+    assert_eq!(js.status, StatusCode::NOT_FOUND);
     let page = Visitor::new().get_page(&app, "/").await;
     assert!(page.body.contains("Stripe test mode"));
     assert!(!page.body.contains("Simulated payments"));

@@ -1,16 +1,11 @@
-#![cfg(feature = "ssr")]
 //! The webhook route: signatures, exactly-once application, order independence, amount checks.
 
-mod common;
-
+use crate::helpers::{cart_of, order_status, product, spawn_app, TestApp, MUG};
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use checkout::model::admin::TimelineKind;
 use checkout::server::db;
-use common::{product, spawn_app, TestApp};
-use http_body_util::BodyExt;
 use serde_json::{json, Value};
-use tower::ServiceExt;
 
 fn now() -> i64 {
     std::time::SystemTime::now()
@@ -21,7 +16,7 @@ fn now() -> i64 {
 
 /// An order of 2 × Stoneware Mug with PaymentIntent `pi`, made directly in the database.
 async fn order(app: &TestApp, pi: &str) -> (String, i64) {
-    let (cart, total) = common::cart_of(app, "stoneware-mug", 2).await;
+    let (cart, total) = cart_of(app, MUG, 2).await;
     let order_id = format!("ord_test_{pi}");
     db::save_order(
         &app.state.pool,
@@ -71,10 +66,7 @@ async fn deliver(app: &TestApp, body: &[u8], signature: &str) -> StatusCode {
         .header("stripe-signature", signature)
         .body(Body::from(body.to_vec()))
         .unwrap();
-    let response = app.router.clone().oneshot(request).await.unwrap();
-    let status = response.status();
-    let _ = response.into_body().collect().await;
-    status
+    app.send(request).await.status
 }
 
 fn secret(app: &TestApp) -> String {
@@ -88,18 +80,8 @@ async fn send(app: &TestApp, event: &Value) -> StatusCode {
     deliver(app, &body, &format!("t={t},v1={sig}")).await
 }
 
-async fn status_of(app: &TestApp, order_id: &str) -> String {
-    db::order_by_id(&app.state.pool, order_id)
-        .await
-        .unwrap()
-        .unwrap()
-        .status
-        .as_str()
-        .to_string()
-}
-
-async fn stock(app: &TestApp) -> i64 {
-    product(app, "stoneware-mug").await.3
+async fn mug_stock(app: &TestApp) -> i64 {
+    product(app, MUG).await.stock
 }
 
 async fn processed_events(app: &TestApp) -> i64 {
@@ -159,20 +141,20 @@ async fn bad_signatures_are_refused_and_change_nothing() {
         "tampered body"
     );
     assert_eq!(processed_events(&app).await, 0);
-    assert_eq!(status_of(&app, &order_id).await, "pending");
+    assert_eq!(order_status(&app, &order_id).await, "pending");
 
     assert_eq!(
         deliver(&app, &body, &format!("t={t},v1={good}")).await,
         StatusCode::OK
     );
-    assert_eq!(status_of(&app, &order_id).await, "paid");
+    assert_eq!(order_status(&app, &order_id).await, "paid");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_same_event_five_times_is_applied_once() {
     let app = spawn_app().await;
     let (order_id, amount) = order(&app, "pi_dup").await;
-    let before = stock(&app).await;
+    let before = mug_stock(&app).await;
     let event = pi_event(
         "evt_dup",
         "payment_intent.succeeded",
@@ -183,8 +165,12 @@ async fn the_same_event_five_times_is_applied_once() {
     for _ in 0..5 {
         assert_eq!(send(&app, &event).await, StatusCode::OK);
     }
-    assert_eq!(status_of(&app, &order_id).await, "paid");
-    assert_eq!(stock(&app).await, before - 2, "stock taken exactly once");
+    assert_eq!(order_status(&app, &order_id).await, "paid");
+    assert_eq!(
+        mug_stock(&app).await,
+        before - 2,
+        "stock taken exactly once"
+    );
     let timeline = db::order_timeline(&app.state.pool, &order_id)
         .await
         .unwrap();
@@ -217,7 +203,7 @@ async fn the_same_event_five_times_is_applied_once() {
         .await,
         StatusCode::OK
     );
-    assert_eq!(stock(&app).await, before - 2);
+    assert_eq!(mug_stock(&app).await, before - 2);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -313,7 +299,7 @@ fn permutations(items: &mut Vec<usize>, k: usize, out: &mut Vec<Vec<usize>>) {
 async fn a_payment_for_the_wrong_amount_needs_review_and_is_not_fulfilled() {
     let app = spawn_app().await;
     let (order_id, amount) = order(&app, "pi_wrong").await;
-    let before = stock(&app).await;
+    let before = mug_stock(&app).await;
     assert_eq!(
         send(
             &app,
@@ -328,8 +314,8 @@ async fn a_payment_for_the_wrong_amount_needs_review_and_is_not_fulfilled() {
         .await,
         StatusCode::OK
     );
-    assert_eq!(status_of(&app, &order_id).await, "needs_review");
-    assert_eq!(stock(&app).await, before);
+    assert_eq!(order_status(&app, &order_id).await, "needs_review");
+    assert_eq!(mug_stock(&app).await, before);
     let timeline = db::order_timeline(&app.state.pool, &order_id)
         .await
         .unwrap();

@@ -1,124 +1,67 @@
-#![cfg(feature = "ssr")]
 //! Checkout through the real HTTP path: server functions, the Stripe client, the embedded
 //! simulator, its signed webhooks back to the app.
 
-mod common;
-
+use crate::helpers::{
+    eventually, form, lines, order_status, product, spawn_server, Sim, Visitor, BOARD, KETTLE, MUG,
+    TEA_TIN,
+};
 use axum::http::StatusCode;
 use checkout::server::db;
-use common::{eventually, lines, product, spawn_server, start_checkout, TestApp, Visitor};
 use serde_json::Value;
-
-async fn sim(app: &TestApp, base: &str, method: &str, path: &str, form: &[(&str, &str)]) -> Value {
-    let client = reqwest::Client::new();
-    let url = format!("{base}/stripe-sim{path}");
-    let key = app.state.payments.secret_key.expose().to_string();
-    let request = if method == "GET" {
-        client.get(url)
-    } else {
-        client.post(url).form(form)
-    };
-    request
-        .bearer_auth(key)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
-}
-
-async fn status(app: &TestApp, order: &str) -> String {
-    db::order_by_id(&app.state.pool, order)
-        .await
-        .unwrap()
-        .unwrap()
-        .status
-        .as_str()
-        .to_string()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn checkout_builds_one_order_and_one_payment_intent_from_database_prices() {
     let (app, base) = spawn_server().await;
+    let sim = Sim::of(&app, &base);
     let shopper = Visitor::new();
-    let (mug, _, mug_price, _) = product(&app, "stoneware-mug").await;
-    let (tin, _, tin_price, _) = product(&app, "tea-tin").await;
-    shopper
-        .call(&app, "cart/add", &format!("product_id={mug}&quantity=2"))
-        .await;
-    shopper
-        .call(&app, "cart/add", &format!("product_id={tin}&quantity=1"))
-        .await;
+    let mug = product(&app, MUG).await;
+    let tin = product(&app, TEA_TIN).await;
+    shopper.add_to_cart(&app, &mug, 2).await;
+    shopper.add_to_cart(&app, &tin, 1).await;
 
-    let bad = shopper
-        .call(&app, "checkout/start", "email=not-an-email")
-        .await;
+    let bad = shopper.start_checkout(&app, "not-an-email").await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
     assert!(bad.body.contains("missing an @"), "{}", bad.body);
 
-    let first = shopper
-        .call(&app, "checkout/start", "email=ada%40example.com")
-        .await;
+    let first = shopper.start_checkout(&app, "ada@example.com").await;
     assert_eq!(first.status, StatusCode::OK, "{}", first.body);
     let session = first.json();
     let order_id = session["order_id"].as_str().unwrap().to_string();
     assert!(order_id.starts_with("ord_") && order_id.len() == 28);
-    assert_eq!(session["total"]["minor"], 2 * mug_price + tin_price);
+    assert_eq!(
+        session["total"]["minor"],
+        2 * mug.price_minor + tin.price_minor
+    );
     let secret = session["client_secret"].as_str().unwrap();
     let pi_id = secret.split("_secret_").next().unwrap().to_string();
-    let pi = sim(
-        &app,
-        &base,
-        "GET",
-        &format!("/v1/payment_intents/{pi_id}"),
-        &[],
-    )
-    .await;
-    assert_eq!(pi["amount"], 2 * mug_price + tin_price);
+    let pi = sim.payment_intent(&pi_id).await;
+    assert_eq!(pi["amount"], 2 * mug.price_minor + tin.price_minor);
     assert_eq!(pi["currency"], "usd");
     assert_eq!(pi["metadata"]["order_id"], order_id.as_str());
     assert_eq!(pi["receipt_email"], "ada@example.com");
 
     // Back to checkout after changing the cart: the same order and PaymentIntent, new amount.
-    let again = shopper
-        .call(&app, "checkout/start", "email=ada%40example.com")
-        .await
-        .json();
+    let again = shopper.start_checkout(&app, "ada@example.com").await.json();
     assert_eq!(again["order_id"], order_id.as_str());
-    shopper
-        .call(&app, "cart/update", &format!("product_id={mug}&quantity=3"))
-        .await;
-    let changed = shopper
-        .call(&app, "checkout/start", "email=ada%40example.com")
-        .await
-        .json();
+    shopper.update_cart(&app, &mug, 3).await;
+    let changed = shopper.start_checkout(&app, "ada@example.com").await.json();
     assert_eq!(changed["order_id"], order_id.as_str());
     assert!(changed["client_secret"]
         .as_str()
         .unwrap()
         .starts_with(&pi_id));
-    let pi = sim(
-        &app,
-        &base,
-        "GET",
-        &format!("/v1/payment_intents/{pi_id}"),
-        &[],
-    )
-    .await;
-    assert_eq!(pi["amount"], 3 * mug_price + tin_price);
+    let pi = sim.payment_intent(&pi_id).await;
+    assert_eq!(pi["amount"], 3 * mug.price_minor + tin.price_minor);
     let items = db::order_items(&app.state.pool, &order_id).await.unwrap();
     assert_eq!(
         items
             .iter()
             .map(|i| (i.product_id, i.quantity))
             .collect::<Vec<_>>(),
-        vec![(mug, 3), (tin, 1)]
+        vec![(mug.id, 3), (tin.id, 1)]
     );
 
-    let empty = Visitor::new()
-        .call(&app, "checkout/start", "email=ada%40example.com")
-        .await;
+    let empty = Visitor::new().start_checkout(&app, "ada@example.com").await;
     assert_eq!(empty.status, StatusCode::BAD_REQUEST);
     assert!(empty.body.contains("EmptyCart"));
 }
@@ -126,55 +69,41 @@ async fn checkout_builds_one_order_and_one_payment_intent_from_database_prices()
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_declined_card_then_a_good_one_pays_the_same_order_once() {
     let (app, base) = spawn_server().await;
+    let sim = Sim::of(&app, &base);
     let shopper = Visitor::new();
-    let (kettle, _, price, stock_before) = product(&app, "copper-kettle").await;
-    shopper
-        .call(&app, "cart/add", &format!("product_id={kettle}&quantity=2"))
-        .await;
-    let (order_id, pi_id) = start_checkout(&app, &shopper, "email=bob%40example.com").await;
-    let confirm = format!("/v1/payment_intents/{pi_id}/confirm");
+    let kettle = product(&app, KETTLE).await;
+    shopper.add_to_cart(&app, &kettle, 2).await;
+    let checkout = shopper.checkout(&app, "bob@example.com").await;
+    let (order_id, pi_id) = (checkout.order_id, checkout.payment_intent);
     let return_url = format!("{base}/orders/{order_id}");
 
-    let declined = sim(
-        &app,
-        &base,
-        "POST",
-        &confirm,
-        &[
-            ("payment_method", "pm_card_chargeDeclined"),
-            ("return_url", &return_url),
-        ],
-    )
-    .await;
+    let declined = sim
+        .confirm_returning_to(&pi_id, "pm_card_chargeDeclined", &return_url)
+        .await;
     assert_eq!(declined["error"]["message"], "Your card was declined.");
     eventually("payment_failed", || async {
-        status(&app, &order_id).await == "payment_failed"
+        order_status(&app, &order_id).await == "payment_failed"
     })
     .await;
 
     let retry = shopper
-        .call(&app, "checkout/attempt", &format!("order_id={order_id}"))
+        .call(&app, "checkout/attempt", &form(&[("order_id", &order_id)]))
         .await;
     assert_eq!(retry.status, StatusCode::OK, "{}", retry.body);
-    assert_eq!(status(&app, &order_id).await, "pending");
+    assert_eq!(order_status(&app, &order_id).await, "pending");
 
-    let paid = sim(
-        &app,
-        &base,
-        "POST",
-        &confirm,
-        &[
-            ("payment_method", "pm_card_visa"),
-            ("return_url", &return_url),
-        ],
-    )
-    .await;
+    let paid = sim
+        .confirm_returning_to(&pi_id, "pm_card_visa", &return_url)
+        .await;
     assert_eq!(paid["status"], "succeeded");
-    eventually("paid", || async { status(&app, &order_id).await == "paid" }).await;
+    eventually("paid", || async {
+        order_status(&app, &order_id).await == "paid"
+    })
+    .await;
 
     assert_eq!(
-        product(&app, "copper-kettle").await.3,
-        stock_before - 2,
+        product(&app, KETTLE).await.stock,
+        kettle.stock - 2,
         "stock taken once"
     );
     assert!(
@@ -182,13 +111,13 @@ async fn a_declined_card_then_a_good_one_pays_the_same_order_once() {
         "the cart is emptied once paid"
     );
     let view = shopper
-        .call(&app, "orders/get", &format!("id={order_id}"))
+        .call(&app, "orders/get", &form(&[("id", &order_id)]))
         .await
         .json();
     assert_eq!(view["status"], "paid");
-    assert_eq!(view["total"]["minor"], 2 * price);
+    assert_eq!(view["total"]["minor"], 2 * kettle.price_minor);
     // One PaymentIntent, one successful charge.
-    let events = sim(&app, &base, "GET", "/v1/events?limit=100", &[]).await;
+    let events = sim.get("/v1/events?limit=100").await;
     let succeeded: Vec<&Value> = events["data"]
         .as_array()
         .unwrap()
@@ -206,13 +135,8 @@ async fn a_declined_card_then_a_good_one_pays_the_same_order_once() {
         .iter()
         .any(|e| e.new_status == Some(checkout::domain::order::OrderStatus::Paid)));
     // A new checkout for this visitor starts a new order.
-    shopper
-        .call(&app, "cart/add", &format!("product_id={kettle}&quantity=1"))
-        .await;
-    let next = shopper
-        .call(&app, "checkout/start", "email=bob%40example.com")
-        .await
-        .json();
+    shopper.add_to_cart(&app, &kettle, 1).await;
+    let next = shopper.start_checkout(&app, "bob@example.com").await.json();
     assert_ne!(next["order_id"], order_id.as_str());
 }
 
@@ -220,11 +144,10 @@ async fn a_declined_card_then_a_good_one_pays_the_same_order_once() {
 async fn the_order_stream_sends_the_current_status_then_changes() {
     let (app, base) = spawn_server().await;
     let shopper = Visitor::new();
-    let (tin, ..) = product(&app, "tea-tin").await;
-    shopper
-        .call(&app, "cart/add", &format!("product_id={tin}&quantity=4"))
-        .await;
-    let (order_id, pi_id) = start_checkout(&app, &shopper, "email=cy%40example.com").await;
+    let tin = product(&app, TEA_TIN).await;
+    shopper.add_to_cart(&app, &tin, 4).await;
+    let checkout = shopper.checkout(&app, "cy@example.com").await;
+    let (order_id, pi_id) = (checkout.order_id, checkout.payment_intent);
 
     let mut stream = reqwest::get(format!("{base}/orders/{order_id}/events"))
         .await
@@ -232,17 +155,7 @@ async fn the_order_stream_sends_the_current_status_then_changes() {
     assert_eq!(stream.headers()["content-type"], "text/event-stream");
     let first = stream.chunk().await.unwrap().unwrap();
     assert!(String::from_utf8_lossy(&first).contains("data: pending"));
-    sim(
-        &app,
-        &base,
-        "POST",
-        &format!("/v1/payment_intents/{pi_id}/confirm"),
-        &[
-            ("payment_method", "pm_card_visa"),
-            ("return_url", "https://x.example"),
-        ],
-    )
-    .await;
+    Sim::of(&app, &base).confirm(&pi_id, "pm_card_visa").await;
     let mut seen = String::new();
     while !seen.contains("data: paid") {
         let chunk = tokio::time::timeout(std::time::Duration::from_secs(10), stream.chunk())
@@ -265,15 +178,9 @@ async fn the_order_stream_sends_the_current_status_then_changes() {
 async fn order_and_checkout_pages_render_on_any_server_thread() {
     let (app, _base) = spawn_server().await;
     let shopper = Visitor::new();
-    let (board, ..) = product(&app, "walnut-board").await;
-    shopper
-        .call(&app, "cart/add", &format!("product_id={board}&quantity=1"))
-        .await;
-    let session = shopper
-        .call(&app, "checkout/start", "email=dee%40example.com")
-        .await
-        .json();
-    let order_id = session["order_id"].as_str().unwrap();
+    let board = product(&app, BOARD).await;
+    shopper.add_to_cart(&app, &board, 1).await;
+    let order_id = shopper.checkout(&app, "dee@example.com").await.order_id;
     // Browser-only handles must never be touched by the server, whichever thread renders.
     for _ in 0..20 {
         let page = shopper.get_page(&app, &format!("/orders/{order_id}")).await;

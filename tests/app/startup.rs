@@ -1,4 +1,3 @@
-#![cfg(feature = "ssr")]
 //! Start-up: a bad setting stops the server with one line naming the variable.
 
 use std::process::Command;

@@ -1,59 +1,52 @@
-#![cfg(feature = "ssr")]
 //! Cart server functions through the real router, session cookie and database.
 
-mod common;
-
+use crate::helpers::{
+    form, lines, product, spawn_app, spawn_app_on, text_after, Visitor, BOARD, KETTLE, MUG,
+    TEA_TIN, TRIVET,
+};
 use axum::http::{header, StatusCode};
-use common::{lines, product, spawn_app, spawn_app_on, Visitor};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn add_update_and_remove_with_totals_from_database_prices() {
     let app = spawn_app().await;
     let shopper = Visitor::new();
-    let (mug, _, mug_price, _) = product(&app, "stoneware-mug").await;
-    let (tin, _, tin_price, _) = product(&app, "tea-tin").await;
+    let mug = product(&app, MUG).await;
+    let tin = product(&app, TEA_TIN).await;
 
-    let added = shopper
-        .call(&app, "cart/add", &format!("product_id={mug}&quantity=2"))
-        .await;
+    let added = shopper.add_to_cart(&app, &mug, 2).await;
     assert_eq!(added.status, StatusCode::OK, "{}", added.body);
     assert_eq!(added.json(), "Added 2 × Stoneware Mug to your cart.");
-    shopper
-        .call(&app, "cart/add", &format!("product_id={tin}&quantity=1"))
-        .await;
-    shopper
-        .call(&app, "cart/add", &format!("product_id={mug}&quantity=1"))
-        .await;
-    assert_eq!(lines(&shopper.cart(&app).await), vec![(mug, 3), (tin, 1)]);
+    shopper.add_to_cart(&app, &tin, 1).await;
+    shopper.add_to_cart(&app, &mug, 1).await;
+    assert_eq!(
+        lines(&shopper.cart(&app).await),
+        vec![(mug.id, 3), (tin.id, 1)]
+    );
 
-    let updated = shopper
-        .call(&app, "cart/update", &format!("product_id={tin}&quantity=4"))
-        .await;
+    let updated = shopper.update_cart(&app, &tin, 4).await;
     assert_eq!(updated.status, StatusCode::OK, "{}", updated.body);
-    assert_eq!(lines(&shopper.cart(&app).await), vec![(mug, 3), (tin, 4)]);
+    assert_eq!(
+        lines(&shopper.cart(&app).await),
+        vec![(mug.id, 3), (tin.id, 4)]
+    );
 
     // The cart page shows the total of database price × quantity.
     let page = shopper.get_page(&app, "/cart").await;
     let expected = checkout::domain::money::Money::new(
-        3 * mug_price + 4 * tin_price,
+        3 * mug.price_minor + 4 * tin.price_minor,
         checkout::domain::money::Currency::parse("USD").unwrap(),
     );
     assert_eq!(
-        common::text_after(&page.body, "data-testid=\"cart-total\""),
+        text_after(&page.body, "data-testid=\"cart-total\""),
         expected.to_string()
     );
 
-    let removed = shopper
-        .call(&app, "cart/remove", &format!("product_id={mug}"))
-        .await;
+    let removed = shopper.remove_from_cart(&app, &mug).await;
     assert_eq!(removed.status, StatusCode::OK);
-    assert_eq!(lines(&shopper.cart(&app).await), vec![(tin, 4)]);
+    assert_eq!(lines(&shopper.cart(&app).await), vec![(tin.id, 4)]);
     // Removing again is harmless.
     assert_eq!(
-        shopper
-            .call(&app, "cart/remove", &format!("product_id={mug}"))
-            .await
-            .status,
+        shopper.remove_from_cart(&app, &mug).await.status,
         StatusCode::OK
     );
 }
@@ -62,28 +55,28 @@ async fn add_update_and_remove_with_totals_from_database_prices() {
 async fn bad_quantities_and_unknown_products_are_refused_and_change_nothing() {
     let app = spawn_app().await;
     let shopper = Visitor::new();
-    let (kettle, _, _, stock) = product(&app, "copper-kettle").await;
-    shopper
-        .call(&app, "cart/add", &format!("product_id={kettle}&quantity=1"))
-        .await;
+    let kettle = product(&app, KETTLE).await;
+    shopper.add_to_cart(&app, &kettle, 1).await;
     let before = shopper.cart(&app).await;
+    // Raw form bodies: what a tampered or broken page could send.
+    let (id, stock) = (kettle.id, kettle.stock);
 
     let cases = [
         (
             "cart/add",
-            format!("product_id={kettle}&quantity=0"),
+            format!("product_id={id}&quantity=0"),
             400,
             "Quantity must be at least 1.",
         ),
         (
             "cart/add",
-            format!("product_id={kettle}&quantity=-2"),
+            format!("product_id={id}&quantity=-2"),
             400,
             "Quantity must be at least 1.",
         ),
         (
             "cart/add",
-            format!("product_id={kettle}&quantity={stock}"),
+            format!("product_id={id}&quantity={stock}"),
             400,
             "AboveStock",
         ),
@@ -95,25 +88,25 @@ async fn bad_quantities_and_unknown_products_are_refused_and_change_nothing() {
         ),
         (
             "cart/add",
-            format!("product_id={kettle}&quantity=lots"),
+            format!("product_id={id}&quantity=lots"),
             400,
             "not filled in correctly",
         ),
         (
             "cart/update",
-            format!("product_id={kettle}&quantity=0"),
+            format!("product_id={id}&quantity=0"),
             400,
             "TooSmall",
         ),
         (
             "cart/update",
-            format!("product_id={kettle}&quantity=-1"),
+            format!("product_id={id}&quantity=-1"),
             400,
             "TooSmall",
         ),
         (
             "cart/update",
-            format!("product_id={kettle}&quantity={}", stock + 1),
+            format!("product_id={id}&quantity={}", stock + 1),
             400,
             "AboveStock",
         ),
@@ -154,36 +147,23 @@ async fn bad_quantities_and_unknown_products_are_refused_and_change_nothing() {
 async fn the_stock_message_says_how_many_are_left() {
     let app = spawn_app().await;
     let shopper = Visitor::new();
-    let (trivet, _, _, stock) = product(&app, "felt-trivet").await;
-    shopper
-        .call(
-            &app,
-            "cart/add",
-            &format!("product_id={trivet}&quantity={stock}"),
-        )
-        .await;
-    let reply = shopper
-        .call(&app, "cart/add", &format!("product_id={trivet}&quantity=1"))
-        .await;
+    let trivet = product(&app, TRIVET).await;
+    shopper.add_to_cart(&app, &trivet, trivet.stock).await;
+    let reply = shopper.add_to_cart(&app, &trivet, 1).await;
     let error: checkout::error::AppError = serde_json::from_str(&reply.body).unwrap();
-    assert_eq!(error.to_string(), format!("Only {stock} left in stock."));
-    let update = shopper
-        .call(
-            &app,
-            "cart/update",
-            &format!("product_id={trivet}&quantity={stock}"),
-        )
-        .await;
+    assert_eq!(
+        error.to_string(),
+        format!("Only {} left in stock.", trivet.stock)
+    );
+    let update = shopper.update_cart(&app, &trivet, trivet.stock).await;
     assert_eq!(update.status, StatusCode::OK);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn updating_a_product_not_in_the_cart_is_refused() {
     let app = spawn_app().await;
-    let (mug, ..) = product(&app, "stoneware-mug").await;
-    let reply = Visitor::new()
-        .call(&app, "cart/update", &format!("product_id={mug}&quantity=2"))
-        .await;
+    let mug = product(&app, MUG).await;
+    let reply = Visitor::new().update_cart(&app, &mug, 2).await;
     assert_eq!(reply.status, StatusCode::BAD_REQUEST);
     assert!(reply.body.contains("NotInCart"));
 }
@@ -193,22 +173,15 @@ async fn concurrent_adds_from_two_tabs_all_land() {
     let app = spawn_app().await;
     let shopper = Visitor::new();
     shopper.get_page(&app, "/").await; // the first page view sets the session cookie
-    let (tin, _, _, stock) = product(&app, "tea-tin").await;
-    let (mug, ..) = product(&app, "stoneware-mug").await;
-    assert!(stock >= 20);
+    let tin = product(&app, TEA_TIN).await;
+    let mug = product(&app, MUG).await;
+    assert!(tin.stock >= 20);
 
     let tabs: Vec<_> = (0..20)
         .map(|i| {
             let (tab, app_router) = (shopper.clone(), &app);
-            let id = if i % 2 == 0 { tin } else { mug };
-            async move {
-                tab.call(
-                    app_router,
-                    "cart/add",
-                    &format!("product_id={id}&quantity=1"),
-                )
-                .await
-            }
+            let product = if i % 2 == 0 { &tin } else { &mug };
+            async move { tab.add_to_cart(app_router, product, 1).await }
         })
         .collect();
     for reply in futures::future::join_all(tabs).await {
@@ -216,7 +189,7 @@ async fn concurrent_adds_from_two_tabs_all_land() {
     }
     let mut landed = lines(&shopper.cart(&app).await);
     landed.sort();
-    let mut expected = vec![(tin, 10), (mug, 10)];
+    let mut expected = vec![(tin.id, 10), (mug.id, 10)];
     expected.sort();
     assert_eq!(landed, expected);
 }
@@ -226,34 +199,30 @@ async fn concurrent_adds_never_exceed_the_stock() {
     let app = spawn_app().await;
     let shopper = Visitor::new();
     shopper.get_page(&app, "/").await;
-    let (trivet, _, _, stock) = product(&app, "felt-trivet").await;
-    let tabs: Vec<_> = (0..stock + 5)
+    let trivet = product(&app, TRIVET).await;
+    let tabs: Vec<_> = (0..trivet.stock + 5)
         .map(|_| {
-            let tab = shopper.clone();
-            let app = &app;
-            async move {
-                tab.call(app, "cart/add", &format!("product_id={trivet}&quantity=1"))
-                    .await
-                    .status
-            }
+            let (tab, app, trivet) = (shopper.clone(), &app, &trivet);
+            async move { tab.add_to_cart(app, trivet, 1).await.status }
         })
         .collect();
     let statuses = futures::future::join_all(tabs).await;
     assert_eq!(
         statuses.iter().filter(|s| **s == StatusCode::OK).count() as i64,
-        stock
+        trivet.stock
     );
-    assert_eq!(lines(&shopper.cart(&app).await), vec![(trivet, stock)]);
+    assert_eq!(
+        lines(&shopper.cart(&app).await),
+        vec![(trivet.id, trivet.stock)]
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_cart_survives_a_server_restart() {
     let app = spawn_app().await;
     let shopper = Visitor::new();
-    let (board, ..) = product(&app, "walnut-board").await;
-    shopper
-        .call(&app, "cart/add", &format!("product_id={board}&quantity=2"))
-        .await;
+    let board = product(&app, BOARD).await;
+    shopper.add_to_cart(&app, &board, 2).await;
     let cookie = shopper.cookie().expect("session cookie");
     let db = app.db_path.clone();
     app.state.pool.close().await;
@@ -263,7 +232,7 @@ async fn the_cart_survives_a_server_restart() {
     let same_browser = Visitor::with_cookie(cookie);
     assert_eq!(
         lines(&same_browser.cart(&restarted).await),
-        vec![(board, 2)]
+        vec![(board.id, 2)]
     );
     // A different visitor does not see it.
     assert!(lines(&Visitor::new().cart(&restarted).await).is_empty());
@@ -273,14 +242,15 @@ async fn the_cart_survives_a_server_restart() {
 async fn forms_posted_without_javascript_redirect_back_with_the_outcome() {
     let app = spawn_app().await;
     let shopper = Visitor::new();
-    let (mug, ..) = product(&app, "stoneware-mug").await;
+    let mug = product(&app, MUG).await;
+    let mug_id = mug.id.to_string();
     let referer = "http://127.0.0.1:3000/products/stoneware-mug";
 
     let ok = shopper
         .post_form(
             &app,
             "cart/add",
-            &format!("product_id={mug}&quantity=1"),
+            &form(&[("product_id", &mug_id), ("quantity", "1")]),
             referer,
         )
         .await;
@@ -293,13 +263,13 @@ async fn forms_posted_without_javascript_redirect_back_with_the_outcome() {
             .trim_end_matches('?'),
         referer
     );
-    assert_eq!(lines(&shopper.cart(&app).await), vec![(mug, 1)]);
+    assert_eq!(lines(&shopper.cart(&app).await), vec![(mug.id, 1)]);
 
     let refused = shopper
         .post_form(
             &app,
             "cart/add",
-            &format!("product_id={mug}&quantity=0"),
+            &form(&[("product_id", &mug_id), ("quantity", "0")]),
             referer,
         )
         .await;
@@ -321,5 +291,5 @@ async fn forms_posted_without_javascript_redirect_back_with_the_outcome() {
         "{}",
         page.body
     );
-    assert_eq!(lines(&shopper.cart(&app).await), vec![(mug, 1)]);
+    assert_eq!(lines(&shopper.cart(&app).await), vec![(mug.id, 1)]);
 }

@@ -1,4 +1,3 @@
-#![allow(dead_code)] // each test binary uses its own part of these helpers
 //! Drives the whole axum router in-process, like a browser would: one cookie jar per `Visitor`.
 
 use axum::body::Body;
@@ -18,6 +17,21 @@ pub struct TestApp {
     pub router: Router,
     pub state: AppState,
     pub db_path: PathBuf,
+}
+
+impl TestApp {
+    /// One request exactly as built, without a visitor's cookie jar.
+    pub async fn send(&self, request: Request<Body>) -> Reply {
+        let response: Response<Body> = self.router.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        Reply {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
 }
 
 static NEXT_DB: AtomicUsize = AtomicUsize::new(0);
@@ -103,19 +117,12 @@ impl Visitor {
                 .headers_mut()
                 .insert(header::COOKIE, cookie.parse().unwrap());
         }
-        let response: Response<Body> = app.router.clone().oneshot(request).await.unwrap();
-        let status = response.status();
-        let headers = response.headers().clone();
-        if let Some(set) = headers.get(header::SET_COOKIE) {
+        let reply = app.send(request).await;
+        if let Some(set) = reply.headers.get(header::SET_COOKIE) {
             let pair = set.to_str().unwrap().split(';').next().unwrap().to_string();
             *self.cookie.lock().unwrap() = Some(pair);
         }
-        let bytes = response.into_body().collect().await.unwrap().to_bytes();
-        Reply {
-            status,
-            headers,
-            body: String::from_utf8_lossy(&bytes).into_owned(),
-        }
+        reply
     }
 
     /// A page load, as a browser sends it.
@@ -159,15 +166,107 @@ impl Visitor {
         assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
         reply.json()
     }
+
+    pub async fn add_to_cart(&self, app: &TestApp, product: &Product, quantity: i64) -> Reply {
+        self.call(app, "cart/add", &cart_line_form(product, quantity))
+            .await
+    }
+
+    pub async fn update_cart(&self, app: &TestApp, product: &Product, quantity: i64) -> Reply {
+        self.call(app, "cart/update", &cart_line_form(product, quantity))
+            .await
+    }
+
+    pub async fn remove_from_cart(&self, app: &TestApp, product: &Product) -> Reply {
+        let form = form(&[("product_id", &product.id.to_string())]);
+        self.call(app, "cart/remove", &form).await
+    }
+
+    /// Goes to checkout with the cart as it is.
+    pub async fn start_checkout(&self, app: &TestApp, email: &str) -> Reply {
+        self.call(app, "checkout/start", &form(&[("email", email)]))
+            .await
+    }
+
+    /// Goes to checkout and reads the order and PaymentIntent it was given.
+    pub async fn checkout(&self, app: &TestApp, email: &str) -> Checkout {
+        let session = self.start_checkout(app, email).await.json();
+        let secret = session["client_secret"].as_str().unwrap();
+        Checkout {
+            order_id: session["order_id"].as_str().unwrap().to_string(),
+            payment_intent: secret.split("_secret_").next().unwrap().to_string(),
+        }
+    }
 }
 
-/// (id, name, price in minor units, stock) of a product, read straight from the database.
-pub async fn product(app: &TestApp, slug: &str) -> (i64, String, i64, i64) {
+fn cart_line_form(product: &Product, quantity: i64) -> String {
+    form(&[
+        ("product_id", &product.id.to_string()),
+        ("quantity", &quantity.to_string()),
+    ])
+}
+
+/// A checkout under way: the order, and the PaymentIntent that pays for it.
+pub struct Checkout {
+    pub order_id: String,
+    pub payment_intent: String,
+}
+
+/// An `application/x-www-form-urlencoded` body, encoded as a browser encodes a form.
+pub fn form(fields: &[(&str, &str)]) -> String {
+    let encode = |text: &str| -> String {
+        text.bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'*' | b'-' | b'.' | b'_' => {
+                    char::from(b).to_string()
+                }
+                b' ' => "+".to_string(),
+                _ => format!("%{b:02X}"),
+            })
+            .collect()
+    };
+    fields
+        .iter()
+        .map(|(name, value)| format!("{}={}", encode(name), encode(value)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// Seeded products, by slug.
+pub const MUG: &str = "stoneware-mug";
+pub const TEA_TIN: &str = "tea-tin";
+pub const KETTLE: &str = "copper-kettle";
+pub const TRIVET: &str = "felt-trivet";
+pub const BOARD: &str = "walnut-board";
+
+/// A product as the database holds it.
+#[derive(Debug, sqlx::FromRow)]
+pub struct Product {
+    pub id: i64,
+    pub name: String,
+    /// In minor units (cents).
+    pub price_minor: i64,
+    pub stock: i64,
+}
+
+/// A product read straight from the database, not through the app.
+pub async fn product(app: &TestApp, slug: &str) -> Product {
     sqlx::query_as("SELECT id, name, price_minor, stock FROM products WHERE slug = ?")
         .bind(slug)
         .fetch_one(&app.state.pool)
         .await
         .expect("seeded product")
+}
+
+/// An order's status (`paid`, `payment_failed`, …), read straight from the database.
+pub async fn order_status(app: &TestApp, order_id: &str) -> String {
+    checkout::server::db::order_by_id(&app.state.pool, order_id)
+        .await
+        .unwrap()
+        .expect("the order exists")
+        .status
+        .as_str()
+        .to_string()
 }
 
 /// The cart's lines as (product id, quantity).
@@ -197,14 +296,73 @@ pub fn text_after(html: &str, marker: &str) -> String {
 }
 
 /// The app served on a real loopback port: its Stripe client reaches the embedded simulator
-/// over HTTP and the simulator delivers webhooks back, as in production.
+/// over HTTP and the simulator delivers webhooks back, as in production. Returns its base URL.
 pub async fn spawn_server() -> (TestApp, String) {
+    spawn_server_with(&[]).await
+}
+
+/// The app served on a real loopback port, with extra environment settings.
+pub async fn spawn_server_with(vars: &[(&str, &str)]) -> (TestApp, String) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap().to_string();
-    let app = spawn_app_with(fresh_db_path(), &[("CHECKOUT_ADDR", addr.as_str())]).await;
+    let mut vars = vars.to_vec();
+    vars.push(("CHECKOUT_ADDR", addr.as_str()));
+    let app = spawn_app_with(fresh_db_path(), &vars).await;
     let router = app.router.clone();
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
     (app, format!("http://{addr}"))
+}
+
+/// The Stripe simulator embedded in a served app, called over HTTP with the app's secret key,
+/// as Stripe.js and Stripe's own API clients call Stripe.
+pub struct Sim {
+    api: String,
+    key: String,
+}
+
+impl Sim {
+    /// The simulator of the app served at `base`.
+    pub fn of(app: &TestApp, base: &str) -> Self {
+        Self {
+            api: format!("{base}/stripe-sim"),
+            key: app.state.payments.secret_key.expose().to_string(),
+        }
+    }
+
+    /// A GET on the simulator's REST API, e.g. `/v1/events`.
+    pub async fn get(&self, path: &str) -> serde_json::Value {
+        let request = reqwest::Client::new().get(format!("{}{path}", self.api));
+        Self::json(request.bearer_auth(&self.key)).await
+    }
+
+    pub async fn payment_intent(&self, id: &str) -> serde_json::Value {
+        self.get(&format!("/v1/payment_intents/{id}")).await
+    }
+
+    /// Confirms a PaymentIntent with a test card (`pm_card_…`) as Stripe.js would; the outcome
+    /// reaches the app by webhook.
+    pub async fn confirm(&self, payment_intent: &str, card: &str) -> serde_json::Value {
+        self.confirm_returning_to(payment_intent, card, "https://x.example")
+            .await
+    }
+
+    /// Confirms a PaymentIntent, naming the page the shopper returns to.
+    pub async fn confirm_returning_to(
+        &self,
+        payment_intent: &str,
+        card: &str,
+        return_url: &str,
+    ) -> serde_json::Value {
+        let url = format!("{}/v1/payment_intents/{payment_intent}/confirm", self.api);
+        let request = reqwest::Client::new()
+            .post(url)
+            .form(&[("payment_method", card), ("return_url", return_url)]);
+        Self::json(request.bearer_auth(&self.key)).await
+    }
+
+    async fn json(request: reqwest::RequestBuilder) -> serde_json::Value {
+        request.send().await.unwrap().json().await.unwrap()
+    }
 }
 
 /// Waits (at most 10 s) until `check` is true.
@@ -230,16 +388,16 @@ pub async fn cart_of(
 ) -> (checkout::domain::cart::Cart, checkout::domain::money::Money) {
     use checkout::domain::cart::{Cart, CartLine};
     use checkout::domain::money::{Currency, Money};
-    let (product_id, name, price, stock) = product(app, slug).await;
+    let product = product(app, slug).await;
     let usd = Currency::parse("USD").unwrap();
     let line = CartLine {
-        product_id,
+        product_id: product.id,
         slug: slug.into(),
-        name,
+        name: product.name,
         image: String::new(),
-        unit_price: Money::new(price, usd.clone()),
+        unit_price: Money::new(product.price_minor, usd.clone()),
         quantity,
-        stock,
+        stock: product.stock,
     };
     let total = line.line_total().unwrap();
     (
@@ -249,38 +407,4 @@ pub async fn cart_of(
         },
         total,
     )
-}
-
-/// Starts checkout for the visitor's cart: (order id, PaymentIntent id).
-pub async fn start_checkout(app: &TestApp, shopper: &Visitor, form: &str) -> (String, String) {
-    let session = shopper.call(app, "checkout/start", form).await.json();
-    let order_id = session["order_id"].as_str().unwrap().to_string();
-    let secret = session["client_secret"].as_str().unwrap();
-    (
-        order_id,
-        secret.split("_secret_").next().unwrap().to_string(),
-    )
-}
-
-/// Confirms a PaymentIntent with `payment_method` on the app's embedded simulator at `addr`,
-/// as Stripe.js would; the result comes back to the app by webhook.
-pub async fn confirm_in_simulator(
-    app: &TestApp,
-    addr: &str,
-    payment_intent: &str,
-    payment_method: &str,
-) {
-    let key = app.state.payments.secret_key.expose().to_string();
-    reqwest::Client::new()
-        .post(format!(
-            "http://{addr}/stripe-sim/v1/payment_intents/{payment_intent}/confirm"
-        ))
-        .bearer_auth(&key)
-        .form(&[
-            ("payment_method", payment_method),
-            ("return_url", "https://x.example"),
-        ])
-        .send()
-        .await
-        .unwrap();
 }

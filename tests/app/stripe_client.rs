@@ -1,4 +1,3 @@
-#![cfg(feature = "ssr")]
 //! The Stripe client's retries, against the simulator's fault injection: the same
 //! Idempotency-Key on every retry, so a lost response never makes a second PaymentIntent.
 

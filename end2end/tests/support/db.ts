@@ -1,0 +1,17 @@
+import { E2E_DB } from './env';
+
+/** A value for a `?` placeholder. */
+export type SqlParam = string | number | null;
+
+// The implementation is plain JavaScript, shared with the benchmark (which runs under plain node).
+const shared = require('../../support-db.cjs') as {
+  query(db: string, sql: string, ...params: SqlParam[]): unknown[][];
+};
+
+/**
+ * Reads the end-to-end shop's database directly (python3's sqlite3), not through the app: every
+ * row as an array of column values, e.g. `query('SELECT status FROM orders WHERE id = ?', id)`.
+ */
+export function query<Row extends unknown[] = unknown[]>(sql: string, ...params: SqlParam[]): Row[] {
+  return shared.query(E2E_DB, sql, ...params) as Row[];
+}

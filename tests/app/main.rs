@@ -1,0 +1,14 @@
+#![cfg(feature = "ssr")]
+//! The app's integration tests, in one binary: the app is linked once, and the tests share one
+//! process (so nothing here may change process-wide state such as environment variables).
+
+mod helpers;
+
+mod admin;
+mod cart;
+mod catalog;
+mod checkout;
+mod payments;
+mod startup;
+mod stripe_client;
+mod webhooks;
