@@ -10,3 +10,17 @@ pub async fn get_order(id: String) -> Result<Option<OrderView>, AppError> {
     let state = crate::server::state()?;
     Ok(crate::server::checkout::order_view(&state, &id).await?)
 }
+
+/// Reads the order back from Stripe (rate-limited per order): the page asks when the shopper
+/// comes back from a redirect or opens an order that is not settled yet, so a lost webhook
+/// never leaves them waiting.
+#[server(endpoint = "orders/refresh")]
+pub async fn refresh_order(id: String) -> Result<(), AppError> {
+    let state = crate::server::state()?;
+    crate::server::reconcile::refresh_order(&state, &id, 10)
+        .await
+        .map_err(|e| {
+            tracing::warn!(error = %e, "refreshing an order from Stripe");
+            AppError::Internal
+        })
+}

@@ -13,6 +13,8 @@ pub struct AdminOrderRow {
     pub total: Money,
     pub payment_intent_id: Option<String>,
     pub created_at: i64,
+    /// Paid after its hold ran out with the stock gone.
+    pub oversold: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -22,6 +24,8 @@ pub struct OrdersPage {
     pub next: Option<String>,
     /// Orders per status under the filter.
     pub counts: Vec<(OrderStatus, i64)>,
+    /// Orders corrected from Stripe because their webhook never came (all time).
+    pub reconciled: i64,
 }
 
 /// What a line of an order's timeline records.
@@ -44,6 +48,8 @@ pub enum TimelineKind {
     Fulfilment,
     /// The merchant asked for a refund.
     RefundRequested,
+    /// The order was corrected from what Stripe's API says (its webhook never came).
+    Reconciled,
 }
 
 /// One line of an order's story (a row of `order_events`).
@@ -73,4 +79,5 @@ pub struct AdminOrderDetail {
     pub refunds: Vec<RefundView>,
     /// Newest first.
     pub timeline: Vec<TimelineEntry>,
+    pub oversold: bool,
 }

@@ -1,5 +1,5 @@
 use super::not_found::NotFound;
-use crate::api::orders::get_order;
+use crate::api::orders::{get_order, refresh_order};
 use crate::browser;
 use crate::components::cart_context::use_cart;
 use crate::components::notice::ErrorAlert;
@@ -56,6 +56,17 @@ fn OrderDetail(order: OrderView) -> impl IntoView {
         watch.set_value(Some(handle));
     });
     on_cleanup(move || watch.set_value(None));
+    // Not settled yet: ask the server to read the order back from Stripe once (it is
+    // rate-limited there), in case its webhook was lost. The live stream shows any change.
+    let order_id = order.id.clone();
+    Effect::new(move |_| {
+        if status.get_untracked().is_open() {
+            let id = order_id.clone();
+            browser::spawn(async move {
+                let _ = refresh_order(id).await;
+            });
+        }
+    });
     // Back from a redirect: Stripe's `redirect_status` is a hint only; the status shown is ours.
     let redirected = use_query_map()
         .read_untracked()

@@ -42,6 +42,31 @@ pub struct Config {
     pub element: crate::model::checkout::ElementKind,
     /// `ADMIN_PASSWORD_HASH`: the merchant's password as an argon2 PHC string.
     pub admin_password_hash: Option<Secret>,
+    pub orders: OrderTiming,
+}
+
+/// How long stock is held for an unpaid order, and how often orders are checked against Stripe.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OrderTiming {
+    /// `CHECKOUT_HOLD_MINUTES` (default 30): an unpaid order keeps its items this long after
+    /// checkout starts; then its PaymentIntent is canceled and the items go back on sale.
+    pub hold: std::time::Duration,
+    /// `RECONCILE_INTERVAL_SECONDS` (default 60): how often Stripe's events are read back and
+    /// expired orders canceled.
+    pub reconcile_every: std::time::Duration,
+    /// `RECONCILE_STALE_SECONDS` (default 180): an unsettled order unchanged this long is
+    /// checked against its PaymentIntent.
+    pub stale_after: std::time::Duration,
+}
+
+impl Default for OrderTiming {
+    fn default() -> Self {
+        OrderTiming {
+            hold: std::time::Duration::from_secs(30 * 60),
+            reconcile_every: std::time::Duration::from_secs(60),
+            stale_after: std::time::Duration::from_secs(180),
+        }
+    }
 }
 
 /// Read and checked now; used by the payment code.
@@ -159,7 +184,33 @@ impl Config {
                     "must be an argon2 hash; make one with `./target/debug/checkout hash-password`",
                 )),
             };
+        let whole = |var: &'static str, default: u64, max: u64| -> Result<u64, ConfigError> {
+            match get(var) {
+                None => Ok(default),
+                Some(text) => text
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|n| (1..=max).contains(n))
+                    .ok_or_else(|| {
+                        bad(
+                            var,
+                            format!("“{text}” is not a whole number from 1 to {max}"),
+                        )
+                    }),
+            }
+        };
+        let secs = std::time::Duration::from_secs;
+        let orders = OrderTiming {
+            // CHECKOUT_HOLD_SECONDS (for tests and demos) wins over the minutes.
+            hold: match get("CHECKOUT_HOLD_SECONDS") {
+                Some(_) => secs(whole("CHECKOUT_HOLD_SECONDS", 1, 7 * 24 * 3600)?),
+                None => secs(whole("CHECKOUT_HOLD_MINUTES", 30, 7 * 24 * 60)? * 60),
+            },
+            reconcile_every: secs(whole("RECONCILE_INTERVAL_SECONDS", 60, 24 * 3600)?),
+            stale_after: secs(whole("RECONCILE_STALE_SECONDS", 180, 30 * 24 * 3600)?),
+        };
         Ok(Config {
+            orders,
             addr,
             database_url,
             public_url,

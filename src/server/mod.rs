@@ -7,9 +7,11 @@ pub mod config;
 pub mod db;
 pub mod live;
 pub mod payments;
+pub mod reconcile;
 pub mod session;
 pub mod startup;
 pub mod stripe;
+pub mod sync;
 pub mod webhooks;
 
 use crate::error::AppError;
@@ -31,6 +33,9 @@ pub struct AppState {
     pub admin: Arc<admin::auth::AdminAuth>,
     /// Order status changes, for the live order pages.
     pub updates: tokio::sync::broadcast::Sender<live::OrderUpdate>,
+    /// One checkout start at a time per cart.
+    pub cart_locks: Arc<checkout::CartLocks>,
+    pub reconciler: Arc<reconcile::Reconciler>,
 }
 
 /// The application state inside a server function (leptos_axum provides it as context).

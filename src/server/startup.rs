@@ -30,6 +30,8 @@ pub async fn build_router(
         admin: Arc::new(admin),
         payments: Arc::new(payments),
         updates: tokio::sync::broadcast::channel(256).0,
+        cart_locks: Arc::default(),
+        reconciler: Arc::default(),
     };
 
     let routes = route_list();
@@ -117,7 +119,7 @@ pub async fn run() -> i32 {
     leptos_options.site_addr = config.addr;
     let addr = config.addr;
 
-    let (router, _state) = match build_router(config, leptos_options).await {
+    let (router, state) = match build_router(config, leptos_options).await {
         Ok(built) => built,
         Err(e) => {
             eprintln!("{e}");
@@ -136,6 +138,8 @@ pub async fn run() -> i32 {
     let listener = listener.tap_io(|tcp| {
         let _ = tcp.set_nodelay(true);
     });
+    // Orders converge to what Stripe knows even when webhooks do not come.
+    let _reconciler = super::reconcile::spawn(state);
     tracing::info!("serving the shop on http://{addr}");
     match axum::serve(
         listener,

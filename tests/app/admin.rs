@@ -2,7 +2,7 @@
 //! down wrong passwords; cross-site requests are refused; orders are listed and refunded.
 
 use crate::helpers::{
-    cart_of, eventually, form, fresh_db_path, order_status, product, spawn_app_with,
+    eventually, form, fresh_db_path, order_status, place_order, product, spawn_app_with,
     spawn_server_with, Reply, Sim, TestApp, Visitor, KETTLE, MUG, TEA_TIN,
 };
 use axum::body::Body;
@@ -187,21 +187,19 @@ async fn cross_site_posts_are_refused() {
 
 /// Makes `n` orders straight in the database (status set as given).
 async fn make_orders(app: &TestApp, n: usize, status: &str, email: &str) -> Vec<String> {
-    let (cart, total) = cart_of(app, TEA_TIN, 1).await;
     let mut ids = Vec::new();
     for i in 0..n {
         let order_id = format!("ord_{status}_{email}_{i:03}").replace(['@', '.'], "_");
-        db::save_order(
-            &app.state.pool,
+        place_order(
+            app,
             &order_id,
-            &format!("cart_{i}"),
+            &format!("cart_{order_id}"),
             email,
-            &cart,
-            &total,
-            true,
+            TEA_TIN,
+            1,
+            None,
         )
-        .await
-        .unwrap();
+        .await;
         sqlx::query("UPDATE orders SET status = ?, created_at = created_at - ? WHERE id = ?")
             .bind(status)
             .bind(i as i64)
@@ -407,33 +405,30 @@ async fn refunds_half_then_the_rest_and_refuses_too_much() {
 
 /// A paid order of `quantity` × product, through the webhook route like Stripe's events.
 async fn paid_order(app: &TestApp, slug: &str, quantity: i64, n: usize) -> (String, i64) {
-    let (cart, total) = cart_of(app, slug, quantity).await;
     let order_id = format!("ord_analytics_{slug}_{n}");
-    db::save_order(
-        &app.state.pool,
+    let pi = format!("pi_analytics_{n}");
+    let total = place_order(
+        app,
         &order_id,
         &format!("cart_a{n}"),
         "an@example.com",
-        &cart,
-        &total,
-        true,
-    )
-    .await
-    .unwrap();
-    let pi = format!("pi_analytics_{n}");
-    db::set_payment_intent(&app.state.pool, &order_id, &pi)
-        .await
-        .unwrap();
-    let object = serde_json::json!({"id": pi, "object": "payment_intent", "amount_received": total.minor, "currency": "usd"});
-    let events = checkout::server::webhooks::payment_events("payment_intent.succeeded", &object);
-    db::apply_stripe_event(
-        &app.state.pool,
-        &format!("evt_a{n}"),
-        "payment_intent.succeeded",
+        slug,
+        quantity,
         Some(&pi),
-        None,
-        |s| (s.apply(&events[0], 1), String::new()),
     )
+    .await;
+    let object = serde_json::json!({"id": pi, "object": "payment_intent", "status": "succeeded", "amount_received": total.minor, "currency": "usd"});
+    let fact = db::StripeFact {
+        event_id: &format!("evt_a{n}"),
+        event_type: "payment_intent.succeeded",
+        payment_intent_id: Some(&pi),
+        order_hint: None,
+        origin: db::Origin::Webhook,
+    };
+    let events = checkout::server::sync::events_of(&object);
+    db::apply_stripe_event(&app.state.pool, fact, |s| {
+        (s.apply(&events[0], 1), String::new())
+    })
     .await
     .unwrap();
     (order_id, total.minor)
@@ -458,14 +453,16 @@ async fn analytics_add_up_to_the_orders_made() {
             status: checkout::domain::order::RefundStatus::Succeeded,
         },
     };
-    db::apply_stripe_event(
-        &app.state.pool,
-        "evt_refund",
-        "refund.created",
-        Some("pi_analytics_3"),
-        None,
-        |s| (s.apply(&refund, 2), String::new()),
-    )
+    let fact = db::StripeFact {
+        event_id: "evt_refund",
+        event_type: "refund.created",
+        payment_intent_id: Some("pi_analytics_3"),
+        order_hint: None,
+        origin: db::Origin::Webhook,
+    };
+    db::apply_stripe_event(&app.state.pool, fact, |s| {
+        (s.apply(&refund, 2), String::new())
+    })
     .await
     .unwrap();
     make_orders(&app, 1, "pending", "unpaid@example.com").await;

@@ -335,6 +335,20 @@ impl Sim {
         Self::json(request.bearer_auth(&self.key)).await
     }
 
+    /// A POST on the simulator (REST or `/_sim` control), e.g. `/_sim/faults`.
+    pub async fn post(&self, path: &str, form: &[(&str, &str)]) -> serde_json::Value {
+        let request = reqwest::Client::new()
+            .post(format!("{}{path}", self.api))
+            .form(form);
+        Self::json(request.bearer_auth(&self.key)).await
+    }
+
+    /// Webhooks stop arriving (every delivery attempt is lost).
+    pub async fn lose_webhooks(&self) {
+        self.post("/_sim/faults", &[("webhook_drop_rate", "1")])
+            .await;
+    }
+
     pub async fn payment_intent(&self, id: &str) -> serde_json::Value {
         self.get(&format!("/v1/payment_intents/{id}")).await
     }
@@ -407,4 +421,39 @@ pub async fn cart_of(
         },
         total,
     )
+}
+
+/// Places an order straight in the database (items held, as checkout does), without a
+/// PaymentIntent unless `payment_intent` is given.
+pub async fn place_order(
+    app: &TestApp,
+    order_id: &str,
+    cart_id: &str,
+    email: &str,
+    slug: &str,
+    quantity: i64,
+    payment_intent: Option<&str>,
+) -> checkout::domain::money::Money {
+    use checkout::server::db;
+    let (cart, total) = cart_of(app, slug, quantity).await;
+    let draft = db::OrderDraft {
+        cart_id,
+        email,
+        cart: &cart,
+        total: &total,
+        expires_at: i64::MAX,
+    };
+    match db::create_order(&app.state.pool, order_id, &draft)
+        .await
+        .unwrap()
+    {
+        db::Created::New(_) => {}
+        other => panic!("order {order_id} not placed: {other:?}"),
+    }
+    if let Some(pi) = payment_intent {
+        db::set_payment_intent(&app.state.pool, order_id, pi)
+            .await
+            .unwrap();
+    }
+    total
 }

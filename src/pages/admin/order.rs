@@ -1,4 +1,4 @@
-use crate::api::admin::{get_admin_order, RefundOrder};
+use crate::api::admin::{get_admin_order, AdminRefreshOrder, RefundOrder};
 use crate::browser;
 use crate::components::notice::{ActionNotice, ErrorAlert};
 use crate::components::status_badge::badge;
@@ -16,10 +16,18 @@ pub fn AdminOrderPage() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.read().get("id").unwrap_or_default();
     let refund = ServerAction::<RefundOrder>::new();
+    let refresh = ServerAction::<AdminRefreshOrder>::new();
     let changes = RwSignal::new(0u32);
     let order = Resource::new(
-        move || (id(), changes.get(), refund.version().get()),
-        |(id, _, _)| get_admin_order(id),
+        move || {
+            (
+                id(),
+                changes.get(),
+                refund.version().get(),
+                refresh.version().get(),
+            )
+        },
+        |(id, _, _, _)| get_admin_order(id),
     );
 
     let watch = StoredValue::new(None::<browser::OrderWatch>);
@@ -35,7 +43,7 @@ pub fn AdminOrderPage() -> impl IntoView {
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match order.await {
-                    Ok(Some(detail)) => view! { <OrderAdmin detail refund/> }.into_any(),
+                    Ok(Some(detail)) => view! { <OrderAdmin detail refund refresh/> }.into_any(),
                     Ok(None) => view! { <ErrorAlert message="No such order."/> }.into_any(),
                     Err(e) => view! { <ErrorAlert message=e.to_string()/> <p><a href="/admin">"Sign in"</a></p> }.into_any(),
                 }
@@ -45,7 +53,11 @@ pub fn AdminOrderPage() -> impl IntoView {
 }
 
 #[component]
-fn OrderAdmin(detail: AdminOrderDetail, refund: ServerAction<RefundOrder>) -> impl IntoView {
+fn OrderAdmin(
+    detail: AdminOrderDetail,
+    refund: ServerAction<RefundOrder>,
+    refresh: ServerAction<AdminRefreshOrder>,
+) -> impl IntoView {
     let order = detail.order;
     let pending: Vec<_> = detail
         .refunds
@@ -55,6 +67,21 @@ fn OrderAdmin(detail: AdminOrderDetail, refund: ServerAction<RefundOrder>) -> im
         .collect();
     view! {
         <h1>{format!("Order {}", order.id)}</h1>
+        {detail.oversold.then(|| view! {
+            <p class="alert alert-error" data-testid="oversold">"Oversold: this order was paid after its hold ran out, and the stock was no longer there."</p>
+        })}
+        {(order.status == OrderStatus::NeedsReview).then(|| view! {
+            <p class="alert alert-error">"Stripe took a different amount from this order's total: refund it, or settle it with the customer."</p>
+        })}
+        <p>
+            <button type="button" class="btn btn-secondary" data-testid="refresh-from-stripe"
+                on:click={
+                    let id = order.id.clone();
+                    move |_| { refresh.dispatch(AdminRefreshOrder { id: id.clone() }); }
+                }
+                disabled=move || refresh.pending().get()>"Refresh from Stripe"</button>
+        </p>
+        <ActionNotice result=refresh.value()/>
         <p class="order-status">"Status: "
             <span class=badge(order.status) data-testid="admin-order-status">{order.status.label()}</span>
             {(!pending.is_empty()).then(|| view! { <span class="badge badge-pending" data-testid="refund-pending">{format!("Refund pending: {}", pending.join(", "))}</span> })}

@@ -104,6 +104,9 @@ fn OrdersTable(page: OrdersPage) -> impl IntoView {
                 view! { <li><a href=format!("/admin?status={}", status.as_str())>{status.label()} ": " <strong>{n}</strong></a></li> }
             }).collect_view()}
         </ul>
+        {(page.reconciled > 0).then(|| view! {
+            <p class="muted" data-testid="reconciled-count">{format!("Corrected from Stripe because a webhook never came: {} time(s). Check the webhook endpoint if this keeps growing.", page.reconciled)}</p>
+        })}
         <div class="table-wrap">
             <table class="admin-orders" data-testid="admin-orders">
                 <thead>
@@ -115,7 +118,7 @@ fn OrdersTable(page: OrdersPage) -> impl IntoView {
                             <td><a href=format!("/admin/orders/{}", o.id)>{o.id.clone()}</a></td>
                             <td>{day(o.created_at)}</td>
                             <td>{o.email}</td>
-                            <td><span class=badge(o.status)>{o.status.label()}</span></td>
+                            <td><span class=badge(o.status)>{o.status.label()}</span>{o.oversold.then(|| view! { " " <span class="badge badge-failed">"Oversold"</span> })}</td>
                             <td class="price">{o.total.to_string()}</td>
                         </tr>
                     }).collect_view()}

@@ -70,12 +70,17 @@ pub async fn orders_page(
             email: r.email,
             payment_intent_id: r.payment_intent_id,
             created_at: r.created_at,
+            oversold: r.oversold,
         })
         .collect();
+    let reconciled = db::sync_value(&state.pool, "reconciled_corrections")
+        .await?
+        .unwrap_or(0);
     Ok(OrdersPage {
         orders,
         next,
         counts,
+        reconciled,
     })
 }
 
@@ -120,5 +125,6 @@ pub async fn order(state: &AppState, id: &str) -> Result<Option<AdminOrderDetail
         dashboard_url: dashboard,
         timeline,
         refunds,
+        oversold: row.oversold,
     }))
 }

@@ -25,7 +25,10 @@ pub async fn refund(
             AppError::RefundRefused(format!("“{}” is not an amount like 12.50.", amount.trim()))
         })?
         .minor;
-    let left = refundable(&row.state);
+    // Attempts whose answer never came may have refunded already: they count until Stripe
+    // tells (reconciliation matches them by the attempt in the refund's metadata).
+    let unresolved = db::unresolved_refunds(&state.pool, order_id, attempt_key).await?;
+    let left = (refundable(&row.state) - unresolved).max(0);
     if left == 0 {
         return Err(AppError::RefundRefused(
             "Only a paid order can be refunded, and this one has nothing left to refund.".into(),
@@ -64,6 +67,7 @@ pub async fn refund(
     .await?;
     let request = CreateRefund {
         payment_intent: pi,
+        attempt: Some(attempt_key.to_string()),
         amount: Some(amount),
         reason,
     };
@@ -74,13 +78,24 @@ pub async fn refund(
         .await
     {
         Ok(refund) => refund,
-        Err(e) => {
-            tracing::error!(error = %e, "refund failed");
+        // Stripe refused: no refund exists, the attempt is forgotten.
+        Err(e) if e.refused() => {
+            tracing::error!(error = %e, "refund refused");
             db::forget_refund_request(&state.pool, attempt_key).await?;
             return Err(AppError::RefundRefused(match e {
                 StripeError::InvalidRequest { message, .. } => message,
                 other => other.shopper_message(),
             }));
+        }
+        // No answer: the refund may exist. The attempt stays, so confirming again (same key)
+        // cannot refund twice, and reconciliation fills in what Stripe did.
+        Err(e) => {
+            tracing::error!(error = %e, "refund: no answer from Stripe");
+            return Err(AppError::RefundRefused(
+                "Stripe did not answer. The refund may have gone through: it shows here once \
+                 Stripe confirms it; confirming again will not refund twice."
+                    .into(),
+            ));
         }
     };
     db::set_refund_id(&state.pool, attempt_key, &refund.id).await?;

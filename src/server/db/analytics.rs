@@ -69,3 +69,20 @@ pub async fn top_products(
     .fetch_all(pool)
     .await
 }
+
+/// A value the reconciler keeps across restarts (its events cursor, its corrections count).
+pub async fn sync_value(pool: &SqlitePool, name: &str) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar("SELECT value FROM sync_state WHERE name = ?")
+        .bind(name)
+        .fetch_optional(pool)
+        .await
+}
+
+pub async fn set_sync_value(pool: &SqlitePool, name: &str, value: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO sync_state (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value")
+        .bind(name)
+        .bind(value)
+        .execute(pool)
+        .await?;
+    Ok(())
+}

@@ -6,6 +6,11 @@ use crate::domain::money::{Currency, Money};
 use crate::error::AppError;
 use sqlx::SqlitePool;
 
+/// What of product `p` this cart (bound as `?1`) may have: the stock on sale plus what the
+/// cart's own open order holds (a shopper's hold is theirs to keep).
+const AVAILABLE: &str =
+    "(p.stock + coalesce((SELECT h.quantity FROM cart_holds h WHERE h.cart_id = ?1 AND h.product_id = p.id), 0))";
+
 #[derive(sqlx::FromRow)]
 struct CartLineRow {
     product_id: i64,
@@ -24,11 +29,11 @@ pub async fn load_cart(
     cart_id: &str,
     shop_currency: &Currency,
 ) -> Result<Cart, sqlx::Error> {
-    let rows = sqlx::query_as::<_, CartLineRow>(
-        "SELECT p.id AS product_id, p.slug, p.name, p.image, p.price_minor, p.currency, p.stock, ci.quantity
+    let rows = sqlx::query_as::<_, CartLineRow>(&format!(
+        "SELECT p.id AS product_id, p.slug, p.name, p.image, p.price_minor, p.currency, {AVAILABLE} AS stock, ci.quantity
          FROM cart_items ci JOIN products p ON p.id = ci.product_id
-         WHERE ci.cart_id = ? ORDER BY ci.rowid",
-    )
+         WHERE ci.cart_id = ?1 ORDER BY ci.rowid"
+    ))
     .bind(cart_id)
     .fetch_all(pool)
     .await?;
@@ -57,14 +62,19 @@ pub enum Change {
     Refused(AppError),
 }
 
+/// A product's name and what of it the cart may have.
 async fn product_name_and_stock(
     pool: &SqlitePool,
+    cart_id: &str,
     product_id: i64,
 ) -> Result<Option<(String, i64)>, sqlx::Error> {
-    sqlx::query_as("SELECT name, stock FROM products WHERE id = ?")
-        .bind(product_id)
-        .fetch_optional(pool)
-        .await
+    sqlx::query_as(&format!(
+        "SELECT p.name, {AVAILABLE} FROM products p WHERE p.id = ?2"
+    ))
+    .bind(cart_id)
+    .bind(product_id)
+    .fetch_optional(pool)
+    .await
 }
 
 async fn quantity_in_cart(
@@ -96,7 +106,7 @@ pub async fn add_item(
     product_id: i64,
     quantity: i64,
 ) -> Result<Change, sqlx::Error> {
-    let Some((name, stock)) = product_name_and_stock(pool, product_id).await? else {
+    let Some((name, stock)) = product_name_and_stock(pool, cart_id, product_id).await? else {
         return Ok(Change::Refused(AppError::ProductNotFound));
     };
     sqlx::query(
@@ -105,14 +115,14 @@ pub async fn add_item(
     .bind(cart_id)
     .execute(pool)
     .await?;
-    let updated: Option<i64> = sqlx::query_scalar(
+    let updated: Option<i64> = sqlx::query_scalar(&format!(
         "INSERT INTO cart_items (cart_id, product_id, quantity)
-         SELECT ?1, p.id, ?3 FROM products p WHERE p.id = ?2 AND ?3 <= min(p.stock, ?4)
+         SELECT ?1, p.id, ?3 FROM products p WHERE p.id = ?2 AND ?3 <= min({AVAILABLE}, ?4)
          ON CONFLICT (cart_id, product_id) DO UPDATE SET quantity = cart_items.quantity + excluded.quantity
          WHERE cart_items.quantity + excluded.quantity
-               <= (SELECT min(stock, ?4) FROM products WHERE id = excluded.product_id)
-         RETURNING quantity",
-    )
+               <= (SELECT min({AVAILABLE}, ?4) FROM products p WHERE p.id = excluded.product_id)
+         RETURNING quantity"
+    ))
     .bind(cart_id)
     .bind(product_id)
     .bind(quantity)
@@ -137,15 +147,15 @@ pub async fn set_quantity(
     product_id: i64,
     quantity: i64,
 ) -> Result<Change, sqlx::Error> {
-    let Some((name, stock)) = product_name_and_stock(pool, product_id).await? else {
+    let Some((name, stock)) = product_name_and_stock(pool, cart_id, product_id).await? else {
         return Ok(Change::Refused(AppError::ProductNotFound));
     };
-    let updated: Option<i64> = sqlx::query_scalar(
+    let updated: Option<i64> = sqlx::query_scalar(&format!(
         "UPDATE cart_items SET quantity = ?3
          WHERE cart_id = ?1 AND product_id = ?2
-           AND ?3 <= (SELECT min(stock, ?4) FROM products WHERE id = ?2)
-         RETURNING quantity",
-    )
+           AND ?3 <= (SELECT min({AVAILABLE}, ?4) FROM products p WHERE p.id = ?2)
+         RETURNING quantity"
+    ))
     .bind(cart_id)
     .bind(product_id)
     .bind(quantity)
@@ -166,7 +176,7 @@ pub async fn remove_item(
     cart_id: &str,
     product_id: i64,
 ) -> Result<Change, sqlx::Error> {
-    let Some((name, _)) = product_name_and_stock(pool, product_id).await? else {
+    let Some((name, _)) = product_name_and_stock(pool, cart_id, product_id).await? else {
         return Ok(Change::Refused(AppError::ProductNotFound));
     };
     sqlx::query("DELETE FROM cart_items WHERE cart_id = ? AND product_id = ?")

@@ -11,15 +11,22 @@ mod payments;
 mod refunds;
 
 pub use admin::{admin_orders, status_counts, OrderCursor, OrderFilter};
-pub use analytics::{order_counts, payment_attempts, refunded_total, revenue_by_day, top_products};
+pub use analytics::{
+    order_counts, payment_attempts, refunded_total, revenue_by_day, set_sync_value, sync_value,
+    top_products,
+};
 pub use cart::{add_item, load_cart, remove_item, set_quantity, Change};
 pub use catalog::{list_products, product_by_slug};
 pub use orders::{
-    open_order_for_cart, order_by_id, order_items, order_timeline, save_order, set_payment_intent,
-    OrderItemRow, OrderRow,
+    create_order, expired_orders, extend_hold, open_order_for_cart, order_by_id, order_items,
+    order_timeline, revise_order, set_payment_intent, set_revision, unsettled_orders, Created,
+    OrderDraft, OrderItemRow, OrderRow, StockHold,
 };
-pub use payments::{apply_stripe_event, WebhookOutcome};
-pub use refunds::{forget_refund_request, record_refund_request, refund_requests, set_refund_id};
+pub use payments::{apply_stripe_event, Origin, StripeFact, WebhookOutcome};
+pub use refunds::{
+    forget_refund_request, match_refund, record_refund_request, refund_requests, set_refund_id,
+    unresolved_refunds,
+};
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;

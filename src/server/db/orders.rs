@@ -3,9 +3,24 @@
 use crate::domain::cart::Cart;
 use crate::domain::money::{Currency, Money};
 use crate::domain::order::{OrderState, OrderStatus};
+use crate::error::AppError;
 use crate::model::admin::{TimelineEntry, TimelineKind};
 use sqlx::types::Json;
 use sqlx::{SqliteConnection, SqlitePool};
+
+/// Where an order's items stand against the stock.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, sqlx::Type)]
+#[sqlx(rename_all = "snake_case")]
+pub enum StockHold {
+    /// Nothing held (orders placed before holds existed).
+    None,
+    /// Taken out of stock for this order until it is paid, canceled or expires.
+    Held,
+    /// Sold.
+    Taken,
+    /// Given back: the order was canceled or expired.
+    Released,
+}
 
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct OrderRow {
@@ -19,6 +34,11 @@ pub struct OrderRow {
     pub state: Json<OrderState>,
     pub created_at: i64,
     pub updated_at: i64,
+    pub stock_hold: StockHold,
+    /// Bumped whenever the amount changes; part of the PaymentIntent's update key.
+    pub revision: i64,
+    pub expires_at: Option<i64>,
+    pub oversold: bool,
 }
 
 impl OrderRow {
@@ -36,7 +56,8 @@ pub struct OrderItemRow {
 }
 
 pub(super) const ORDER_COLUMNS: &str =
-    "id, cart_id, email, status, currency, total_minor, payment_intent_id, state, created_at, updated_at";
+    "id, cart_id, email, status, currency, total_minor, payment_intent_id, \
+     state, created_at, updated_at, stock_hold, revision, expires_at, oversold";
 
 /// The cart's order that can still be paid (and so still follow the cart), if any.
 pub async fn open_order_for_cart(
@@ -82,69 +103,212 @@ pub async fn order_timeline(
     .await
 }
 
-/// Writes an order (new, or the cart's open one brought up to date) with its items, priced
-/// from `lines` as they are now, in one transaction.
-pub async fn save_order(
+/// What [`create_order`] did.
+#[derive(Debug)]
+pub enum Created {
+    New(OrderRow),
+    /// The cart already has an order it can pay (a second tab, a double click): use that one.
+    Existing(OrderRow),
+    /// A line no longer fits the stock.
+    Refused(AppError),
+}
+
+/// The cart's order as it should be now.
+pub struct OrderDraft<'a> {
+    pub cart_id: &'a str,
+    pub email: &'a str,
+    pub cart: &'a Cart,
+    pub total: &'a Money,
+    /// When the hold runs out (unix seconds).
+    pub expires_at: i64,
+}
+
+/// Places a new order for the cart and holds its items, in one transaction, unless the cart
+/// already has an open order (looked up inside the transaction, and unique per cart).
+pub async fn create_order(
     pool: &SqlitePool,
     order_id: &str,
-    cart_id: &str,
-    email: &str,
-    cart: &Cart,
-    total: &Money,
-    is_new: bool,
-) -> Result<(), sqlx::Error> {
+    draft: &OrderDraft<'_>,
+) -> Result<Created, sqlx::Error> {
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-    if is_new {
-        sqlx::query("INSERT INTO orders (id, cart_id, email, status, currency, total_minor, state) VALUES (?, ?, ?, ?, ?, ?, ?)")
-            .bind(order_id)
-            .bind(cart_id)
-            .bind(email)
-            .bind(OrderStatus::Pending)
-            .bind(&total.currency)
-            .bind(total.minor)
-            .bind(Json(OrderState::new(total.clone())))
-            .execute(&mut *tx)
-            .await?;
-        NewTimelineEntry {
-            new_status: Some(OrderStatus::Pending),
-            ..NewTimelineEntry::note(
-                order_id,
-                TimelineKind::Created,
-                &format!("Order placed for {total}"),
-            )
-        }
-        .insert(&mut tx)
-        .await?;
-    } else {
-        let row: OrderRow =
-            sqlx::query_as(&format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = ?"))
-                .bind(order_id)
-                .fetch_one(&mut *tx)
-                .await?;
-        let mut state = row.state.0.clone();
-        state.total = total.clone();
-        sqlx::query("UPDATE orders SET email = ?, total_minor = ?, currency = ?, state = ?, updated_at = unixepoch() WHERE id = ?")
-            .bind(email)
-            .bind(total.minor)
-            .bind(&total.currency)
-            .bind(Json(state))
-            .bind(order_id)
-            .execute(&mut *tx)
-            .await?;
-        if row.total_minor != total.minor || row.email != email {
-            NewTimelineEntry::note(
-                order_id,
-                TimelineKind::Updated,
-                &format!("Cart changed: total now {total}"),
-            )
-            .insert(&mut tx)
-            .await?;
-        }
-        sqlx::query("DELETE FROM order_items WHERE order_id = ?")
-            .bind(order_id)
-            .execute(&mut *tx)
-            .await?;
+    if let Some(open) = open_order(&mut tx, draft.cart_id).await? {
+        tx.commit().await?;
+        return Ok(Created::Existing(open));
     }
+    let total = draft.total;
+    sqlx::query("INSERT INTO orders (id, cart_id, email, status, currency, total_minor, state, stock_hold, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'held', ?)")
+        .bind(order_id)
+        .bind(draft.cart_id)
+        .bind(draft.email)
+        .bind(OrderStatus::Pending)
+        .bind(&total.currency)
+        .bind(total.minor)
+        .bind(Json(OrderState::new(total.clone())))
+        .bind(draft.expires_at)
+        .execute(&mut *tx)
+        .await?;
+    if let Err(refused) = write_items_and_hold(&mut tx, order_id, draft.cart).await? {
+        return Ok(Created::Refused(refused));
+    }
+    NewTimelineEntry {
+        new_status: Some(OrderStatus::Pending),
+        ..NewTimelineEntry::note(
+            order_id,
+            TimelineKind::Created,
+            &format!("Order placed for {total}; items held"),
+        )
+    }
+    .insert(&mut tx)
+    .await?;
+    let row = order_in(&mut tx, order_id).await?;
+    tx.commit().await?;
+    Ok(Created::New(row))
+}
+
+/// Brings an open order to the cart as it is now (after Stripe accepted the new amount):
+/// items, total and hold change together, and the revision moves on. `Err` when a line no
+/// longer fits the stock (nothing changed then).
+pub async fn revise_order(
+    pool: &SqlitePool,
+    order: &OrderRow,
+    revision: i64,
+    draft: &OrderDraft<'_>,
+) -> Result<Result<OrderRow, AppError>, sqlx::Error> {
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let current = order_in(&mut tx, &order.id).await?;
+    if !current.status.is_open() || current.revision != order.revision {
+        // Settled or revised meanwhile: the caller starts over.
+        return Ok(Err(AppError::PaymentInProgress));
+    }
+    release_hold(&mut tx, &current).await?;
+    sqlx::query("DELETE FROM order_items WHERE order_id = ?")
+        .bind(&order.id)
+        .execute(&mut *tx)
+        .await?;
+    if let Err(refused) = write_items_and_hold(&mut tx, &order.id, draft.cart).await? {
+        return Ok(Err(refused));
+    }
+    let mut state = current.state.0.clone();
+    state.total = draft.total.clone();
+    sqlx::query("UPDATE orders SET email = ?, total_minor = ?, currency = ?, state = ?, revision = ?, stock_hold = 'held', expires_at = ?, updated_at = unixepoch() WHERE id = ?")
+        .bind(draft.email)
+        .bind(draft.total.minor)
+        .bind(&draft.total.currency)
+        .bind(Json(state))
+        .bind(revision)
+        .bind(draft.expires_at)
+        .bind(&order.id)
+        .execute(&mut *tx)
+        .await?;
+    NewTimelineEntry::note(
+        &order.id,
+        TimelineKind::Updated,
+        &format!(
+            "Cart changed: total now {} (revision {revision})",
+            draft.total
+        ),
+    )
+    .insert(&mut tx)
+    .await?;
+    let row = order_in(&mut tx, &order.id).await?;
+    tx.commit().await?;
+    Ok(Ok(row))
+}
+
+/// Moves an unchanged open order's hold on (the shopper is back at checkout).
+pub async fn extend_hold(
+    pool: &SqlitePool,
+    order_id: &str,
+    expires_at: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE orders SET expires_at = ? WHERE id = ? AND stock_hold = 'held'")
+        .bind(expires_at)
+        .bind(order_id)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// Records that the order's amount moved to `revision` at Stripe without its items changing
+/// (an update that had to be undone).
+pub async fn set_revision(
+    pool: &SqlitePool,
+    order_id: &str,
+    revision: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE orders SET revision = max(revision, ?) WHERE id = ?")
+        .bind(revision)
+        .bind(order_id)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// Unpaid orders whose hold has run out, oldest first.
+pub async fn expired_orders(
+    pool: &SqlitePool,
+    now: i64,
+    limit: i64,
+) -> Result<Vec<OrderRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {ORDER_COLUMNS} FROM orders WHERE stock_hold = 'held' AND expires_at < ?
+           AND status IN ('pending', 'payment_failed') ORDER BY expires_at LIMIT ?"
+    ))
+    .bind(now)
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}
+
+/// Orders Stripe may know more about than we do: unsettled ones with a PaymentIntent (and
+/// orders with a refund not yet confirmed), unchanged since `before`, oldest first.
+pub async fn unsettled_orders(
+    pool: &SqlitePool,
+    before: i64,
+    limit: i64,
+) -> Result<Vec<OrderRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {ORDER_COLUMNS} FROM orders WHERE payment_intent_id IS NOT NULL AND updated_at < ?
+           AND (status IN ('pending', 'payment_failed', 'processing', 'disputed')
+                OR EXISTS (SELECT 1 FROM refund_requests r WHERE r.order_id = orders.id AND r.stripe_refund_id IS NULL)
+                OR EXISTS (SELECT 1 FROM json_each(orders.state, '$.refunds') AS f WHERE json_extract(f.value, '$.status') = 'pending'))
+         ORDER BY updated_at LIMIT ?"
+    ))
+    .bind(before)
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}
+
+async fn open_order(
+    conn: &mut SqliteConnection,
+    cart_id: &str,
+) -> Result<Option<OrderRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {ORDER_COLUMNS} FROM orders WHERE cart_id = ? AND status IN ('pending', 'payment_failed', 'processing')"
+    ))
+    .bind(cart_id)
+    .fetch_optional(conn)
+    .await
+}
+
+pub(super) async fn order_in(
+    conn: &mut SqliteConnection,
+    order_id: &str,
+) -> Result<OrderRow, sqlx::Error> {
+    sqlx::query_as(&format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = ?"))
+        .bind(order_id)
+        .fetch_one(conn)
+        .await
+}
+
+/// Writes the cart's lines as the order's items and takes each out of stock, guarded: a line
+/// that no longer fits is refused (and the caller's transaction is dropped, undoing it all).
+async fn write_items_and_hold(
+    conn: &mut SqliteConnection,
+    order_id: &str,
+    cart: &Cart,
+) -> Result<Result<(), AppError>, sqlx::Error> {
     for line in &cart.lines {
         sqlx::query("INSERT INTO order_items (order_id, product_id, name, unit_price_minor, quantity) VALUES (?, ?, ?, ?, ?)")
             .bind(order_id)
@@ -152,10 +316,52 @@ pub async fn save_order(
             .bind(&line.name)
             .bind(line.unit_price.minor)
             .bind(line.quantity)
-            .execute(&mut *tx)
+            .execute(&mut *conn)
             .await?;
+        let held =
+            sqlx::query("UPDATE products SET stock = stock - ?1 WHERE id = ?2 AND stock >= ?1")
+                .bind(line.quantity)
+                .bind(line.product_id)
+                .execute(&mut *conn)
+                .await?
+                .rows_affected();
+        if held == 0 {
+            let available: i64 = sqlx::query_scalar("SELECT stock FROM products WHERE id = ?")
+                .bind(line.product_id)
+                .fetch_one(&mut *conn)
+                .await?;
+            return Ok(Err(AppError::StockChanged {
+                name: line.name.clone(),
+                available: available.max(0),
+            }));
+        }
     }
-    tx.commit().await
+    Ok(Ok(()))
+}
+
+/// Gives a held order's items back to the stock (once: the hold is marked released).
+pub(super) async fn release_hold(
+    conn: &mut SqliteConnection,
+    order: &OrderRow,
+) -> Result<bool, sqlx::Error> {
+    let released = sqlx::query(
+        "UPDATE orders SET stock_hold = 'released' WHERE id = ? AND stock_hold = 'held'",
+    )
+    .bind(&order.id)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    if released == 0 {
+        return Ok(false);
+    }
+    sqlx::query(
+        "UPDATE products SET stock = stock + (SELECT i.quantity FROM order_items i WHERE i.order_id = ?1 AND i.product_id = products.id)
+         WHERE id IN (SELECT product_id FROM order_items WHERE order_id = ?1)",
+    )
+    .bind(&order.id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(true)
 }
 
 pub async fn set_payment_intent(

@@ -1,6 +1,8 @@
 //! Payment events applied to orders: each one once, in one transaction.
 
-use super::orders::{NewTimelineEntry, OrderItemRow, OrderRow, ORDER_COLUMNS};
+use super::orders::{
+    release_hold, NewTimelineEntry, OrderItemRow, OrderRow, StockHold, ORDER_COLUMNS,
+};
 use crate::domain::order::{Applied, OrderState, OrderStatus};
 use crate::model::admin::TimelineKind;
 use sqlx::types::Json;
@@ -34,25 +36,63 @@ async fn order_where(
     .await
 }
 
+/// Where a fact about a payment comes from, and what it concerns.
+#[derive(Clone, Copy, Debug)]
+pub struct StripeFact<'a> {
+    /// Stripe's event id (`evt_…`), or a stable id for what reconciliation observed.
+    pub event_id: &'a str,
+    pub event_type: &'a str,
+    pub payment_intent_id: Option<&'a str>,
+    /// The order id from the PaymentIntent's metadata.
+    pub order_hint: Option<&'a str>,
+    pub origin: Origin,
+}
+
+/// How a fact reached the order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// A verified webhook: recorded in the timeline even when it changes nothing.
+    Webhook,
+    /// Read back from Stripe's API because its webhook has not come: recorded only when it
+    /// changes the order, and then as a correction (logged, counted).
+    Reconciled,
+    /// The checkout's own doing (a new attempt, an expired hold): recorded when it changes
+    /// the order.
+    Checkout,
+}
+
 /// Records a Stripe event and applies it to its order in one transaction: a duplicate finds the
 /// event id already recorded and changes nothing; a crash leaves either all of it or none.
-/// When the order becomes paid, its stock is taken (once) and its cart emptied.
+/// When the order becomes paid its held stock is sold (taken, if nothing was held) and its items
+/// leave the cart; when it is canceled its hold goes back on sale.
 pub async fn apply_stripe_event(
     pool: &SqlitePool,
-    event_id: &str,
-    event_type: &str,
-    payment_intent_id: Option<&str>,
-    order_hint: Option<&str>,
+    fact: StripeFact<'_>,
     apply: impl FnOnce(&mut OrderState) -> (Applied, String),
 ) -> Result<WebhookOutcome, sqlx::Error> {
+    let StripeFact {
+        event_id,
+        event_type,
+        payment_intent_id,
+        order_hint,
+        origin,
+    } = fact;
+    let reconciled = origin == Origin::Reconciled;
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
     let by_payment_intent = match payment_intent_id {
         Some(pi) => order_where(&mut tx, "payment_intent_id", pi).await?,
         None => None,
     };
-    // A PaymentIntent created before its id was stored: find the order by its metadata.
+    // A PaymentIntent created before its id was stored: find the order by its metadata, but
+    // never an order that belongs to another PaymentIntent.
     let order = match (by_payment_intent, order_hint) {
-        (None, Some(id)) => order_where(&mut tx, "id", id).await?,
+        (None, Some(id)) => order_where(&mut tx, "id", id).await?.filter(|o| {
+            let theirs = o.payment_intent_id.is_none() || o.payment_intent_id.as_deref() == payment_intent_id;
+            if !theirs {
+                tracing::warn!(event = %event_id, order = %o.id, "event names an order of another PaymentIntent; ignored");
+            }
+            theirs
+        }),
         (found, _) => found,
     };
     let inserted = sqlx::query("INSERT INTO webhook_events (id, type, order_id) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING")
@@ -79,12 +119,38 @@ pub async fn apply_stripe_event(
         Applied::Ignored(_) => (TimelineKind::StripeEventIgnored, false),
         Applied::Mismatch { .. } => (TimelineKind::AmountMismatch, true),
     };
+    if origin != Origin::Webhook && !changed {
+        // Stripe agrees with the order: nothing to record.
+        tx.rollback().await?;
+        return Ok(WebhookOutcome::Order {
+            order_id: order.id,
+            status: before,
+            changed: false,
+        });
+    }
+    let kind = if reconciled {
+        TimelineKind::Reconciled
+    } else {
+        kind
+    };
     let detail = match &applied {
         Applied::Ignored(why) => format!("{detail} (not applied: {why})"),
         Applied::Mismatch { expected, received } => {
             format!("{detail}: received {received}, order total {expected}; not fulfilled, needs review")
         }
         Applied::Changed => detail,
+    };
+    let detail = if reconciled {
+        tracing::warn!(order = %order.id, %detail, "webhook missing: order corrected from Stripe");
+        sqlx::query(
+            "INSERT INTO sync_state (name, value) VALUES ('reconciled_corrections', 1)
+                     ON CONFLICT (name) DO UPDATE SET value = value + 1",
+        )
+        .execute(&mut *tx)
+        .await?;
+        format!("Webhook missing, reconciled: {detail}")
+    } else {
+        detail
     };
     NewTimelineEntry {
         order_id: &order.id,
@@ -106,7 +172,15 @@ pub async fn apply_stripe_event(
         .execute(&mut *tx)
         .await?;
         if after.fulfils() {
-            commit_stock(&mut tx, &order).await?;
+            sell_stock(&mut tx, &order).await?;
+        } else if after == OrderStatus::Canceled && release_hold(&mut tx, &order).await? {
+            NewTimelineEntry::note(
+                &order.id,
+                TimelineKind::Fulfilment,
+                "Hold released: items back on sale",
+            )
+            .insert(&mut tx)
+            .await?;
         }
     }
     tx.commit().await?;
@@ -117,44 +191,65 @@ pub async fn apply_stripe_event(
     })
 }
 
-/// Takes the order's items out of stock and empties its cart, once per order.
-async fn commit_stock(tx: &mut SqliteConnection, order: &OrderRow) -> Result<(), sqlx::Error> {
-    let first =
-        sqlx::query("UPDATE orders SET stock_committed = 1 WHERE id = ? AND stock_committed = 0")
-            .bind(&order.id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-    if first == 0 {
+/// Sells the order's items, once per order: a hold becomes a sale; without a hold (released
+/// by expiry before a late payment, or an order from before holds) the items are taken now, and
+/// what is no longer there is flagged as oversold. The items leave the shopper's cart.
+async fn sell_stock(tx: &mut SqliteConnection, order: &OrderRow) -> Result<(), sqlx::Error> {
+    let hold: StockHold = sqlx::query_scalar("SELECT stock_hold FROM orders WHERE id = ?")
+        .bind(&order.id)
+        .fetch_one(&mut *tx)
+        .await?;
+    if hold == StockHold::Taken {
         return Ok(());
     }
+    sqlx::query("UPDATE orders SET stock_hold = 'taken' WHERE id = ?")
+        .bind(&order.id)
+        .execute(&mut *tx)
+        .await?;
     let items: Vec<OrderItemRow> = sqlx::query_as(
         "SELECT product_id, name, unit_price_minor, quantity FROM order_items WHERE order_id = ?",
     )
     .bind(&order.id)
     .fetch_all(&mut *tx)
     .await?;
-    for item in &items {
-        let short: Option<i64> = sqlx::query_scalar(
-            "UPDATE products SET stock = max(stock - ?1, 0) WHERE id = ?2 RETURNING stock",
-        )
-        .bind(item.quantity)
-        .bind(item.product_id)
-        .fetch_optional(&mut *tx)
-        .await?;
-        if short == Some(0) {
-            tracing::warn!(order = %order.id, product = item.product_id, "stock ran out with this order");
+    let mut short = Vec::new();
+    if hold != StockHold::Held {
+        for item in &items {
+            let taken =
+                sqlx::query("UPDATE products SET stock = stock - ?1 WHERE id = ?2 AND stock >= ?1")
+                    .bind(item.quantity)
+                    .bind(item.product_id)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+            if taken == 0 {
+                sqlx::query("UPDATE products SET stock = 0 WHERE id = ?")
+                    .bind(item.product_id)
+                    .execute(&mut *tx)
+                    .await?;
+                short.push(item.name.as_str());
+            }
         }
     }
-    NewTimelineEntry::note(
-        &order.id,
-        TimelineKind::Fulfilment,
-        "Stock taken and cart emptied",
-    )
-    .insert(tx)
-    .await?;
-    sqlx::query("DELETE FROM cart_items WHERE cart_id = ?")
+    let detail = if short.is_empty() {
+        "Stock sold and items removed from the cart".to_string()
+    } else {
+        tracing::warn!(order = %order.id, items = ?short, "paid after its hold was released: oversold");
+        sqlx::query("UPDATE orders SET oversold = 1 WHERE id = ?")
+            .bind(&order.id)
+            .execute(&mut *tx)
+            .await?;
+        format!(
+            "OVERSOLD: paid after its hold ran out, and not enough stock left of {}",
+            short.join(", ")
+        )
+    };
+    NewTimelineEntry::note(&order.id, TimelineKind::Fulfilment, &detail)
+        .insert(tx)
+        .await?;
+    sqlx::query("DELETE FROM cart_items WHERE cart_id = ? AND product_id IN (SELECT product_id FROM order_items WHERE order_id = ?)")
         .bind(&order.cart_id)
+        .bind(&order.id)
         .execute(&mut *tx)
         .await?;
     Ok(())

@@ -72,3 +72,33 @@ pub async fn forget_refund_request(
         .await?;
     Ok(())
 }
+
+/// Minor units of an order's refund attempts (other than `except`) whose outcome is unknown.
+pub async fn unresolved_refunds(
+    pool: &SqlitePool,
+    order_id: &str,
+    except: &str,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT coalesce(sum(amount_minor), 0) FROM refund_requests
+         WHERE order_id = ? AND attempt_key != ? AND stripe_refund_id IS NULL",
+    )
+    .bind(order_id)
+    .bind(except)
+    .fetch_one(pool)
+    .await
+}
+
+/// Matches a refund found at Stripe to the attempt that made it (by its metadata).
+pub async fn match_refund(
+    pool: &SqlitePool,
+    attempt_key: &str,
+    refund_id: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE refund_requests SET stripe_refund_id = ? WHERE attempt_key = ? AND stripe_refund_id IS NULL")
+        .bind(refund_id)
+        .bind(attempt_key)
+        .execute(pool)
+        .await?;
+    Ok(())
+}

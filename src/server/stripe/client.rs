@@ -51,6 +51,8 @@ pub struct UpdatePaymentIntent {
 #[derive(Clone, Debug, Default)]
 pub struct CreateRefund {
     pub payment_intent: String,
+    /// Written to the refund's metadata, so a refund whose answer was lost can be matched back.
+    pub attempt: Option<String>,
     /// Everything that remains when `None`.
     pub amount: Option<i64>,
     /// `duplicate`, `fraudulent` or `requested_by_customer`.
@@ -101,6 +103,7 @@ impl UpdatePaymentIntent {
 impl CreateRefund {
     fn form(&self) -> Form {
         let mut form = vec![("payment_intent".to_string(), self.payment_intent.clone())];
+        push(&mut form, "metadata[attempt]", self.attempt.as_ref());
         push(&mut form, "amount", self.amount);
         push(&mut form, "reason", self.reason.as_ref());
         form
@@ -118,6 +121,18 @@ pub struct PaymentIntent {
     pub metadata: BTreeMap<String, String>,
     #[serde(default)]
     pub latest_charge: Option<String>,
+}
+
+/// A page of a Stripe list. https://docs.stripe.com/api/pagination
+#[derive(Clone, Debug, Deserialize)]
+pub struct List {
+    pub data: Vec<Value>,
+    pub has_more: bool,
+}
+
+fn parse<T: for<'de> Deserialize<'de>>(value: Value) -> Result<T, StripeError> {
+    serde_json::from_value(value)
+        .map_err(|e| StripeError::Network(format!("unexpected response: {e}")))
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -153,6 +168,15 @@ pub enum StripeError {
 }
 
 impl StripeError {
+    /// Stripe answered and refused: the request did nothing. Any other failure may have
+    /// happened after Stripe did the work (a timeout, a 5xx, a dropped connection).
+    pub fn refused(&self) -> bool {
+        matches!(
+            self,
+            StripeError::Card { .. } | StripeError::InvalidRequest { .. } | StripeError::Auth(_)
+        )
+    }
+
     /// The sentence a shopper may see.
     pub fn shopper_message(&self) -> String {
         match self {
@@ -201,16 +225,37 @@ impl StripeClient {
     }
 
     pub async fn retrieve_payment_intent(&self, id: &str) -> Result<PaymentIntent, StripeError> {
-        let value = self
-            .send(
-                reqwest::Method::GET,
-                &format!("/v1/payment_intents/{id}"),
-                &[],
-                None,
-            )
-            .await?;
-        serde_json::from_value(value)
-            .map_err(|e| StripeError::Network(format!("unexpected response: {e}")))
+        parse(self.payment_intent_object(id).await?)
+    }
+
+    /// The PaymentIntent as Stripe sends it, for [`crate::server::sync`].
+    pub async fn payment_intent_object(&self, id: &str) -> Result<Value, StripeError> {
+        self.get(&format!("/v1/payment_intents/{id}"), &[]).await
+    }
+
+    /// `POST /v1/payment_intents/{id}/cancel`. Refused (400 `payment_intent_unexpected_state`)
+    /// once the PaymentIntent is processing or succeeded.
+    pub async fn cancel_payment_intent(
+        &self,
+        id: &str,
+        reason: &str,
+        idempotency_key: &str,
+    ) -> Result<Value, StripeError> {
+        self.post(
+            &format!("/v1/payment_intents/{id}/cancel"),
+            &[("cancellation_reason".to_string(), reason.to_string())],
+            idempotency_key,
+        )
+        .await
+    }
+
+    /// One page of a list endpoint (`/v1/events`, `/v1/refunds`, `/v1/disputes`).
+    pub async fn list(&self, path: &str, params: &[(String, String)]) -> Result<List, StripeError> {
+        parse(self.get(path, params).await?)
+    }
+
+    async fn get(&self, path: &str, params: &[(String, String)]) -> Result<Value, StripeError> {
+        self.send(reqwest::Method::GET, path, params, None).await
     }
 
     pub async fn create_refund(
@@ -228,11 +273,10 @@ impl StripeClient {
         params: &[(String, String)],
         key: &str,
     ) -> Result<T, StripeError> {
-        let value = self
-            .send(reqwest::Method::POST, path, params, Some(key))
-            .await?;
-        serde_json::from_value(value)
-            .map_err(|e| StripeError::Network(format!("unexpected response: {e}")))
+        parse(
+            self.send(reqwest::Method::POST, path, params, Some(key))
+                .await?,
+        )
     }
 
     async fn send(

@@ -1,0 +1,247 @@
+//! Orders that cannot be lost or mis-charged: the sequences that once stranded an order or
+//! charged another amount than the one shown, each driven through the app and its embedded
+//! simulator over HTTP.
+
+use crate::helpers::{
+    order_status, product, spawn_server_with, Sim, TestApp, Visitor, KETTLE, MUG, TRIVET,
+};
+use checkout::server::db;
+use checkout::server::reconcile;
+use checkout::server::sync::now;
+
+async fn order(app: &TestApp, id: &str) -> db::OrderRow {
+    db::order_by_id(&app.state.pool, id).await.unwrap().unwrap()
+}
+
+/// Cart A, then B, then A again: the PaymentIntent must end at A, as the page says.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn going_back_to_an_earlier_cart_charges_what_the_page_shows() {
+    let (app, base) = spawn_server_with(&[]).await;
+    let sim = Sim::of(&app, &base);
+    let shopper = Visitor::new();
+    let (mug, kettle) = (product(&app, MUG).await, product(&app, KETTLE).await);
+    shopper.add_to_cart(&app, &mug, 1).await;
+    let first = shopper.checkout(&app, "ada@example.com").await;
+    shopper.checkout(&app, "ada@example.com").await;
+    shopper.add_to_cart(&app, &kettle, 1).await;
+    let with_kettle = shopper.checkout(&app, "ada@example.com").await;
+    assert_eq!(
+        sim.payment_intent(&with_kettle.payment_intent).await["amount"],
+        mug.price_minor + kettle.price_minor
+    );
+    shopper.remove_from_cart(&app, &kettle).await;
+    let back = shopper.start_checkout(&app, "ada@example.com").await.json();
+    assert_eq!(back["order_id"], first.order_id.as_str());
+    assert_eq!(back["total"]["minor"], mug.price_minor, "the page's total");
+    let pi = sim.payment_intent(&first.payment_intent).await;
+    assert_eq!(pi["amount"], mug.price_minor, "what Stripe will charge");
+    assert_eq!(
+        order(&app, &first.order_id).await.total_minor,
+        mug.price_minor
+    );
+}
+
+/// Paid, the webhook not here yet, then the cart changes: the paid order keeps its items and
+/// total, and the new items get an order of their own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changing_the_cart_after_paying_never_touches_the_paid_order() {
+    let (app, base) = spawn_server_with(&[]).await;
+    let sim = Sim::of(&app, &base);
+    sim.lose_webhooks().await;
+    let shopper = Visitor::new();
+    let (mug, kettle) = (product(&app, MUG).await, product(&app, KETTLE).await);
+    shopper.add_to_cart(&app, &mug, 2).await;
+    let paid = shopper.checkout(&app, "ada@example.com").await;
+    sim.confirm(&paid.payment_intent, "pm_card_visa").await;
+    assert_eq!(
+        order_status(&app, &paid.order_id).await,
+        "pending",
+        "no webhook yet"
+    );
+
+    shopper.add_to_cart(&app, &kettle, 1).await;
+    let next = shopper.checkout(&app, "ada@example.com").await;
+    assert_ne!(next.order_id, paid.order_id);
+    let first = order(&app, &paid.order_id).await;
+    assert_eq!(first.status.as_str(), "paid");
+    assert_eq!(first.total_minor, 2 * mug.price_minor);
+    assert_eq!(
+        order(&app, &next.order_id).await.total_minor,
+        kettle.price_minor,
+        "the paid mugs left the cart; the kettle is the new order"
+    );
+}
+
+/// Every webhook lost: the reconciler reads Stripe's events back and the order is paid, with
+/// the correction in its timeline and in the admin's count.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_paid_order_whose_webhooks_never_come_is_healed() {
+    let (app, base) = spawn_server_with(&[]).await;
+    let sim = Sim::of(&app, &base);
+    sim.lose_webhooks().await;
+    let shopper = Visitor::new();
+    shopper
+        .add_to_cart(&app, &product(&app, MUG).await, 1)
+        .await;
+    let checkout = shopper.checkout(&app, "ada@example.com").await;
+    sim.confirm(&checkout.payment_intent, "pm_card_visa").await;
+    assert_eq!(order_status(&app, &checkout.order_id).await, "pending");
+
+    let round = reconcile::run_once(&app.state, now()).await;
+    assert!(round.events_read > 0, "{round:?}");
+    assert_eq!(order_status(&app, &checkout.order_id).await, "paid");
+    let timeline = db::order_timeline(&app.state.pool, &checkout.order_id)
+        .await
+        .unwrap();
+    assert!(
+        timeline
+            .iter()
+            .any(|e| e.detail.starts_with("Webhook missing, reconciled")),
+        "{timeline:?}"
+    );
+    assert_eq!(
+        db::sync_value(&app.state.pool, "reconciled_corrections")
+            .await
+            .unwrap(),
+        Some(1)
+    );
+    // A second round finds nothing new to correct.
+    reconcile::run_once(&app.state, now()).await;
+    assert_eq!(
+        db::sync_value(&app.state.pool, "reconciled_corrections")
+            .await
+            .unwrap(),
+        Some(1)
+    );
+}
+
+/// A payment_failed and a processing event of the same second, processing last: the order
+/// would stay processing for ever; reading the PaymentIntent back settles it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_processing_order_is_settled_from_its_payment_intent() {
+    let (app, base) = spawn_server_with(&[("RECONCILE_STALE_SECONDS", "1")]).await;
+    let sim = Sim::of(&app, &base);
+    sim.lose_webhooks().await;
+    let shopper = Visitor::new();
+    shopper
+        .add_to_cart(&app, &product(&app, MUG).await, 1)
+        .await;
+    let checkout = shopper.checkout(&app, "ada@example.com").await;
+    sim.confirm(&checkout.payment_intent, "pm_card_chargeDeclined")
+        .await;
+    let t = now();
+    for (id, kind) in [
+        ("evt_fail", "payment_intent.payment_failed"),
+        ("evt_proc", "payment_intent.processing"),
+    ] {
+        let fact = db::StripeFact {
+            event_id: id,
+            event_type: kind,
+            payment_intent_id: Some(&checkout.payment_intent),
+            order_hint: None,
+            origin: db::Origin::Webhook,
+        };
+        let event = if kind.ends_with("processing") {
+            checkout::domain::order::PaymentEvent::Processing
+        } else {
+            checkout::domain::order::PaymentEvent::Failed {
+                reason: "declined".into(),
+            }
+        };
+        db::apply_stripe_event(&app.state.pool, fact, |s| {
+            (s.apply(&event, t), String::new())
+        })
+        .await
+        .unwrap();
+    }
+    assert_eq!(order_status(&app, &checkout.order_id).await, "processing");
+    let round = reconcile::run_once(&app.state, now() + 2).await;
+    assert!(round.orders_checked >= 1, "{round:?}");
+    assert_eq!(
+        order_status(&app, &checkout.order_id).await,
+        "payment_failed"
+    );
+}
+
+/// The last three trivets: the first shopper's checkout holds them, the second cannot add
+/// them; when the hold runs out unpaid the PaymentIntent is canceled and they are back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_last_items_are_held_then_released_when_the_hold_runs_out() {
+    let (app, base) = spawn_server_with(&[("CHECKOUT_HOLD_SECONDS", "60")]).await;
+    let sim = Sim::of(&app, &base);
+    let trivet = product(&app, TRIVET).await;
+    let (first, second) = (Visitor::new(), Visitor::new());
+    first.add_to_cart(&app, &trivet, trivet.stock).await;
+    second.add_to_cart(&app, &trivet, 1).await;
+    let held = first.checkout(&app, "first@example.com").await;
+    assert_eq!(
+        product(&app, TRIVET).await.stock,
+        0,
+        "the shop shows none left"
+    );
+    let refused = second.start_checkout(&app, "second@example.com").await;
+    assert_eq!(
+        refused.status,
+        axum::http::StatusCode::BAD_REQUEST,
+        "{}",
+        refused.body
+    );
+    assert!(
+        refused.body.contains("Wool Felt Trivet"),
+        "{}",
+        refused.body
+    );
+    // The holder's own hold is theirs: checkout again still works.
+    first.checkout(&app, "first@example.com").await;
+
+    reconcile::run_once(&app.state, now() + 61).await;
+    assert_eq!(order_status(&app, &held.order_id).await, "canceled");
+    let pi = sim.payment_intent(&held.payment_intent).await;
+    assert_eq!(pi["status"], "canceled");
+    assert_eq!(pi["cancellation_reason"], "abandoned");
+    assert_eq!(
+        product(&app, TRIVET).await.stock,
+        trivet.stock,
+        "back on sale"
+    );
+    second.checkout(&app, "second@example.com").await;
+}
+
+/// A hold that runs out while the payment succeeded (its webhook lost): Stripe refuses to
+/// cancel, and the order is read back as paid, not canceled.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_hold_whose_payment_succeeded_is_paid_not_canceled() {
+    let (app, base) = spawn_server_with(&[("CHECKOUT_HOLD_SECONDS", "60")]).await;
+    let sim = Sim::of(&app, &base);
+    sim.lose_webhooks().await;
+    let shopper = Visitor::new();
+    let mug = product(&app, MUG).await;
+    shopper.add_to_cart(&app, &mug, 1).await;
+    let checkout = shopper.checkout(&app, "ada@example.com").await;
+    sim.confirm(&checkout.payment_intent, "pm_card_visa").await;
+    reconcile::expire(&app.state, now() + 61).await.unwrap();
+    assert_eq!(order_status(&app, &checkout.order_id).await, "paid");
+    assert_eq!(product(&app, MUG).await.stock, mug.stock - 1, "sold once");
+}
+
+/// Two checkout starts for one cart at once: one order, one PaymentIntent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_checkout_starts_at_once_make_one_order() {
+    let (app, _base) = spawn_server_with(&[]).await;
+    let shopper = Visitor::new();
+    shopper
+        .add_to_cart(&app, &product(&app, MUG).await, 1)
+        .await;
+    let (a, b) = tokio::join!(
+        shopper.start_checkout(&app, "ada@example.com"),
+        shopper.start_checkout(&app, "ada@example.com")
+    );
+    let (a, b) = (a.json(), b.json());
+    assert_eq!(a["order_id"], b["order_id"]);
+    assert_eq!(a["client_secret"], b["client_secret"]);
+    let orders: i64 = sqlx::query_scalar("SELECT count(*) FROM orders")
+        .fetch_one(&app.state.pool)
+        .await
+        .unwrap();
+    assert_eq!(orders, 1);
+}
