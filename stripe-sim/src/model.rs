@@ -251,7 +251,11 @@ pub struct Charge {
 }
 
 impl Charge {
-    pub fn to_json(&self, refunds: Vec<Value>) -> Value {
+    /// The Charge as Stripe renders it at our API version. Since 2022-11-15 the `refunds` list
+    /// is no longer included unless asked for with `expand[]=refunds`
+    /// (https://docs.stripe.com/changelog/2022-11-15/deprecates-charges-auto-expand), so it is
+    /// absent here; `with_refunds` adds it for an expanded retrieve.
+    pub fn to_json(&self) -> Value {
         let paid = self.status == "succeeded";
         let outcome = if self.status == "failed" {
             json!({"advice_code": null, "network_advice_code": null, "network_decline_code": null,
@@ -262,7 +266,6 @@ impl Charge {
                    "network_status": "approved_by_network", "reason": null, "risk_level": "normal",
                    "risk_score": 20, "rule": null, "seller_message": "Payment complete.", "type": "authorized"})
         };
-        let refund_count = refunds.len();
         json!({
             "id": self.id,
             "object": "charge",
@@ -299,7 +302,6 @@ impl Charge {
             "receipt_number": null,
             "receipt_url": format!("https://pay.stripe.com/receipts/sim/{}", self.id),
             "refunded": self.amount_refunded > 0 && self.amount_refunded >= self.amount_captured,
-            "refunds": {"object": "list", "data": refunds, "has_more": false, "total_count": refund_count, "url": format!("/v1/charges/{}/refunds", self.id)},
             "review": null,
             "shipping": null,
             "source_transfer": null,
@@ -310,6 +312,19 @@ impl Charge {
             "transfer_data": null,
             "transfer_group": null,
         })
+    }
+
+    /// The Charge with its `refunds` list expanded (`refunds` newest first), as
+    /// `GET /v1/charges/{id}?expand[]=refunds` returns it.
+    pub fn with_refunds(&self, refunds: Vec<Value>) -> Value {
+        let mut v = self.to_json();
+        v["refunds"] = json!({
+            "object": "list",
+            "data": refunds,
+            "has_more": false,
+            "url": format!("/v1/charges/{}/refunds", self.id),
+        });
+        v
     }
 }
 
@@ -326,6 +341,10 @@ pub struct Refund {
     pub reason: Option<String>,
     pub failure_reason: Option<String>,
     pub metadata: BTreeMap<String, String>,
+    /// Creation order within the account (lists are newest first, and many refunds share a
+    /// second). 0 for refunds stored before it was kept.
+    #[serde(default)]
+    pub seq: u64,
 }
 
 impl Refund {

@@ -56,13 +56,8 @@ handler!(retrieve_payment_method, [Secret], |account, _ctx, id| {
         .map(|pm| pm.to_json())
         .ok_or_else(|| ApiError::not_found("PaymentMethod", &id))
 });
-handler!(retrieve_charge, [Secret], |account, _ctx, id| {
-    account
-        .charges
-        .get(&id)
-        .ok_or_else(|| ApiError::not_found("charge", &id))?;
-    Ok(account.charge_json(&id))
-});
+handler!(retrieve_charge, [Secret], |account, ctx, id| account
+    .render_charge(&id, &ctx.params().expand()));
 handler!(create_refund, [Secret], |account, ctx| account
     .create_refund(&ctx.params()));
 handler!(list_refunds, [Secret], |account, ctx| account

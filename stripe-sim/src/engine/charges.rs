@@ -1,9 +1,10 @@
 //! Charges: what a payment attempt creates, whether it succeeds, fails or waits, and the
 //! disputes opened on them (https://docs.stripe.com/api/charges, https://docs.stripe.com/testing#disputes).
 
-use super::{Account, ObjectKind, Scheduled};
+use super::params::newest_first;
+use super::{Account, ApiResult, ObjectKind, Scheduled};
 use crate::cards::{self, Behaviour, Decline};
-use crate::model::{Charge, PaymentMethod, PiStatus, Refund};
+use crate::model::{ApiError, Charge, PaymentMethod, PiStatus, Refund};
 use serde_json::{json, Value};
 
 /// What a card that pays does afterwards.
@@ -30,17 +31,26 @@ impl CardAfterPayment {
 }
 
 impl Account {
+    /// The Charge as events and `GET /v1/charges/{id}` show it (without the `refunds` list).
     pub fn charge_json(&self, id: &str) -> Value {
-        let Some(charge) = self.charges.get(id) else {
-            return Value::Null;
-        };
-        let refunds = self
-            .refunds
-            .values()
-            .filter(|r| r.charge == id)
-            .map(Refund::to_json)
-            .collect();
-        charge.to_json(refunds)
+        self.charges
+            .get(id)
+            .map(Charge::to_json)
+            .unwrap_or(Value::Null)
+    }
+
+    /// `GET /v1/charges/{id}`, with `refunds` when `expand[]=refunds` asks for it.
+    pub fn render_charge(&self, id: &str, expand: &[String]) -> ApiResult {
+        let charge = self
+            .charges
+            .get(id)
+            .ok_or_else(|| ApiError::not_found("charge", id))?;
+        if !expand.iter().any(|e| e == "refunds") {
+            return Ok(charge.to_json());
+        }
+        let mut refunds: Vec<&Refund> = self.refunds.values().filter(|r| r.charge == id).collect();
+        refunds.sort_by(|a, b| newest_first((a.created, a.seq, &a.id), (b.created, b.seq, &b.id)));
+        Ok(charge.with_refunds(refunds.into_iter().map(Refund::to_json).collect()))
     }
 
     fn new_charge(&mut self, pi_id: &str, pm_id: &str, status: &str) -> String {

@@ -131,3 +131,9 @@ pub(super) fn check_email(email: &str) -> Result<(), ApiError> {
             .param("receipt_email"))
     }
 }
+
+/// Orders two list entries by `(created, creation order, id)`, newest first, as Stripe's list
+/// endpoints return them.
+pub(super) fn newest_first(a: (i64, u64, &String), b: (i64, u64, &String)) -> std::cmp::Ordering {
+    b.cmp(&a)
+}

@@ -2,6 +2,7 @@
 //! after looking successful (https://docs.stripe.com/testing#refunds).
 
 use super::currency::format_amount;
+use super::params::newest_first;
 use super::{Account, ApiResult, ObjectKind, Params, Scheduled};
 use crate::model::{ApiError, PiStatus, Refund};
 use serde_json::{json, Value};
@@ -98,6 +99,7 @@ impl Account {
             reason,
             failure_reason: None,
             metadata,
+            seq: self.refunds.values().map(|r| r.seq).max().unwrap_or(0) + 1,
         };
         let refund_id = refund.id.clone();
         self.refunds.insert(refund_id.clone(), refund);
@@ -131,7 +133,7 @@ impl Account {
             })
             .filter(|r| p.str("charge").is_none_or(|c| r.charge == c))
             .collect();
-        refunds.sort_by(|a, b| b.created.cmp(&a.created).then_with(|| b.id.cmp(&a.id)));
+        refunds.sort_by(|a, b| newest_first((a.created, a.seq, &a.id), (b.created, b.seq, &b.id)));
         let has_more = refunds.len() > limit;
         let data: Vec<Value> = refunds
             .into_iter()

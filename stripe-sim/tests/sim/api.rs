@@ -1,6 +1,6 @@
 //! Stripe's request semantics: auth, idempotency, validation, refunds, persistence, faults.
 
-use crate::common::{self, start, start_with, Sim, PK, SK};
+use crate::common::{self, start, start_with, subscribe, Receiver, Sim, PK, SK};
 use serde_json::Value;
 use std::time::Duration;
 use stripe_sim::{SimConfig, Simulator};
@@ -345,6 +345,113 @@ async fn refunds_full_partial_and_refused() {
     assert_eq!(list["data"].as_array().unwrap().len(), 2);
     let types = sim.event_types_for(first["charge"].as_str().unwrap()).await;
     assert_eq!(types.iter().filter(|t| *t == "charge.refunded").count(), 2);
+}
+
+#[tokio::test]
+async fn charges_no_longer_carry_their_refunds_but_refund_events_do() {
+    // The app pins 2026-07-29.dahlia; since 2022-11-15 a Charge no longer includes `refunds`
+    // unless expanded (https://docs.stripe.com/changelog/2022-11-15/deprecates-charges-auto-expand).
+    let sim = start().await;
+    let receiver = Receiver::start().await;
+    subscribe(&sim, &receiver).await;
+    let pi = sim.create_pi("3000").await;
+    let id = pi["id"].as_str().unwrap();
+    sim.confirm(id, "pm_card_visa").await;
+    let mut refund_ids = Vec::new();
+    for amount in ["1000", "500"] {
+        let r = sim
+            .post("/v1/refunds", &[("payment_intent", id), ("amount", amount)])
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        refund_ids.push(r.body["id"].as_str().unwrap().to_string());
+    }
+
+    let refunded = sim
+        .call(
+            "GET",
+            "/v1/events",
+            SK,
+            &[("type", "charge.refunded")],
+            None,
+        )
+        .await
+        .body;
+    let refunded = refunded["data"].as_array().unwrap();
+    assert_eq!(refunded.len(), 2);
+    // Newest first: the second refund's event shows the running total.
+    assert_eq!(refunded[0]["data"]["object"]["amount_refunded"], 1500);
+    assert_eq!(refunded[1]["data"]["object"]["amount_refunded"], 1000);
+    for event in refunded {
+        let charge = &event["data"]["object"];
+        assert_eq!(charge["object"], "charge");
+        assert!(charge.get("refunds").is_none(), "{charge:#}");
+    }
+    let created = sim
+        .call("GET", "/v1/events", SK, &[("type", "refund.created")], None)
+        .await
+        .body;
+    let mut carried: Vec<&str> = created["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            assert_eq!(e["data"]["object"]["object"], "refund");
+            e["data"]["object"]["id"].as_str().unwrap()
+        })
+        .collect();
+    carried.reverse();
+    assert_eq!(carried, refund_ids);
+
+    // Webhook payloads are the same events.
+    let delivered = receiver
+        .wait_for("both charge.refunded", |d| {
+            d.iter()
+                .filter(|x| x.event["type"] == "charge.refunded")
+                .count()
+                >= 2
+        })
+        .await;
+    for d in delivered
+        .iter()
+        .filter(|x| x.event["type"] == "charge.refunded")
+    {
+        assert!(d.event["data"]["object"].get("refunds").is_none());
+    }
+
+    // Retrieving the charge: no list, unless expanded (then newest first).
+    let charge_id = sim.retrieve_pi(id).await["latest_charge"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let path = format!("/v1/charges/{charge_id}");
+    let plain = sim.get(&path).await.body;
+    assert!(plain.get("refunds").is_none());
+    assert_eq!(plain["amount_refunded"], 1500);
+    assert_eq!(plain["refunded"], false);
+    let expanded = sim
+        .call("GET", &path, SK, &[("expand[]", "refunds")], None)
+        .await
+        .body;
+    let listed: Vec<&str> = expanded["refunds"]["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(listed, [refund_ids[1].as_str(), refund_ids[0].as_str()]);
+    // Expanding the PaymentIntent's latest_charge does not bring refunds either.
+    let pi = sim
+        .call(
+            "GET",
+            &format!("/v1/payment_intents/{id}"),
+            SK,
+            &[("expand[]", "latest_charge")],
+            None,
+        )
+        .await
+        .body;
+    assert_eq!(pi["latest_charge"]["id"], charge_id.as_str());
+    assert!(pi["latest_charge"].get("refunds").is_none());
 }
 
 #[tokio::test]
