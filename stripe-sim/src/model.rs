@@ -394,6 +394,11 @@ pub struct Event {
 }
 
 impl Event {
+    /// Endpoints this event was sent to that have not answered it with a 2xx.
+    pub fn pending_webhooks(&self) -> usize {
+        self.undelivered.len()
+    }
+
     pub fn to_json(&self) -> Value {
         let mut data = json!({"object": self.object});
         if let Some(prev) = &self.previous_attributes {
@@ -408,7 +413,7 @@ impl Event {
             "created": self.created,
             "data": data,
             "livemode": false,
-            "pending_webhooks": self.undelivered.len(),
+            "pending_webhooks": self.pending_webhooks(),
             "request": {"id": opt(&self.request_id), "idempotency_key": opt(&self.idempotency_key)},
             "type": self.kind,
         })

@@ -4,5 +4,6 @@ mod common;
 
 mod api;
 mod cards;
+mod events;
 mod schema;
 mod webhooks;
