@@ -348,6 +348,115 @@ async fn refunds_full_partial_and_refused() {
 }
 
 #[tokio::test]
+async fn refunds_are_listed_by_payment_intent_or_charge_newest_first() {
+    let sim = start().await;
+    let paid = |amount: &'static str, pm: &'static str| {
+        let sim = &sim;
+        async move {
+            let pi = sim.create_pi(amount).await;
+            let id = pi["id"].as_str().unwrap().to_string();
+            assert_eq!(sim.confirm(&id, pm).await.status, 200);
+            let charge = sim.retrieve_pi(&id).await["latest_charge"]
+                .as_str()
+                .unwrap()
+                .to_string();
+            (id, charge)
+        }
+    };
+    let refund = |pi: String, amount: Option<&'static str>| {
+        let sim = &sim;
+        async move {
+            let mut form = vec![("payment_intent", pi.as_str())];
+            form.extend(amount.map(|a| ("amount", a)));
+            let r = sim.post("/v1/refunds", &form).await;
+            assert_eq!(r.status, 200, "{}", r.body);
+            r.body["id"].as_str().unwrap().to_string()
+        }
+    };
+    let listed = |query: Vec<(&'static str, String)>| {
+        let sim = &sim;
+        async move {
+            let query: Vec<(&str, &str)> = query.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let r = sim.call("GET", "/v1/refunds", SK, &query, None).await;
+            assert_eq!(r.status, 200, "{}", r.body);
+            assert_eq!(r.body["object"], "list");
+            assert_eq!(r.body["url"], "/v1/refunds");
+            let ids: Vec<String> = r.body["data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x["id"].as_str().unwrap().to_string())
+                .collect();
+            (ids, r.body["has_more"].as_bool().unwrap(), r.body)
+        }
+    };
+    let (a, _) = paid("3000", "pm_card_visa").await;
+    let (b, b_charge) = paid("2000", "pm_card_mastercard").await;
+    let a1 = refund(a.clone(), Some("1000")).await;
+    let b1 = refund(b.clone(), None).await;
+    let a2 = refund(a.clone(), Some("500")).await;
+    let a3 = refund(a.clone(), Some("700")).await;
+
+    let (ids, more, body) = listed(vec![("payment_intent", a.clone())]).await;
+    assert_eq!(ids, [a3.clone(), a2.clone(), a1.clone()]);
+    assert!(!more);
+    for r in body["data"].as_array().unwrap() {
+        assert_eq!(r["payment_intent"], a.as_str());
+        assert_eq!(r["status"], "succeeded");
+    }
+    let amounts: Vec<i64> = body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["amount"].as_i64().unwrap())
+        .collect();
+    assert_eq!(amounts, [700, 500, 1000]);
+    assert_eq!(listed(vec![("charge", b_charge)]).await.0, [b1.clone()]);
+    assert_eq!(
+        listed(vec![]).await.0,
+        [a3.clone(), a2.clone(), b1, a1.clone()]
+    );
+    let two = || ("limit", "2".to_string());
+    assert_eq!(
+        listed(vec![("payment_intent", a.clone()), two()]).await.0,
+        [a3, a2.clone()]
+    );
+    assert!(listed(vec![("payment_intent", a.clone()), two()]).await.1);
+    let (rest, more, _) = listed(vec![
+        ("payment_intent", a.clone()),
+        two(),
+        ("starting_after", a2),
+    ])
+    .await;
+    assert_eq!((rest, more), (vec![a1], false));
+    assert!(listed(vec![("payment_intent", "pi_unrelated".into())])
+        .await
+        .0
+        .is_empty());
+
+    // A refund that failed later is listed with its current status.
+    let (c, _) = paid("2000", "pm_card_refundFail").await;
+    let failing = refund(c.clone(), None).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let (ids, _, body) = listed(vec![("payment_intent", c)]).await;
+    assert_eq!(ids, [failing]);
+    assert_eq!(body["data"][0]["status"], "failed");
+    assert_eq!(
+        body["data"][0]["failure_reason"],
+        "expired_or_canceled_card"
+    );
+
+    let unknown = sim
+        .call("GET", "/v1/refunds", SK, &[("status", "failed")], None)
+        .await;
+    assert_eq!(unknown.status, 400);
+    assert_eq!(
+        unknown.body["error"]["message"],
+        "Received unknown parameter: status"
+    );
+}
+
+#[tokio::test]
 async fn charges_no_longer_carry_their_refunds_but_refund_events_do() {
     // The app pins 2026-07-29.dahlia; since 2022-11-15 a Charge no longer includes `refunds`
     // unless expanded (https://docs.stripe.com/changelog/2022-11-15/deprecates-charges-auto-expand).
