@@ -242,6 +242,8 @@ impl Simulator {
                 "/v1/refunds/{id}",
                 get(rest::retrieve_refund).post(rest::update_refund),
             )
+            .route("/v1/disputes", get(rest::list_disputes))
+            .route("/v1/disputes/{id}", get(rest::retrieve_dispute))
             .route("/v1/events", get(rest::list_events))
             .route("/v1/events/{id}", get(rest::retrieve_event))
             .route(
@@ -269,6 +271,7 @@ impl Simulator {
                 "/_sim/webhook_endpoints/{id}/roll",
                 post(control::roll_secret),
             )
+            .route("/_sim/disputes/{id}/close", post(control::close_dispute))
             .route("/v3", get(assets::stripe_js))
             .route("/v3/", get(assets::stripe_js))
             .route("/v3/stripe.js", get(assets::stripe_js))

@@ -1,5 +1,5 @@
 //! Stripe's REST endpoints under `/v1`: PaymentIntents, PaymentMethods, Charges, Refunds,
-//! Events and webhook endpoints. Each handler is one operation on the account.
+//! Disputes, Events and webhook endpoints. Each handler is one operation on the account.
 
 use super::pipeline::handler;
 use crate::engine::{ObjectKind, Params};
@@ -87,6 +87,10 @@ handler!(update_refund, [Secret], |account, ctx, id| {
     account.dirty.insert((ObjectKind::Refund, id.clone()));
     Ok(json)
 });
+handler!(list_disputes, [Secret], |account, ctx| account
+    .list_disputes(&ctx.params()));
+handler!(retrieve_dispute, [Secret], |account, ctx, id| account
+    .render_dispute(&id, &ctx.params().expand()));
 handler!(list_events, [Secret], |account, ctx| account
     .list_events(&ctx.params()));
 handler!(retrieve_event, [Secret], |account, _ctx, id| {

@@ -223,24 +223,4 @@ impl Account {
             self.fail_charge(payment_intent, &charge_id, &decline);
         }
     }
-
-    /// Test card 0259's dispute opens.
-    pub(super) fn open_dispute(&mut self, charge: &str) {
-        let Some(c) = self.charges.get_mut(charge) else {
-            return;
-        };
-        c.disputed = true;
-        let (amount, currency, pi) = (c.amount, c.currency.clone(), c.payment_intent.clone());
-        let id = self.new_id("dp");
-        let dispute = json!({
-            "id": id, "object": "dispute", "amount": amount, "charge": charge, "currency": currency,
-            "created": self.now(), "livemode": false, "metadata": {}, "payment_intent": pi,
-            "reason": "fraudulent", "status": "needs_response", "is_charge_refundable": false,
-            "balance_transactions": [], "evidence_details": {"due_by": self.now() + 7 * 86_400, "has_evidence": false, "past_due": false, "submission_count": 0}
-        });
-        self.disputes.insert(id.clone(), dispute.clone());
-        self.touch(ObjectKind::Dispute, &id);
-        self.touch(ObjectKind::Charge, charge);
-        self.emit("charge.dispute.created", dispute, None);
-    }
 }
