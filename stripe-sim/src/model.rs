@@ -560,12 +560,17 @@ pub struct Event {
     pub idempotency_key: Option<String>,
     /// Endpoints this event still has to reach (their ids).
     pub undelivered: Vec<String>,
+    /// Endpoints it was sent to that will never get it: it was lost (the `webhook_loss_rate`
+    /// fault), or the endpoint was disabled when a retry came due.
+    #[serde(default)]
+    pub abandoned: Vec<String>,
 }
 
 impl Event {
-    /// Endpoints this event was sent to that have not answered it with a 2xx.
+    /// Endpoints this event was sent to that have not answered it with a 2xx: still being
+    /// tried, or given up on (https://docs.stripe.com/api/events/object#event_object-pending_webhooks).
     pub fn pending_webhooks(&self) -> usize {
-        self.undelivered.len()
+        self.undelivered.len() + self.abandoned.len()
     }
 
     pub fn to_json(&self) -> Value {
@@ -606,6 +611,10 @@ pub struct WebhookEndpoint {
     pub metadata: BTreeMap<String, String>,
     /// Newest first; every unexpired one signs each delivery.
     pub secrets: Vec<Secret>,
+    /// Disabled through `POST /v1/webhook_endpoints/{id}` with `disabled=true`: it receives
+    /// nothing (see `Account::emit` and `Simulator::deliver`).
+    #[serde(default)]
+    pub disabled: bool,
 }
 
 impl WebhookEndpoint {
@@ -633,7 +642,7 @@ impl WebhookEndpoint {
             "enabled_events": self.enabled_events,
             "livemode": false,
             "metadata": self.metadata,
-            "status": "enabled",
+            "status": if self.disabled { "disabled" } else { "enabled" },
             "url": self.url,
         });
         if with_secret {

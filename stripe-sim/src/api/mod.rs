@@ -252,7 +252,9 @@ impl Simulator {
             )
             .route(
                 "/v1/webhook_endpoints/{id}",
-                get(rest::retrieve_endpoint).delete(rest::delete_endpoint),
+                get(rest::retrieve_endpoint)
+                    .post(rest::update_endpoint)
+                    .delete(rest::delete_endpoint),
             )
             .route("/_sim/3ds/{id}", post(three_d_secure::authenticate))
             .route(

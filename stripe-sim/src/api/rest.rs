@@ -117,6 +117,8 @@ handler!(retrieve_endpoint, [Secret], |account, _ctx, id| {
         .map(|e| e.to_json(false))
         .ok_or_else(|| ApiError::not_found("webhook_endpoint", &id))
 });
+handler!(update_endpoint, [Secret], |account, ctx, id| account
+    .update_endpoint(&id, &ctx.params()));
 handler!(delete_endpoint, [Secret], |account, _ctx, id| {
     account
         .endpoints

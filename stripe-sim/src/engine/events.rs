@@ -7,13 +7,16 @@ use crate::model::{ApiError, Event};
 use serde_json::{json, Value};
 
 impl Account {
-    /// Records an event and addresses it to every endpoint that wants its type.
+    /// Records an event and addresses it to every enabled endpoint that wants its type. A
+    /// disabled endpoint is skipped for good: Stripe does not send it the events created while
+    /// it was disabled, even once it is enabled again
+    /// (https://docs.stripe.com/workbench/webhooks, "temporarily disable").
     pub fn emit(&mut self, kind: &str, object: Value, previous: Option<Value>) {
         let id = self.new_id("evt");
         let undelivered = self
             .endpoints
             .values()
-            .filter(|e| e.wants(kind))
+            .filter(|e| !e.disabled && e.wants(kind))
             .map(|e| e.id.clone())
             .collect();
         let (request_id, idempotency_key) = match &self.request {
@@ -29,6 +32,7 @@ impl Account {
             request_id,
             idempotency_key,
             undelivered,
+            abandoned: Vec::new(),
         };
         self.events.insert(id.clone(), event);
         self.event_order.push(id.clone());
