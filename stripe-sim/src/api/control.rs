@@ -102,6 +102,7 @@ pub(super) async fn set_faults(
             webhook_duplicate_rate: num("webhook_duplicate_rate"),
             webhook_delay_ms: num("webhook_delay_ms") as u64,
             webhook_shuffle_ms: num("webhook_shuffle_ms") as u64,
+            webhook_loss_rate: num("webhook_loss_rate"),
         };
         sim.set_faults(faults.clone(), p.str("seed").and_then(|s| s.parse().ok()));
         json!(faults)

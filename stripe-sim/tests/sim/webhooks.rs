@@ -418,3 +418,179 @@ async fn endpoints_are_updated_like_stripe() {
         404
     );
 }
+
+/// With `webhook_loss_rate` 0.5 under `seed`, creates 12 PaymentIntents and returns, in
+/// creation order, whether each one's `payment_intent.created` was lost.
+async fn losses(seed: &str) -> Vec<bool> {
+    let sim = start().await;
+    let receiver = Receiver::start().await;
+    subscribe(&sim, &receiver).await;
+    let set = sim
+        .post(
+            "/_sim/faults",
+            &[("webhook_loss_rate", "0.5"), ("seed", seed)],
+        )
+        .await;
+    assert_eq!(set.body["webhook_loss_rate"], 0.5);
+    assert_eq!(sim.get("/_sim/faults").await.body["webhook_loss_rate"], 0.5);
+    let mut pis = Vec::new();
+    for _ in 0..12 {
+        let pi = sim.create_pi("2000").await;
+        pis.push(pi["id"].as_str().unwrap().to_string());
+    }
+    // Wait until every event is either delivered or listed as undelivered.
+    let object_ids = |events: &serde_json::Value| -> Vec<String> {
+        events["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["data"]["object"]["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    for _ in 0..250 {
+        let delivered: Vec<String> = receiver
+            .received()
+            .iter()
+            .map(|d| {
+                d.event["data"]["object"]["id"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect();
+        let undelivered = sim
+            .call(
+                "GET",
+                "/v1/events",
+                common::SK,
+                &[("delivery_success", "false"), ("limit", "100")],
+                None,
+            )
+            .await
+            .body;
+        let undelivered = object_ids(&undelivered);
+        if delivered.len() + undelivered.len() == pis.len() {
+            assert!(undelivered.iter().all(|u| !delivered.contains(u)));
+            // Lost for good: no attempt at all, and still nothing a while later.
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            assert_eq!(receiver.received().len(), delivered.len());
+            let attempted: Vec<String> =
+                sim.sim.attempts().iter().map(|a| a.event.clone()).collect();
+            let lost_events = sim
+                .call(
+                    "GET",
+                    "/v1/events",
+                    common::SK,
+                    &[("delivery_success", "false"), ("limit", "100")],
+                    None,
+                )
+                .await
+                .body;
+            for event in lost_events["data"].as_array().unwrap() {
+                assert_eq!(event["pending_webhooks"], 1);
+                assert!(!attempted.contains(&event["id"].as_str().unwrap().to_string()));
+            }
+            return pis.iter().map(|pi| undelivered.contains(pi)).collect();
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("deliveries never settled");
+}
+
+#[tokio::test]
+async fn lost_events_never_arrive_but_are_listed_and_the_seed_decides_which() {
+    let first = losses("11").await;
+    assert!(first.contains(&true) && first.contains(&false), "{first:?}");
+    assert_eq!(
+        first,
+        losses("11").await,
+        "the same seed loses the same events"
+    );
+    assert_ne!(first, losses("12").await, "another seed, other events");
+}
+
+#[tokio::test]
+async fn with_every_event_lost_nothing_is_delivered() {
+    let sim = start().await;
+    let receiver = Receiver::start().await;
+    subscribe(&sim, &receiver).await;
+    sim.post("/_sim/faults", &[("webhook_loss_rate", "1")])
+        .await;
+    let pi = sim.create_pi("2000").await;
+    sim.confirm(pi["id"].as_str().unwrap(), "pm_card_visa")
+        .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(receiver.received().is_empty());
+    assert!(sim.sim.attempts().is_empty());
+    let events = sim
+        .call(
+            "GET",
+            "/v1/events",
+            common::SK,
+            &[("delivery_success", "false")],
+            None,
+        )
+        .await
+        .body;
+    assert_eq!(events["data"].as_array().unwrap().len(), 3);
+    // Lifting the fault does not bring them back.
+    sim.post("/_sim/faults", &[]).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(receiver.received().is_empty());
+}
+
+#[tokio::test]
+async fn lost_events_stay_lost_across_a_restart() {
+    let path = std::env::temp_dir().join(format!("stripe-sim-lost-{}.db", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    let url = format!("sqlite:{}?mode=rwc", path.display());
+    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    let receiver = Receiver::start().await;
+    let simulator = stripe_sim::Simulator::persistent(common::config(), pool.clone())
+        .await
+        .unwrap();
+    let secret = simulator
+        .ensure_webhook_endpoint(&receiver.url, None)
+        .await
+        .unwrap();
+    receiver.trust(&secret);
+    let sim = common::start_with(simulator).await;
+    sim.post("/_sim/faults", &[("webhook_loss_rate", "1")])
+        .await;
+    let pi = sim.create_pi("2000").await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    drop(sim);
+
+    let again = common::start_with(
+        stripe_sim::Simulator::persistent(common::config(), pool)
+            .await
+            .unwrap(),
+    )
+    .await;
+    // Delivered after the restart: only what is created from now on.
+    let later = again.create_pi("2000").await;
+    let d = receiver
+        .wait_for("the new event", |d| {
+            d.iter()
+                .any(|x| x.event["data"]["object"]["id"] == later["id"])
+        })
+        .await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(receiver
+        .received()
+        .iter()
+        .all(|x| x.event["data"]["object"]["id"] != pi["id"]));
+    assert_eq!(d.len(), 1);
+    let lost = again
+        .call(
+            "GET",
+            "/v1/events",
+            common::SK,
+            &[("delivery_success", "false")],
+            None,
+        )
+        .await
+        .body;
+    assert_eq!(lost["data"][0]["data"]["object"]["id"], pi["id"]);
+    let _ = std::fs::remove_file(&path);
+}
