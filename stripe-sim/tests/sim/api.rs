@@ -275,6 +275,137 @@ async fn manual_capture_cancel_and_wrong_states() {
 }
 
 #[tokio::test]
+async fn canceling_takes_a_reason_and_refuses_succeeded_or_processing_payments() {
+    // https://docs.stripe.com/api/payment_intents/cancel
+    let mut config = common::config();
+    config.processing_delay = Duration::from_secs(5);
+    let sim = start_with(Simulator::in_memory(config)).await;
+    let cancel = |id: String, form: Vec<(&'static str, &'static str)>| {
+        let sim = &sim;
+        async move {
+            sim.post(&format!("/v1/payment_intents/{id}/cancel"), &form)
+                .await
+        }
+    };
+    let new_pi = || {
+        let sim = &sim;
+        async move {
+            sim.create_pi("2000").await["id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        }
+    };
+
+    // An abandoned checkout: canceled with the reason, and payment_intent.canceled says so.
+    let abandoned = new_pi().await;
+    let r = cancel(
+        abandoned.clone(),
+        vec![("cancellation_reason", "abandoned")],
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["status"], "canceled");
+    assert_eq!(r.body["cancellation_reason"], "abandoned");
+    assert!(r.body["canceled_at"].is_i64());
+    let events = sim
+        .call(
+            "GET",
+            "/v1/events",
+            SK,
+            &[("type", "payment_intent.canceled")],
+            None,
+        )
+        .await
+        .body;
+    let event = &events["data"][0];
+    assert_eq!(event["data"]["object"]["id"], abandoned.as_str());
+    assert_eq!(event["data"]["object"]["status"], "canceled");
+    assert_eq!(event["data"]["object"]["cancellation_reason"], "abandoned");
+    assert_eq!(
+        event["data"]["previous_attributes"]["status"],
+        "requires_payment_method"
+    );
+    assert_eq!(
+        sim.retrieve_pi(&abandoned).await["cancellation_reason"],
+        "abandoned"
+    );
+
+    // The other reasons a client may give; `automatic` is Stripe's own.
+    for reason in ["duplicate", "fraudulent", "requested_by_customer"] {
+        let r = cancel(new_pi().await, vec![("cancellation_reason", reason)]).await;
+        assert_eq!(r.body["cancellation_reason"], reason);
+    }
+    let refused = cancel(new_pi().await, vec![("cancellation_reason", "automatic")]).await;
+    assert_eq!(refused.status, 400);
+    assert_eq!(refused.body["error"]["param"], "cancellation_reason");
+
+    // Authorized but not captured, or waiting for 3-D Secure: cancelable.
+    let held = sim
+        .post(
+            "/v1/payment_intents",
+            &[
+                ("amount", "2000"),
+                ("currency", "usd"),
+                ("capture_method", "manual"),
+                ("payment_method", "pm_card_visa"),
+                ("confirm", "true"),
+                ("return_url", "https://x.example"),
+            ],
+        )
+        .await
+        .body;
+    let r = cancel(
+        held["id"].as_str().unwrap().to_string(),
+        vec![("cancellation_reason", "requested_by_customer")],
+    )
+    .await;
+    assert_eq!(r.body["status"], "canceled");
+    assert_eq!(r.body["amount_capturable"], 0);
+    let challenged = new_pi().await;
+    sim.confirm(&challenged, "pm_card_threeDSecure2Required")
+        .await;
+    assert_eq!(cancel(challenged, vec![]).await.body["status"], "canceled");
+
+    // Succeeded, processing or already canceled: 400 payment_intent_unexpected_state, the
+    // PaymentIntent unchanged and no event.
+    let succeeded = new_pi().await;
+    sim.confirm(&succeeded, "pm_card_visa").await;
+    let processing = new_pi().await;
+    assert_eq!(
+        sim.confirm(&processing, "pm_card_simProcessingSucceeds")
+            .await
+            .body["status"],
+        "processing"
+    );
+    for (id, status) in [
+        (succeeded, "succeeded"),
+        (processing, "processing"),
+        (abandoned, "canceled"),
+    ] {
+        let r = cancel(id.clone(), vec![("cancellation_reason", "abandoned")]).await;
+        assert_eq!(r.status, 400, "{status}");
+        assert_eq!(r.body["error"]["type"], "invalid_request_error");
+        assert_eq!(r.body["error"]["code"], "payment_intent_unexpected_state");
+        assert_eq!(r.body["error"]["payment_intent"]["status"], status);
+        assert!(r.body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("it has a status of {status}")));
+        assert_eq!(sim.retrieve_pi(&id).await["status"], status);
+        let types = sim.event_types_for(&id).await;
+        assert_eq!(
+            types
+                .iter()
+                .filter(|t| *t == "payment_intent.canceled")
+                .count(),
+            usize::from(status == "canceled"),
+            "{status}: {types:?}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn refunds_full_partial_and_refused() {
     let sim = start().await;
     let unpaid = sim.create_pi("2000").await;
