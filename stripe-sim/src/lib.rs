@@ -2,11 +2,27 @@
 //! An offline simulator of the Stripe API subset a checkout uses.
 //!
 //! - REST: PaymentIntents (create, retrieve, update, confirm, cancel, capture), PaymentMethods,
-//!   Charges, Refunds, Events, webhook endpoints; form-encoded requests with bracket notation,
-//!   JSON responses, Stripe's error envelope, `Request-Id`, idempotency keys.
+//!   Charges, Refunds, Disputes, Events, webhook endpoints; form-encoded requests with bracket
+//!   notation, JSON responses, Stripe's error envelope, `Request-Id`, idempotency keys.
+//!   Objects are rendered as at API version `2026-07-29.dahlia`: a Charge has no `refunds`
+//!   list unless `expand[]=refunds` asks for it.
+//! - Lists to reconcile from: `GET /v1/events` (`type` with `*`, `types[]`, `created[gte|gt|lte|lt]`
+//!   or `created=`, `delivery_success`, `starting_after`/`ending_before`, `limit`),
+//!   `GET /v1/refunds` (`payment_intent`, `charge`), `GET /v1/disputes` (`payment_intent`,
+//!   `charge`) and `GET /v1/disputes/{id}`. Events are kept for ever.
 //! - Webhooks signed like Stripe's and retried with backoff until a 2xx.
+//!   `POST /v1/webhook_endpoints/{id}` with `disabled=true|false` disables an endpoint as
+//!   Stripe does: it gets nothing, is never sent what it missed, and a retry that comes due
+//!   while it is disabled is given up (still counted in `pending_webhooks`).
 //! - A Stripe.js stand-in at `/v3/` with Payment and Card Elements and a 3-D Secure challenge.
-//! - A control API under `/_sim/` (secret key only): reset, faults, clock, deliveries.
+//! - A control API under `/_sim/` (secret key only): reset, faults, clock, deliveries, and
+//!   `POST /_sim/disputes/{id}/close` with `outcome=won|lost` to decide a dispute (test card
+//!   0259 opens one: `charge.dispute.created`, `charge.dispute.funds_withdrawn`, status
+//!   `needs_response`; won adds `charge.dispute.funds_reinstated`, then both send
+//!   `charge.dispute.closed`).
+//! - Faults (`POST /_sim/faults`, see [`Faults`]): failing or slow requests, dropped,
+//!   duplicated, delayed and reordered webhooks, and `webhook_loss_rate`, the share of events
+//!   never delivered at all (still listed, with `delivery_success=false`), decided by `seed`.
 //!
 //! Mount `Simulator::router()` at the root of its own server (the `stripe-sim` binary) or nest
 //! it inside an app; the app then talks to it over HTTP exactly as it would to Stripe.

@@ -251,7 +251,11 @@ pub struct Charge {
 }
 
 impl Charge {
-    pub fn to_json(&self, refunds: Vec<Value>) -> Value {
+    /// The Charge as Stripe renders it at our API version. Since 2022-11-15 the `refunds` list
+    /// is no longer included unless asked for with `expand[]=refunds`
+    /// (https://docs.stripe.com/changelog/2022-11-15/deprecates-charges-auto-expand), so it is
+    /// absent here; `with_refunds` adds it for an expanded retrieve.
+    pub fn to_json(&self) -> Value {
         let paid = self.status == "succeeded";
         let outcome = if self.status == "failed" {
             json!({"advice_code": null, "network_advice_code": null, "network_decline_code": null,
@@ -262,7 +266,6 @@ impl Charge {
                    "network_status": "approved_by_network", "reason": null, "risk_level": "normal",
                    "risk_score": 20, "rule": null, "seller_message": "Payment complete.", "type": "authorized"})
         };
-        let refund_count = refunds.len();
         json!({
             "id": self.id,
             "object": "charge",
@@ -299,7 +302,6 @@ impl Charge {
             "receipt_number": null,
             "receipt_url": format!("https://pay.stripe.com/receipts/sim/{}", self.id),
             "refunded": self.amount_refunded > 0 && self.amount_refunded >= self.amount_captured,
-            "refunds": {"object": "list", "data": refunds, "has_more": false, "total_count": refund_count, "url": format!("/v1/charges/{}/refunds", self.id)},
             "review": null,
             "shipping": null,
             "source_transfer": null,
@@ -310,6 +312,19 @@ impl Charge {
             "transfer_data": null,
             "transfer_group": null,
         })
+    }
+
+    /// The Charge with its `refunds` list expanded (`refunds` newest first), as
+    /// `GET /v1/charges/{id}?expand[]=refunds` returns it.
+    pub fn with_refunds(&self, refunds: Vec<Value>) -> Value {
+        let mut v = self.to_json();
+        v["refunds"] = json!({
+            "object": "list",
+            "data": refunds,
+            "has_more": false,
+            "url": format!("/v1/charges/{}/refunds", self.id),
+        });
+        v
     }
 }
 
@@ -326,6 +341,10 @@ pub struct Refund {
     pub reason: Option<String>,
     pub failure_reason: Option<String>,
     pub metadata: BTreeMap<String, String>,
+    /// Creation order within the account (lists are newest first, and many refunds share a
+    /// second). 0 for refunds stored before it was kept.
+    #[serde(default)]
+    pub seq: u64,
 }
 
 impl Refund {
@@ -361,6 +380,175 @@ impl Refund {
     }
 }
 
+/// A dispute (chargeback) on a charge (https://docs.stripe.com/api/disputes/object).
+///
+/// Stored accounts may hold disputes written before this struct existed, as the rendered
+/// Dispute JSON: the fields here keep those names so they still load.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Dispute {
+    pub id: String,
+    pub amount: i64,
+    pub charge: String,
+    pub currency: String,
+    pub created: i64,
+    pub payment_intent: Option<String>,
+    pub reason: String,
+    /// needs_response while open; won or lost once closed
+    /// (https://docs.stripe.com/disputes/how-disputes-work).
+    pub status: String,
+    #[serde(default)]
+    pub metadata: BTreeMap<String, String>,
+    /// The withdrawal when the dispute opened, and the reinstatement if it was won.
+    #[serde(default)]
+    pub balance_transactions: Vec<DisputeFunds>,
+    #[serde(default)]
+    pub evidence_details: EvidenceDetails,
+    #[serde(default)]
+    pub is_charge_refundable: bool,
+    /// The disputed card's brand.
+    #[serde(default)]
+    pub card_brand: Option<String>,
+    /// Creation order within the account (lists are newest first).
+    #[serde(default)]
+    pub seq: u64,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct EvidenceDetails {
+    #[serde(default)]
+    pub due_by: Option<i64>,
+    #[serde(default)]
+    pub has_evidence: bool,
+    #[serde(default)]
+    pub past_due: bool,
+    #[serde(default)]
+    pub submission_count: i64,
+}
+
+/// A balance transaction a dispute caused
+/// (https://docs.stripe.com/api/balance_transactions/object): funds withdrawn when it opens
+/// (negative, with the dispute fee) and reinstated when it is won.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct DisputeFunds {
+    pub id: String,
+    pub amount: i64,
+    pub fee: i64,
+    pub currency: String,
+    pub created: i64,
+    pub description: String,
+    /// `dispute` for a withdrawal, `dispute_reversal` for a reinstatement.
+    pub reporting_category: String,
+    pub source: String,
+}
+
+impl DisputeFunds {
+    pub fn to_json(&self) -> Value {
+        let fee_details = if self.fee != 0 {
+            json!([{"amount": self.fee, "application": null, "currency": self.currency,
+                    "description": "Dispute fee", "type": "stripe_fee"}])
+        } else {
+            json!([])
+        };
+        json!({
+            "id": self.id,
+            "object": "balance_transaction",
+            "amount": self.amount,
+            "available_on": self.created,
+            "balance_type": "payments",
+            "created": self.created,
+            "currency": self.currency,
+            "description": self.description,
+            "exchange_rate": null,
+            "fee": self.fee,
+            "fee_details": fee_details,
+            "net": self.amount - self.fee,
+            "reporting_category": self.reporting_category,
+            "source": self.source,
+            "status": "available",
+            "type": "adjustment",
+        })
+    }
+}
+
+const EVIDENCE_FIELDS: &[&str] = &[
+    "access_activity_log",
+    "billing_address",
+    "cancellation_policy",
+    "cancellation_policy_disclosure",
+    "cancellation_rebuttal",
+    "customer_communication",
+    "customer_email_address",
+    "customer_name",
+    "customer_purchase_ip",
+    "customer_signature",
+    "duplicate_charge_documentation",
+    "duplicate_charge_explanation",
+    "duplicate_charge_id",
+    "product_description",
+    "receipt",
+    "refund_policy",
+    "refund_policy_disclosure",
+    "refund_refusal_explanation",
+    "service_date",
+    "service_documentation",
+    "shipping_address",
+    "shipping_carrier",
+    "shipping_date",
+    "shipping_documentation",
+    "shipping_tracking_number",
+    "uncategorized_file",
+    "uncategorized_text",
+];
+
+impl Dispute {
+    pub fn to_json(&self) -> Value {
+        let mut evidence: Map<String, Value> = EVIDENCE_FIELDS
+            .iter()
+            .map(|f| (f.to_string(), Value::Null))
+            .collect();
+        evidence.insert("enhanced_evidence".into(), json!({}));
+        // The card network's reason code for a fraud dispute on a card-absent payment
+        // (https://docs.stripe.com/disputes/categories#network-code-map); only Visa cards
+        // open disputes in the simulator (test card 0259).
+        let network_reason_code = match self.card_brand.as_deref() {
+            Some("visa") if self.reason == "fraudulent" => json!("10.4"),
+            _ => Value::Null,
+        };
+        json!({
+            "id": self.id,
+            "object": "dispute",
+            "amount": self.amount,
+            "balance_transactions": self.balance_transactions.iter().map(DisputeFunds::to_json).collect::<Vec<_>>(),
+            "charge": self.charge,
+            "created": self.created,
+            "currency": self.currency,
+            "enhanced_eligibility_types": [],
+            "evidence": evidence,
+            "evidence_details": {
+                "due_by": self.evidence_details.due_by,
+                "enhanced_eligibility": {},
+                "has_evidence": self.evidence_details.has_evidence,
+                "past_due": self.evidence_details.past_due,
+                "submission_count": self.evidence_details.submission_count,
+            },
+            "is_charge_refundable": self.is_charge_refundable,
+            "livemode": false,
+            "metadata": self.metadata,
+            "payment_intent": opt(&self.payment_intent),
+            "payment_method_details": {
+                "card": {
+                    "brand": self.card_brand.clone().unwrap_or_else(|| "unknown".into()),
+                    "case_type": "chargeback",
+                    "network_reason_code": network_reason_code,
+                },
+                "type": "card",
+            },
+            "reason": self.reason,
+            "status": self.status,
+        })
+    }
+}
+
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Event {
     pub id: String,
@@ -372,9 +560,19 @@ pub struct Event {
     pub idempotency_key: Option<String>,
     /// Endpoints this event still has to reach (their ids).
     pub undelivered: Vec<String>,
+    /// Endpoints it was sent to that will never get it: it was lost (the `webhook_loss_rate`
+    /// fault), or the endpoint was disabled when a retry came due.
+    #[serde(default)]
+    pub abandoned: Vec<String>,
 }
 
 impl Event {
+    /// Endpoints this event was sent to that have not answered it with a 2xx: still being
+    /// tried, or given up on (https://docs.stripe.com/api/events/object#event_object-pending_webhooks).
+    pub fn pending_webhooks(&self) -> usize {
+        self.undelivered.len() + self.abandoned.len()
+    }
+
     pub fn to_json(&self) -> Value {
         let mut data = json!({"object": self.object});
         if let Some(prev) = &self.previous_attributes {
@@ -389,7 +587,7 @@ impl Event {
             "created": self.created,
             "data": data,
             "livemode": false,
-            "pending_webhooks": self.undelivered.len(),
+            "pending_webhooks": self.pending_webhooks(),
             "request": {"id": opt(&self.request_id), "idempotency_key": opt(&self.idempotency_key)},
             "type": self.kind,
         })
@@ -413,6 +611,10 @@ pub struct WebhookEndpoint {
     pub metadata: BTreeMap<String, String>,
     /// Newest first; every unexpired one signs each delivery.
     pub secrets: Vec<Secret>,
+    /// Disabled through `POST /v1/webhook_endpoints/{id}` with `disabled=true`: it receives
+    /// nothing (see `Account::emit` and `Simulator::deliver`).
+    #[serde(default)]
+    pub disabled: bool,
 }
 
 impl WebhookEndpoint {
@@ -440,7 +642,7 @@ impl WebhookEndpoint {
             "enabled_events": self.enabled_events,
             "livemode": false,
             "metadata": self.metadata,
-            "status": "enabled",
+            "status": if self.disabled { "disabled" } else { "enabled" },
             "url": self.url,
         });
         if with_secret {

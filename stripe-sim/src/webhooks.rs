@@ -55,7 +55,8 @@ pub struct Attempt {
 }
 
 impl Simulator {
-    /// Sends one event to one endpoint until it answers 2xx (or the endpoint is deleted).
+    /// Sends one event to one endpoint until it answers 2xx, or the endpoint is disabled or
+    /// deleted.
     pub(crate) async fn deliver(self, event_id: String, endpoint_id: String) {
         let schedule = self.inner.config.webhook_retry_schedule.clone();
         let mut attempt: u32 = 0;
@@ -85,12 +86,20 @@ impl Simulator {
             let (url, header, payload, event_type) = {
                 let account = self.inner.account.lock().await;
                 let Some(endpoint) = account.endpoints.get(&endpoint_id) else {
+                    // Deleted meanwhile: no more retries, as for a disabled endpoint.
+                    drop(account);
+                    self.abandon(&event_id, &endpoint_id).await;
                     return;
                 };
                 let Some(event) = account.events.get(&event_id) else {
                     return;
                 };
                 if !event.undelivered.contains(&endpoint_id) {
+                    return;
+                }
+                if endpoint.disabled {
+                    drop(account);
+                    self.abandon(&event_id, &endpoint_id).await;
                     return;
                 }
                 let payload = serde_json::to_vec_pretty(&event.to_json()).unwrap_or_default();
@@ -145,6 +154,26 @@ impl Simulator {
                 .unwrap_or(Duration::from_secs(1));
             tokio::time::sleep(wait).await;
         }
+    }
+
+    /// Gives up on delivering an event to an endpoint: it stays counted in the event's
+    /// `pending_webhooks` and is never tried again, even after a restart. Stripe does this when
+    /// an endpoint is disabled (or deleted) by the time a retry comes due; re-enabled before
+    /// then, it still gets the retry (https://docs.stripe.com/webhooks#retries).
+    pub(crate) async fn abandon(&self, event_id: &str, endpoint_id: &str) {
+        let mut account = self.inner.account.lock().await;
+        let Some(event) = account.events.get_mut(event_id) else {
+            return;
+        };
+        if !event.undelivered.iter().any(|e| e == endpoint_id) {
+            return;
+        }
+        event.undelivered.retain(|e| e != endpoint_id);
+        event.abandoned.push(endpoint_id.to_string());
+        account
+            .dirty
+            .insert((ObjectKind::Event, event_id.to_string()));
+        self.commit(&mut account).await;
     }
 
     async fn post(&self, url: &str, signature: &str, payload: &[u8]) -> u16 {

@@ -1,5 +1,5 @@
 //! The simulator's control API under `/_sim` (secret key only): reset, faults, clock, the
-//! record of webhook deliveries, and rolling an endpoint's signing secret.
+//! record of webhook deliveries, rolling an endpoint's signing secret, and deciding a dispute.
 
 use super::pipeline::{handler, respond, Caller, Outcome, Request};
 use super::{Faults, Simulator};
@@ -15,6 +15,10 @@ use serde_json::{json, Value};
 handler!(roll_secret, [Secret], |account, ctx, id| {
     let expires_in = ctx.params().int("expires_in")?.unwrap_or(24 * 3600);
     account.roll_endpoint_secret(&id, expires_in)
+});
+handler!(close_dispute, [Secret], |account, ctx, id| {
+    ctx.params().only(&["outcome"])?;
+    account.close_dispute(&id, ctx.params().non_empty("outcome"))
 });
 handler!(set_clock, [Secret], |account, ctx| {
     account.clock_offset = ctx.params().int("offset")?.unwrap_or(0);
@@ -98,6 +102,7 @@ pub(super) async fn set_faults(
             webhook_duplicate_rate: num("webhook_duplicate_rate"),
             webhook_delay_ms: num("webhook_delay_ms") as u64,
             webhook_shuffle_ms: num("webhook_shuffle_ms") as u64,
+            webhook_loss_rate: num("webhook_loss_rate"),
         };
         sim.set_faults(faults.clone(), p.str("seed").and_then(|s| s.parse().ok()));
         json!(faults)

@@ -25,8 +25,6 @@ use crate::{assets, cards};
 use axum::http::{header, HeaderName, Method};
 use axum::routing::{get, post};
 use axum::Router;
-use rand::rngs::StdRng;
-use rand::SeedableRng;
 use serde_json::json;
 use std::sync::{Arc, Mutex as StdMutex};
 use std::time::Duration;
@@ -89,7 +87,7 @@ pub(crate) struct Inner {
     pub(crate) config: SimConfig,
     pub(crate) work: tokio::sync::mpsc::UnboundedSender<Work>,
     pub(crate) account: Mutex<Account>,
-    pub(crate) faults: StdMutex<(Faults, StdRng)>,
+    pub(crate) faults: StdMutex<faults::FaultState>,
     pub(crate) attempts: StdMutex<Vec<Attempt>>,
     pub(crate) http: reqwest::Client,
     pub(crate) store: Option<Store>,
@@ -123,7 +121,7 @@ impl Simulator {
     }
 
     fn build(config: SimConfig, store: Option<Store>, account: Account) -> Self {
-        let fault_rng = StdRng::seed_from_u64(config.seed.unwrap_or_else(rand::random));
+        let fault_seed = config.seed.unwrap_or_else(rand::random);
         let http = reqwest::Client::builder()
             .timeout(config.webhook_timeout)
             .build()
@@ -134,7 +132,7 @@ impl Simulator {
                 work,
                 config,
                 account: Mutex::new(account),
-                faults: StdMutex::new((Faults::default(), fault_rng)),
+                faults: StdMutex::new(faults::FaultState::new(fault_seed)),
                 attempts: StdMutex::new(Vec::new()),
                 http,
                 store,
@@ -242,6 +240,8 @@ impl Simulator {
                 "/v1/refunds/{id}",
                 get(rest::retrieve_refund).post(rest::update_refund),
             )
+            .route("/v1/disputes", get(rest::list_disputes))
+            .route("/v1/disputes/{id}", get(rest::retrieve_dispute))
             .route("/v1/events", get(rest::list_events))
             .route("/v1/events/{id}", get(rest::retrieve_event))
             .route(
@@ -250,7 +250,9 @@ impl Simulator {
             )
             .route(
                 "/v1/webhook_endpoints/{id}",
-                get(rest::retrieve_endpoint).delete(rest::delete_endpoint),
+                get(rest::retrieve_endpoint)
+                    .post(rest::update_endpoint)
+                    .delete(rest::delete_endpoint),
             )
             .route("/_sim/3ds/{id}", post(three_d_secure::authenticate))
             .route(
@@ -269,6 +271,7 @@ impl Simulator {
                 "/_sim/webhook_endpoints/{id}/roll",
                 post(control::roll_secret),
             )
+            .route("/_sim/disputes/{id}/close", post(control::close_dispute))
             .route("/v3", get(assets::stripe_js))
             .route("/v3/", get(assets::stripe_js))
             .route("/v3/stripe.js", get(assets::stripe_js))
@@ -282,8 +285,16 @@ impl Simulator {
 
     /// Persists what the last operation changed, delivers its events, schedules its later work.
     pub(crate) async fn commit(&self, account: &mut Account) {
-        let dirty = std::mem::take(&mut account.dirty);
         let events = std::mem::take(&mut account.new_events);
+        for event_id in &events {
+            if self.roll_loss() {
+                if let Some(event) = account.events.get_mut(event_id) {
+                    let lost = std::mem::take(&mut event.undelivered);
+                    event.abandoned.extend(lost);
+                }
+            }
+        }
+        let dirty = std::mem::take(&mut account.dirty);
         let jobs = std::mem::take(&mut account.scheduled);
         account.request = None;
         if let Some(store) = &self.inner.store {

@@ -1,5 +1,5 @@
 //! Stripe's REST endpoints under `/v1`: PaymentIntents, PaymentMethods, Charges, Refunds,
-//! Events and webhook endpoints. Each handler is one operation on the account.
+//! Disputes, Events and webhook endpoints. Each handler is one operation on the account.
 
 use super::pipeline::handler;
 use crate::engine::{ObjectKind, Params};
@@ -56,13 +56,8 @@ handler!(retrieve_payment_method, [Secret], |account, _ctx, id| {
         .map(|pm| pm.to_json())
         .ok_or_else(|| ApiError::not_found("PaymentMethod", &id))
 });
-handler!(retrieve_charge, [Secret], |account, _ctx, id| {
-    account
-        .charges
-        .get(&id)
-        .ok_or_else(|| ApiError::not_found("charge", &id))?;
-    Ok(account.charge_json(&id))
-});
+handler!(retrieve_charge, [Secret], |account, ctx, id| account
+    .render_charge(&id, &ctx.params().expand()));
 handler!(create_refund, [Secret], |account, ctx| account
     .create_refund(&ctx.params()));
 handler!(list_refunds, [Secret], |account, ctx| account
@@ -92,6 +87,10 @@ handler!(update_refund, [Secret], |account, ctx, id| {
     account.dirty.insert((ObjectKind::Refund, id.clone()));
     Ok(json)
 });
+handler!(list_disputes, [Secret], |account, ctx| account
+    .list_disputes(&ctx.params()));
+handler!(retrieve_dispute, [Secret], |account, ctx, id| account
+    .render_dispute(&id, &ctx.params().expand()));
 handler!(list_events, [Secret], |account, ctx| account
     .list_events(&ctx.params()));
 handler!(retrieve_event, [Secret], |account, _ctx, id| {
@@ -118,6 +117,8 @@ handler!(retrieve_endpoint, [Secret], |account, _ctx, id| {
         .map(|e| e.to_json(false))
         .ok_or_else(|| ApiError::not_found("webhook_endpoint", &id))
 });
+handler!(update_endpoint, [Secret], |account, ctx, id| account
+    .update_endpoint(&id, &ctx.params()));
 handler!(delete_endpoint, [Secret], |account, _ctx, id| {
     account
         .endpoints

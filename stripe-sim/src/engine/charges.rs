@@ -1,9 +1,10 @@
 //! Charges: what a payment attempt creates, whether it succeeds, fails or waits, and the
 //! disputes opened on them (https://docs.stripe.com/api/charges, https://docs.stripe.com/testing#disputes).
 
-use super::{Account, ObjectKind, Scheduled};
+use super::params::newest_first;
+use super::{Account, ApiResult, ObjectKind, Scheduled};
 use crate::cards::{self, Behaviour, Decline};
-use crate::model::{Charge, PaymentMethod, PiStatus, Refund};
+use crate::model::{ApiError, Charge, PaymentMethod, PiStatus, Refund};
 use serde_json::{json, Value};
 
 /// What a card that pays does afterwards.
@@ -30,17 +31,26 @@ impl CardAfterPayment {
 }
 
 impl Account {
+    /// The Charge as events and `GET /v1/charges/{id}` show it (without the `refunds` list).
     pub fn charge_json(&self, id: &str) -> Value {
-        let Some(charge) = self.charges.get(id) else {
-            return Value::Null;
-        };
-        let refunds = self
-            .refunds
-            .values()
-            .filter(|r| r.charge == id)
-            .map(Refund::to_json)
-            .collect();
-        charge.to_json(refunds)
+        self.charges
+            .get(id)
+            .map(Charge::to_json)
+            .unwrap_or(Value::Null)
+    }
+
+    /// `GET /v1/charges/{id}`, with `refunds` when `expand[]=refunds` asks for it.
+    pub fn render_charge(&self, id: &str, expand: &[String]) -> ApiResult {
+        let charge = self
+            .charges
+            .get(id)
+            .ok_or_else(|| ApiError::not_found("charge", id))?;
+        if !expand.iter().any(|e| e == "refunds") {
+            return Ok(charge.to_json());
+        }
+        let mut refunds: Vec<&Refund> = self.refunds.values().filter(|r| r.charge == id).collect();
+        refunds.sort_by(|a, b| newest_first((a.created, a.seq, &a.id), (b.created, b.seq, &b.id)));
+        Ok(charge.with_refunds(refunds.into_iter().map(Refund::to_json).collect()))
     }
 
     fn new_charge(&mut self, pi_id: &str, pm_id: &str, status: &str) -> String {
@@ -212,25 +222,5 @@ impl Account {
             );
             self.fail_charge(payment_intent, &charge_id, &decline);
         }
-    }
-
-    /// Test card 0259's dispute opens.
-    pub(super) fn open_dispute(&mut self, charge: &str) {
-        let Some(c) = self.charges.get_mut(charge) else {
-            return;
-        };
-        c.disputed = true;
-        let (amount, currency, pi) = (c.amount, c.currency.clone(), c.payment_intent.clone());
-        let id = self.new_id("dp");
-        let dispute = json!({
-            "id": id, "object": "dispute", "amount": amount, "charge": charge, "currency": currency,
-            "created": self.now(), "livemode": false, "metadata": {}, "payment_intent": pi,
-            "reason": "fraudulent", "status": "needs_response", "is_charge_refundable": false,
-            "balance_transactions": [], "evidence_details": {"due_by": self.now() + 7 * 86_400, "has_evidence": false, "past_due": false, "submission_count": 0}
-        });
-        self.disputes.insert(id.clone(), dispute.clone());
-        self.touch(ObjectKind::Dispute, &id);
-        self.touch(ObjectKind::Charge, charge);
-        self.emit("charge.dispute.created", dispute, None);
     }
 }

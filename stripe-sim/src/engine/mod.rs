@@ -7,6 +7,7 @@
 mod charges;
 mod confirm;
 mod currency;
+mod disputes;
 mod events;
 mod params;
 mod payment_intents;
@@ -20,7 +21,7 @@ pub use currency::format_amount;
 pub use params::Params;
 
 use crate::model::{
-    ApiError, Charge, Event, PaymentIntent, PaymentMethod, Refund, WebhookEndpoint,
+    ApiError, Charge, Dispute, Event, PaymentIntent, PaymentMethod, Refund, WebhookEndpoint,
 };
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -75,7 +76,7 @@ pub struct Account {
     pub payment_methods: BTreeMap<String, PaymentMethod>,
     pub charges: BTreeMap<String, Charge>,
     pub refunds: BTreeMap<String, Refund>,
-    pub disputes: BTreeMap<String, Value>,
+    pub disputes: BTreeMap<String, Dispute>,
     pub events: BTreeMap<String, Event>,
     /// Event ids, oldest first.
     pub event_order: Vec<String>,

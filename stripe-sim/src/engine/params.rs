@@ -131,3 +131,120 @@ pub(super) fn check_email(email: &str) -> Result<(), ApiError> {
             .param("receipt_email"))
     }
 }
+
+/// The `created` filter of a list request (https://docs.stripe.com/api/events/list#list_events-created):
+/// an exact time (`created=<int>`) or bounds (`created[gte]=…`, `[gt]`, `[lte]`, `[lt]`).
+#[derive(Default)]
+pub struct Created {
+    eq: Option<i64>,
+    gt: Option<i64>,
+    gte: Option<i64>,
+    lt: Option<i64>,
+    lte: Option<i64>,
+}
+
+impl Created {
+    pub fn matches(&self, t: i64) -> bool {
+        self.eq.is_none_or(|v| t == v)
+            && self.gt.is_none_or(|v| t > v)
+            && self.gte.is_none_or(|v| t >= v)
+            && self.lt.is_none_or(|v| t < v)
+            && self.lte.is_none_or(|v| t <= v)
+    }
+}
+
+impl Params<'_> {
+    /// `limit` of a list request: 1 to 100, 10 when absent (https://docs.stripe.com/api/pagination).
+    pub fn limit(&self) -> Result<usize, ApiError> {
+        match self.int("limit")? {
+            None => Ok(10),
+            Some(n) if n < 1 => Err(ApiError::invalid(
+                "This value must be greater than or equal to 1.",
+            )
+            .param("limit")),
+            Some(n) if n > 100 => Err(ApiError::invalid(
+                "This value must be less than or equal to 100.",
+            )
+            .param("limit")),
+            Some(n) => Ok(n as usize),
+        }
+    }
+
+    pub fn created(&self) -> Result<Created, ApiError> {
+        match self.0.get("created") {
+            None => Ok(Created::default()),
+            Some(Value::String(_)) => Ok(Created {
+                eq: self.int("created")?,
+                ..Created::default()
+            }),
+            Some(Value::Object(map)) => {
+                if let Some(unknown) = map
+                    .keys()
+                    .find(|k| !["gt", "gte", "lt", "lte"].contains(&k.as_str()))
+                {
+                    return Err(ApiError::invalid(format!(
+                        "Received unknown parameter: created[{unknown}]"
+                    ))
+                    .param(&format!("created[{unknown}]")));
+                }
+                let nested = Params(self.0.get("created").unwrap_or(&Value::Null));
+                let bound = |k: &str| nested.int(k).map_err(|e| e.param(&format!("created[{k}]")));
+                Ok(Created {
+                    eq: None,
+                    gt: bound("gt")?,
+                    gte: bound("gte")?,
+                    lt: bound("lt")?,
+                    lte: bound("lte")?,
+                })
+            }
+            Some(_) => Err(ApiError::invalid("Invalid created").param("created")),
+        }
+    }
+}
+
+/// One page of a list (https://docs.stripe.com/api/pagination): `all` is every object,
+/// newest first; `keep` applies the request's filters. `starting_after` gives the objects
+/// after the cursor, `ending_before` the `limit` objects just before it (still newest first).
+/// Returns the page and `has_more`.
+pub(super) fn page<'a, T>(
+    all: &[&'a T],
+    id: impl Fn(&T) -> &str,
+    keep: impl Fn(&T) -> bool,
+    p: &Params,
+    kind: &str,
+) -> Result<(Vec<&'a T>, bool), ApiError> {
+    let limit = p.limit()?;
+    let position = |param: &str, cursor: &str| {
+        all.iter()
+            .position(|o| id(o) == cursor)
+            .ok_or_else(|| ApiError::not_found(kind, cursor).param(param))
+    };
+    match (p.non_empty("starting_after"), p.non_empty("ending_before")) {
+        (Some(_), Some(_)) => Err(ApiError::invalid(
+            "You may only specify one of these parameters: ending_before, starting_after.",
+        )),
+        (None, Some(before)) => {
+            let end = position("ending_before", before)?;
+            let matching: Vec<&T> = all[..end].iter().copied().filter(|o| keep(o)).collect();
+            let has_more = matching.len() > limit;
+            let start = matching.len().saturating_sub(limit);
+            Ok((matching[start..].to_vec(), has_more))
+        }
+        (after, None) => {
+            let start = match after {
+                Some(after) => position("starting_after", after)? + 1,
+                None => 0,
+            };
+            let mut matching = all[start..].iter().copied().filter(|o| keep(o));
+            let data: Vec<&T> = matching.by_ref().take(limit).collect();
+            let has_more = matching.next().is_some();
+            Ok((data, has_more))
+        }
+    }
+}
+
+/// Orders two list entries by `(created, creation order, id)`, newest first, as Stripe's list
+/// endpoints return them.
+pub(super) fn newest_first(a: (i64, u64, &String), b: (i64, u64, &String)) -> std::cmp::Ordering {
+    b.cmp(&a)
+}

@@ -2,6 +2,7 @@
 //! after looking successful (https://docs.stripe.com/testing#refunds).
 
 use super::currency::format_amount;
+use super::params::{newest_first, page};
 use super::{Account, ApiResult, ObjectKind, Params, Scheduled};
 use crate::model::{ApiError, PiStatus, Refund};
 use serde_json::{json, Value};
@@ -98,6 +99,7 @@ impl Account {
             reason,
             failure_reason: None,
             metadata,
+            seq: self.refunds.values().map(|r| r.seq).max().unwrap_or(0) + 1,
         };
         let refund_id = refund.id.clone();
         self.refunds.insert(refund_id.clone(), refund);
@@ -120,24 +122,29 @@ impl Account {
         Ok(refund_json)
     }
 
+    /// `GET /v1/refunds` (https://docs.stripe.com/api/refunds/list): newest first, filtered by
+    /// `payment_intent`, `charge` and `created`, paged like every list.
     pub fn list_refunds(&self, p: &Params) -> ApiResult {
-        let limit = p.int("limit")?.unwrap_or(10).clamp(1, 100) as usize;
-        let mut refunds: Vec<&Refund> = self
-            .refunds
-            .values()
-            .filter(|r| {
-                p.str("payment_intent")
-                    .is_none_or(|pi| r.payment_intent == pi)
-            })
-            .filter(|r| p.str("charge").is_none_or(|c| r.charge == c))
-            .collect();
-        refunds.sort_by(|a, b| b.created.cmp(&a.created).then_with(|| b.id.cmp(&a.id)));
-        let has_more = refunds.len() > limit;
-        let data: Vec<Value> = refunds
-            .into_iter()
-            .take(limit)
-            .map(Refund::to_json)
-            .collect();
+        p.only(&[
+            "charge",
+            "created",
+            "ending_before",
+            "expand",
+            "limit",
+            "payment_intent",
+            "starting_after",
+        ])?;
+        let created = p.created()?;
+        let (pi, charge) = (p.non_empty("payment_intent"), p.non_empty("charge"));
+        let mut all: Vec<&Refund> = self.refunds.values().collect();
+        all.sort_by(|a, b| newest_first((a.created, a.seq, &a.id), (b.created, b.seq, &b.id)));
+        let keep = |r: &Refund| {
+            pi.is_none_or(|pi| r.payment_intent == pi)
+                && charge.is_none_or(|c| r.charge == c)
+                && created.matches(r.created)
+        };
+        let (data, has_more) = page(&all, |r| &r.id, keep, p, "refund")?;
+        let data: Vec<Value> = data.into_iter().map(Refund::to_json).collect();
         Ok(json!({"object": "list", "data": data, "has_more": has_more, "url": "/v1/refunds"}))
     }
 

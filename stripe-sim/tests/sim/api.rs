@@ -1,6 +1,6 @@
 //! Stripe's request semantics: auth, idempotency, validation, refunds, persistence, faults.
 
-use crate::common::{self, start, start_with, Sim, PK, SK};
+use crate::common::{self, start, start_with, subscribe, Receiver, Sim, PK, SK};
 use serde_json::Value;
 use std::time::Duration;
 use stripe_sim::{SimConfig, Simulator};
@@ -275,6 +275,137 @@ async fn manual_capture_cancel_and_wrong_states() {
 }
 
 #[tokio::test]
+async fn canceling_takes_a_reason_and_refuses_succeeded_or_processing_payments() {
+    // https://docs.stripe.com/api/payment_intents/cancel
+    let mut config = common::config();
+    config.processing_delay = Duration::from_secs(5);
+    let sim = start_with(Simulator::in_memory(config)).await;
+    let cancel = |id: String, form: Vec<(&'static str, &'static str)>| {
+        let sim = &sim;
+        async move {
+            sim.post(&format!("/v1/payment_intents/{id}/cancel"), &form)
+                .await
+        }
+    };
+    let new_pi = || {
+        let sim = &sim;
+        async move {
+            sim.create_pi("2000").await["id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        }
+    };
+
+    // An abandoned checkout: canceled with the reason, and payment_intent.canceled says so.
+    let abandoned = new_pi().await;
+    let r = cancel(
+        abandoned.clone(),
+        vec![("cancellation_reason", "abandoned")],
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["status"], "canceled");
+    assert_eq!(r.body["cancellation_reason"], "abandoned");
+    assert!(r.body["canceled_at"].is_i64());
+    let events = sim
+        .call(
+            "GET",
+            "/v1/events",
+            SK,
+            &[("type", "payment_intent.canceled")],
+            None,
+        )
+        .await
+        .body;
+    let event = &events["data"][0];
+    assert_eq!(event["data"]["object"]["id"], abandoned.as_str());
+    assert_eq!(event["data"]["object"]["status"], "canceled");
+    assert_eq!(event["data"]["object"]["cancellation_reason"], "abandoned");
+    assert_eq!(
+        event["data"]["previous_attributes"]["status"],
+        "requires_payment_method"
+    );
+    assert_eq!(
+        sim.retrieve_pi(&abandoned).await["cancellation_reason"],
+        "abandoned"
+    );
+
+    // The other reasons a client may give; `automatic` is Stripe's own.
+    for reason in ["duplicate", "fraudulent", "requested_by_customer"] {
+        let r = cancel(new_pi().await, vec![("cancellation_reason", reason)]).await;
+        assert_eq!(r.body["cancellation_reason"], reason);
+    }
+    let refused = cancel(new_pi().await, vec![("cancellation_reason", "automatic")]).await;
+    assert_eq!(refused.status, 400);
+    assert_eq!(refused.body["error"]["param"], "cancellation_reason");
+
+    // Authorized but not captured, or waiting for 3-D Secure: cancelable.
+    let held = sim
+        .post(
+            "/v1/payment_intents",
+            &[
+                ("amount", "2000"),
+                ("currency", "usd"),
+                ("capture_method", "manual"),
+                ("payment_method", "pm_card_visa"),
+                ("confirm", "true"),
+                ("return_url", "https://x.example"),
+            ],
+        )
+        .await
+        .body;
+    let r = cancel(
+        held["id"].as_str().unwrap().to_string(),
+        vec![("cancellation_reason", "requested_by_customer")],
+    )
+    .await;
+    assert_eq!(r.body["status"], "canceled");
+    assert_eq!(r.body["amount_capturable"], 0);
+    let challenged = new_pi().await;
+    sim.confirm(&challenged, "pm_card_threeDSecure2Required")
+        .await;
+    assert_eq!(cancel(challenged, vec![]).await.body["status"], "canceled");
+
+    // Succeeded, processing or already canceled: 400 payment_intent_unexpected_state, the
+    // PaymentIntent unchanged and no event.
+    let succeeded = new_pi().await;
+    sim.confirm(&succeeded, "pm_card_visa").await;
+    let processing = new_pi().await;
+    assert_eq!(
+        sim.confirm(&processing, "pm_card_simProcessingSucceeds")
+            .await
+            .body["status"],
+        "processing"
+    );
+    for (id, status) in [
+        (succeeded, "succeeded"),
+        (processing, "processing"),
+        (abandoned, "canceled"),
+    ] {
+        let r = cancel(id.clone(), vec![("cancellation_reason", "abandoned")]).await;
+        assert_eq!(r.status, 400, "{status}");
+        assert_eq!(r.body["error"]["type"], "invalid_request_error");
+        assert_eq!(r.body["error"]["code"], "payment_intent_unexpected_state");
+        assert_eq!(r.body["error"]["payment_intent"]["status"], status);
+        assert!(r.body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("it has a status of {status}")));
+        assert_eq!(sim.retrieve_pi(&id).await["status"], status);
+        let types = sim.event_types_for(&id).await;
+        assert_eq!(
+            types
+                .iter()
+                .filter(|t| *t == "payment_intent.canceled")
+                .count(),
+            usize::from(status == "canceled"),
+            "{status}: {types:?}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn refunds_full_partial_and_refused() {
     let sim = start().await;
     let unpaid = sim.create_pi("2000").await;
@@ -345,6 +476,222 @@ async fn refunds_full_partial_and_refused() {
     assert_eq!(list["data"].as_array().unwrap().len(), 2);
     let types = sim.event_types_for(first["charge"].as_str().unwrap()).await;
     assert_eq!(types.iter().filter(|t| *t == "charge.refunded").count(), 2);
+}
+
+#[tokio::test]
+async fn refunds_are_listed_by_payment_intent_or_charge_newest_first() {
+    let sim = start().await;
+    let paid = |amount: &'static str, pm: &'static str| {
+        let sim = &sim;
+        async move {
+            let pi = sim.create_pi(amount).await;
+            let id = pi["id"].as_str().unwrap().to_string();
+            assert_eq!(sim.confirm(&id, pm).await.status, 200);
+            let charge = sim.retrieve_pi(&id).await["latest_charge"]
+                .as_str()
+                .unwrap()
+                .to_string();
+            (id, charge)
+        }
+    };
+    let refund = |pi: String, amount: Option<&'static str>| {
+        let sim = &sim;
+        async move {
+            let mut form = vec![("payment_intent", pi.as_str())];
+            form.extend(amount.map(|a| ("amount", a)));
+            let r = sim.post("/v1/refunds", &form).await;
+            assert_eq!(r.status, 200, "{}", r.body);
+            r.body["id"].as_str().unwrap().to_string()
+        }
+    };
+    let listed = |query: Vec<(&'static str, String)>| {
+        let sim = &sim;
+        async move {
+            let query: Vec<(&str, &str)> = query.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let r = sim.call("GET", "/v1/refunds", SK, &query, None).await;
+            assert_eq!(r.status, 200, "{}", r.body);
+            assert_eq!(r.body["object"], "list");
+            assert_eq!(r.body["url"], "/v1/refunds");
+            let ids: Vec<String> = r.body["data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x["id"].as_str().unwrap().to_string())
+                .collect();
+            (ids, r.body["has_more"].as_bool().unwrap(), r.body)
+        }
+    };
+    let (a, _) = paid("3000", "pm_card_visa").await;
+    let (b, b_charge) = paid("2000", "pm_card_mastercard").await;
+    let a1 = refund(a.clone(), Some("1000")).await;
+    let b1 = refund(b.clone(), None).await;
+    let a2 = refund(a.clone(), Some("500")).await;
+    let a3 = refund(a.clone(), Some("700")).await;
+
+    let (ids, more, body) = listed(vec![("payment_intent", a.clone())]).await;
+    assert_eq!(ids, [a3.clone(), a2.clone(), a1.clone()]);
+    assert!(!more);
+    for r in body["data"].as_array().unwrap() {
+        assert_eq!(r["payment_intent"], a.as_str());
+        assert_eq!(r["status"], "succeeded");
+    }
+    let amounts: Vec<i64> = body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["amount"].as_i64().unwrap())
+        .collect();
+    assert_eq!(amounts, [700, 500, 1000]);
+    assert_eq!(listed(vec![("charge", b_charge)]).await.0, vec![b1.clone()]);
+    assert_eq!(
+        listed(vec![]).await.0,
+        [a3.clone(), a2.clone(), b1, a1.clone()]
+    );
+    let two = || ("limit", "2".to_string());
+    assert_eq!(
+        listed(vec![("payment_intent", a.clone()), two()]).await.0,
+        [a3, a2.clone()]
+    );
+    assert!(listed(vec![("payment_intent", a.clone()), two()]).await.1);
+    let (rest, more, _) = listed(vec![
+        ("payment_intent", a.clone()),
+        two(),
+        ("starting_after", a2),
+    ])
+    .await;
+    assert_eq!((rest, more), (vec![a1], false));
+    assert!(listed(vec![("payment_intent", "pi_unrelated".into())])
+        .await
+        .0
+        .is_empty());
+
+    // A refund that failed later is listed with its current status.
+    let (c, _) = paid("2000", "pm_card_refundFail").await;
+    let failing = refund(c.clone(), None).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let (ids, _, body) = listed(vec![("payment_intent", c)]).await;
+    assert_eq!(ids, [failing]);
+    assert_eq!(body["data"][0]["status"], "failed");
+    assert_eq!(
+        body["data"][0]["failure_reason"],
+        "expired_or_canceled_card"
+    );
+
+    let unknown = sim
+        .call("GET", "/v1/refunds", SK, &[("status", "failed")], None)
+        .await;
+    assert_eq!(unknown.status, 400);
+    assert_eq!(
+        unknown.body["error"]["message"],
+        "Received unknown parameter: status"
+    );
+}
+
+#[tokio::test]
+async fn charges_no_longer_carry_their_refunds_but_refund_events_do() {
+    // The app pins 2026-07-29.dahlia; since 2022-11-15 a Charge no longer includes `refunds`
+    // unless expanded (https://docs.stripe.com/changelog/2022-11-15/deprecates-charges-auto-expand).
+    let sim = start().await;
+    let receiver = Receiver::start().await;
+    subscribe(&sim, &receiver).await;
+    let pi = sim.create_pi("3000").await;
+    let id = pi["id"].as_str().unwrap();
+    sim.confirm(id, "pm_card_visa").await;
+    let mut refund_ids = Vec::new();
+    for amount in ["1000", "500"] {
+        let r = sim
+            .post("/v1/refunds", &[("payment_intent", id), ("amount", amount)])
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        refund_ids.push(r.body["id"].as_str().unwrap().to_string());
+    }
+
+    let refunded = sim
+        .call(
+            "GET",
+            "/v1/events",
+            SK,
+            &[("type", "charge.refunded")],
+            None,
+        )
+        .await
+        .body;
+    let refunded = refunded["data"].as_array().unwrap();
+    assert_eq!(refunded.len(), 2);
+    // Newest first: the second refund's event shows the running total.
+    assert_eq!(refunded[0]["data"]["object"]["amount_refunded"], 1500);
+    assert_eq!(refunded[1]["data"]["object"]["amount_refunded"], 1000);
+    for event in refunded {
+        let charge = &event["data"]["object"];
+        assert_eq!(charge["object"], "charge");
+        assert!(charge.get("refunds").is_none(), "{charge:#}");
+    }
+    let created = sim
+        .call("GET", "/v1/events", SK, &[("type", "refund.created")], None)
+        .await
+        .body;
+    let mut carried: Vec<&str> = created["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            assert_eq!(e["data"]["object"]["object"], "refund");
+            e["data"]["object"]["id"].as_str().unwrap()
+        })
+        .collect();
+    carried.reverse();
+    assert_eq!(carried, refund_ids);
+
+    // Webhook payloads are the same events.
+    let delivered = receiver
+        .wait_for("both charge.refunded", |d| {
+            d.iter()
+                .filter(|x| x.event["type"] == "charge.refunded")
+                .count()
+                >= 2
+        })
+        .await;
+    for d in delivered
+        .iter()
+        .filter(|x| x.event["type"] == "charge.refunded")
+    {
+        assert!(d.event["data"]["object"].get("refunds").is_none());
+    }
+
+    // Retrieving the charge: no list, unless expanded (then newest first).
+    let charge_id = sim.retrieve_pi(id).await["latest_charge"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let path = format!("/v1/charges/{charge_id}");
+    let plain = sim.get(&path).await.body;
+    assert!(plain.get("refunds").is_none());
+    assert_eq!(plain["amount_refunded"], 1500);
+    assert_eq!(plain["refunded"], false);
+    let expanded = sim
+        .call("GET", &path, SK, &[("expand[]", "refunds")], None)
+        .await
+        .body;
+    let listed: Vec<&str> = expanded["refunds"]["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(listed, [refund_ids[1].as_str(), refund_ids[0].as_str()]);
+    // Expanding the PaymentIntent's latest_charge does not bring refunds either.
+    let pi = sim
+        .call(
+            "GET",
+            &format!("/v1/payment_intents/{id}"),
+            SK,
+            &[("expand[]", "latest_charge")],
+            None,
+        )
+        .await
+        .body;
+    assert_eq!(pi["latest_charge"]["id"], charge_id.as_str());
+    assert!(pi["latest_charge"].get("refunds").is_none());
 }
 
 #[tokio::test]

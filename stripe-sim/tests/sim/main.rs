@@ -4,5 +4,7 @@ mod common;
 
 mod api;
 mod cards;
+mod disputes;
+mod events;
 mod schema;
 mod webhooks;

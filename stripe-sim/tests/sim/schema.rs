@@ -53,7 +53,10 @@ fn check(name: &str, object: &Value) {
     }
     let schema = &spec()["components"]["schemas"][name];
     // A card PaymentMethod carries `card`, not the other payment-method types' sub-objects;
-    // an endpoint's `secret` is only shown when it is created (both as Stripe does).
+    // an endpoint's `secret` is only shown when it is created; a Charge's `refunds` list only
+    // when expanded, since API version 2022-11-15
+    // (https://docs.stripe.com/changelog/2022-11-15/deprecates-charges-auto-expand). All as
+    // Stripe does.
     let other_types: Vec<&str> = match name {
         "payment_method" => schema["properties"]["type"]["enum"]
             .as_array()
@@ -63,6 +66,7 @@ fn check(name: &str, object: &Value) {
             .filter(|t| *t != "card")
             .collect(),
         "webhook_endpoint" if object["secret"].is_null() => vec!["secret"],
+        "charge" if object.get("refunds").is_none() => vec!["refunds"],
         _ => Vec::new(),
     };
     let missing: Vec<&String> = schema["properties"]
@@ -178,15 +182,20 @@ async fn every_object_matches_stripes_schema() {
         .await
         .body;
     check("refund", &refund);
-    check(
-        "charge",
-        &sim.get(&format!(
-            "/v1/charges/{}",
-            refund["charge"].as_str().unwrap()
-        ))
+    let charge_path = format!("/v1/charges/{}", refund["charge"].as_str().unwrap());
+    check("charge", &sim.get(&charge_path).await.body);
+    let expanded = sim
+        .call(
+            "GET",
+            &charge_path,
+            common::SK,
+            &[("expand[]", "refunds")],
+            None,
+        )
         .await
-        .body,
-    );
+        .body;
+    assert_eq!(expanded["refunds"]["data"][0]["id"], refund["id"]);
+    check("charge", &expanded);
     let pm = sim
         .call(
             "POST",
