@@ -1,5 +1,5 @@
 import { defineConfig, devices } from '@playwright/test';
-import { CARD_PORT, E2E_PORT } from './tests/support/env';
+import { CARD_PORT, E2E_PORT, HEAL_PORT } from './tests/support/env';
 import { SIM_BASE } from './tests/support/sim';
 
 // Debian's Chromium, never a downloaded browser. Playwright starts the built server itself
@@ -54,6 +54,23 @@ export default defineConfig({
       cwd: '..',
       env: { E2E_PORT: CARD_PORT, E2E_DB_NAME: 'shop-card', STRIPE_ELEMENT: 'card' },
       url: `http://127.0.0.1:${CARD_PORT}/`,
+      reuseExistingServer: false,
+      timeout: 60_000,
+      stdout: 'ignore',
+      stderr: 'pipe',
+    },
+    {
+      // A shop with short holds and a fast reconciler, for the self-healing tests.
+      command: 'bash end2end/serve.sh',
+      cwd: '..',
+      env: {
+        E2E_PORT: HEAL_PORT,
+        E2E_DB_NAME: 'shop-heal',
+        CHECKOUT_HOLD_SECONDS: '6',
+        RECONCILE_INTERVAL_SECONDS: '1',
+        RECONCILE_STALE_SECONDS: '1',
+      },
+      url: `http://127.0.0.1:${HEAL_PORT}/`,
       reuseExistingServer: false,
       timeout: 60_000,
       stdout: 'ignore',

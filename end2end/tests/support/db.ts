@@ -1,4 +1,4 @@
-import { E2E_DB } from './env';
+import { E2E_DB, HEAL_DB } from './env';
 
 /** A value for a `?` placeholder. */
 export type SqlParam = string | number | null;
@@ -14,4 +14,9 @@ const shared = require('../../support-db.cjs') as {
  */
 export function query<Row extends unknown[] = unknown[]>(sql: string, ...params: SqlParam[]): Row[] {
   return shared.query(E2E_DB, sql, ...params) as Row[];
+}
+
+/** The same, on the self-healing shop's database. */
+export function healQuery<Row extends unknown[] = unknown[]>(sql: string, ...params: SqlParam[]): Row[] {
+  return shared.query(HEAL_DB, sql, ...params) as Row[];
 }

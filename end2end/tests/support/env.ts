@@ -8,3 +8,6 @@ export const E2E_DB = path.resolve(__dirname, '../../../target/e2e/shop.db');
 export const CARD_PORT = process.env.E2E_CARD_PORT ?? '3101';
 /** The merchant's password on the end-to-end servers (serve.sh hashes it at start). */
 export const ADMIN_PASSWORD = 'e2e merchant password';
+/** A shop with a 6-second hold and a reconciler that runs every second (self-healing tests). */
+export const HEAL_PORT = process.env.E2E_HEAL_PORT ?? '3102';
+export const HEAL_DB = path.resolve(__dirname, '../../../target/e2e/shop-heal.db');
