@@ -43,6 +43,9 @@ pub struct Config {
     /// `ADMIN_PASSWORD_HASH`: the merchant's password as an argon2 PHC string.
     pub admin_password_hash: Option<Secret>,
     pub orders: OrderTiming,
+    /// `TRUSTED_PROXIES`: comma-separated addresses of reverse proxies in front of the shop;
+    /// only from these is `X-Forwarded-For` believed (for per-client sign-in limits).
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 /// How long stock is held for an unpaid order, and how often orders are checked against Stripe.
@@ -209,7 +212,22 @@ impl Config {
             reconcile_every: secs(whole("RECONCILE_INTERVAL_SECONDS", 60, 24 * 3600)?),
             stale_after: secs(whole("RECONCILE_STALE_SECONDS", 180, 30 * 24 * 3600)?),
         };
+        let trusted_proxies = match get("TRUSTED_PROXIES") {
+            None => Vec::new(),
+            Some(list) => list
+                .split(',')
+                .map(|a| {
+                    a.trim().parse().map_err(|_| {
+                        bad(
+                            "TRUSTED_PROXIES",
+                            format!("“{}” is not an IP address", a.trim()),
+                        )
+                    })
+                })
+                .collect::<Result<_, _>>()?,
+        };
         Ok(Config {
+            trusted_proxies,
             orders,
             addr,
             database_url,
@@ -287,6 +305,12 @@ impl StripeSettings {
                 })
                 .collect::<Result<_, _>>()?,
         };
+        if secret_key.is_some() && webhook_secrets.is_empty() {
+            return Err(bad(
+                "STRIPE_WEBHOOK_SECRET",
+                "not set: with Stripe keys every webhook would be refused; copy the endpoint's signing secret (whsec_…) from Stripe",
+            ));
+        }
         let url = |var: &'static str, default: &str| -> Result<String, ConfigError> {
             let value = get(var).unwrap_or_else(|| default.to_string());
             if value.starts_with("https://") || value.starts_with("http://") {
@@ -377,8 +401,15 @@ mod tests {
             ("SIMULATED_PAYMENTS", "1"),
             ("STRIPE_SECRET_KEY", "sk_test_x"),
             ("STRIPE_PUBLISHABLE_KEY", "pk_test_x"),
+            ("STRIPE_WEBHOOK_SECRET", "whsec_x"),
         ]);
         assert_eq!(both.unwrap_err().var, "SIMULATED_PAYMENTS");
+        // Keys without the webhook secret would start and then refuse every webhook.
+        let no_secret = config(&[
+            ("STRIPE_SECRET_KEY", "sk_test_x"),
+            ("STRIPE_PUBLISHABLE_KEY", "pk_test_x"),
+        ]);
+        assert_eq!(no_secret.unwrap_err().var, "STRIPE_WEBHOOK_SECRET");
     }
 
     #[test]

@@ -37,7 +37,13 @@ fn event(status: OrderStatus) -> Event {
     Event::default().event("status").data(status.as_str())
 }
 
+/// Live streams open at once; past this, new ones are refused (503) and the page polls instead.
+pub const MAX_STREAMS: usize = 1000;
+
 pub async fn order_events(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+    let Ok(permit) = state.streams.clone().try_acquire_owned() else {
+        return axum::http::StatusCode::SERVICE_UNAVAILABLE.into_response();
+    };
     // Subscribe first, then read: no change can slip between the two.
     let updates = BroadcastStream::new(state.updates.subscribe());
     let current = match db::order_by_id(&state.pool, &id).await {
@@ -48,16 +54,24 @@ pub async fn order_events(State(state): State<AppState>, Path(id): Path<String>)
             return axum::http::StatusCode::INTERNAL_SERVER_ERROR.into_response();
         }
     };
-    let changes = updates.filter_map(move |update| {
-        let id = id.clone();
-        async move {
-            match update {
-                Ok(u) if u.order_id == id => Some(Ok::<_, Infallible>(event(u.status))),
-                // Lagged behind: the client reconnects (or polls) and gets the current status.
-                _ => None,
+    // Lagged behind (an update was missed): the stream ends, the browser reconnects and gets
+    // the status as it is now first.
+    let changes = updates
+        .take_while(|update| std::future::ready(update.is_ok()))
+        .filter_map(move |update| {
+            let id = id.clone();
+            async move {
+                match update {
+                    Ok(u) if u.order_id == id => Some(Ok::<_, Infallible>(event(u.status))),
+                    _ => None,
+                }
             }
-        }
-    });
+        })
+        // The stream holds its place among the open ones until it ends.
+        .map(move |e| {
+            let _held = &permit;
+            e
+        });
     let stream: std::pin::Pin<Box<dyn Stream<Item = Result<Event, Infallible>> + Send>> =
         Box::pin(stream::once(async move { Ok(event(current)) }).chain(changes));
     Sse::new(stream)

@@ -36,6 +36,8 @@ pub struct AppState {
     /// One checkout start at a time per cart.
     pub cart_locks: Arc<checkout::CartLocks>,
     pub reconciler: Arc<reconcile::Reconciler>,
+    /// Places for live order streams ([`live::MAX_STREAMS`]).
+    pub streams: Arc<tokio::sync::Semaphore>,
 }
 
 /// The application state inside a server function (leptos_axum provides it as context).

@@ -10,7 +10,6 @@ use sqlx::SqlitePool;
 
 /// Mounted here when embedded.
 pub const SIMULATOR_PATH: &str = "/stripe-sim";
-const STRIPE_API: &str = "https://api.stripe.com";
 
 #[derive(Clone, Debug)]
 pub struct Payments {
@@ -51,9 +50,9 @@ pub async fn setup(
             .secret_key
             .clone()
             .ok_or("STRIPE_SECRET_KEY missing")?;
-        let mode = if stripe.api_base != STRIPE_API {
-            PaymentsMode::Simulated
-        } else if secret_key.expose().starts_with("sk_live_") {
+        // The mode follows the keys, never the URL: only the simulator this server embeds
+        // itself counts as simulated.
+        let mode = if secret_key.expose().starts_with("sk_live_") {
             PaymentsMode::Live
         } else {
             PaymentsMode::StripeTest
@@ -129,6 +128,7 @@ mod tests {
         let keys = [
             ("STRIPE_SECRET_KEY", "sk_test_abc"),
             ("STRIPE_PUBLISHABLE_KEY", "pk_test_abc"),
+            ("STRIPE_WEBHOOK_SECRET", "whsec_abc"),
         ];
         assert_eq!(wants_embedded_simulator(&config(&keys), true), Ok(false));
         assert_eq!(wants_embedded_simulator(&config(&keys), false), Ok(false));

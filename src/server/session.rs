@@ -24,6 +24,18 @@ pub async fn layer(
 ) -> Result<SessionManagerLayer<SqliteStore>, sqlx::Error> {
     let store = SqliteStore::new(pool.clone());
     store.migrate().await?;
+    // Expired sessions are deleted hourly, so the table does not only grow.
+    let sweeper = store.clone();
+    tokio::spawn(async move {
+        use tower_sessions::ExpiredDeletion;
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
+        loop {
+            every.tick().await;
+            if let Err(e) = sweeper.delete_expired().await {
+                tracing::warn!(error = %e, "deleting expired sessions");
+            }
+        }
+    });
     Ok(SessionManagerLayer::new(store)
         .with_name(COOKIE_NAME)
         .with_http_only(true)

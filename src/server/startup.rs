@@ -32,6 +32,7 @@ pub async fn build_router(
         updates: tokio::sync::broadcast::channel(256).0,
         cart_locks: Arc::default(),
         reconciler: Arc::default(),
+        streams: Arc::new(tokio::sync::Semaphore::new(live::MAX_STREAMS)),
     };
 
     let routes = route_list();
@@ -53,7 +54,10 @@ pub async fn build_router(
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(axum::middleware::map_response(super::error_status))
         .layer(axum::middleware::from_fn(session::ensure_visitor))
-        .layer(axum::middleware::from_fn(admin::same_origin_only))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            admin::same_origin_only,
+        ))
         .layer(sessions)
         .with_state(state.clone());
     // Outside the session layers: the simulator stands for another company's servers.

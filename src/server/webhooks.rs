@@ -39,6 +39,12 @@ pub async fn stripe_webhook(
     let (Some(id), Some(kind)) = (event["id"].as_str(), event["type"].as_str()) else {
         return (StatusCode::BAD_REQUEST, "invalid event");
     };
+    // A live event to a test-mode shop (or the reverse) is someone else's: refused, not applied.
+    let live = state.payments.mode == crate::model::site::PaymentsMode::Live;
+    if event["livemode"].as_bool().is_some_and(|l| l != live) {
+        tracing::warn!(event = %id, %kind, "webhook refused: livemode does not match the keys");
+        return (StatusCode::BAD_REQUEST, "wrong mode");
+    }
     match sync::apply_event(&state, &event, now, Origin::Webhook).await {
         Ok(outcome) => {
             if outcome == WebhookOutcome::NoOrder {

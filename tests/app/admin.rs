@@ -18,11 +18,11 @@ fn password_hash() -> &'static str {
     HASH.get_or_init(|| hash_password(PASSWORD).unwrap())
 }
 
-async fn admin_app() -> TestApp {
+pub(crate) async fn admin_app() -> TestApp {
     spawn_app_with(fresh_db_path(), &[("ADMIN_PASSWORD_HASH", password_hash())]).await
 }
 
-async fn signed_in(app: &TestApp) -> Visitor {
+pub(crate) async fn signed_in(app: &TestApp) -> Visitor {
     let merchant = Visitor::new();
     let reply = merchant.sign_in(app, PASSWORD).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
@@ -64,7 +64,7 @@ fn major(minor: i64) -> String {
 }
 
 /// Every admin function with a well-formed body, for the tests that must be refused.
-const ADMIN_CALLS: [(&str, &str); 4] = [
+pub(crate) const ADMIN_CALLS: [(&str, &str); 4] = [
     ("admin/orders", ""),
     ("admin/order", "id=ord_x"),
     (
@@ -535,7 +535,7 @@ async fn the_csv_export_streams_the_filtered_orders_to_the_merchant_only() {
 }
 
 /// The CSV export, downloaded with the visitor's cookie (a plain link, not a server function).
-async fn csv(app: &TestApp, visitor: &Visitor, query: &str) -> Reply {
+pub(crate) async fn csv(app: &TestApp, visitor: &Visitor, query: &str) -> Reply {
     let request = Request::get(format!("/admin/orders.csv{query}"));
     let request = match visitor.cookie() {
         Some(c) => request.header(header::COOKIE, c),

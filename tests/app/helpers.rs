@@ -139,6 +139,8 @@ impl Visitor {
         let request = Request::post(format!("/api/{endpoint}"))
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
             .header(header::ACCEPT, "application/json")
+            // What a browser sends with a fetch from the shop's own page.
+            .header("sec-fetch-site", "same-origin")
             .body(Body::from(form.to_string()))
             .unwrap();
         self.send(app, request).await
@@ -156,6 +158,7 @@ impl Visitor {
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
             .header(header::ACCEPT, "text/html,application/xhtml+xml")
             .header(header::REFERER, referer)
+            .header("sec-fetch-site", "same-origin")
             .body(Body::from(form.to_string()))
             .unwrap();
         self.send(app, request).await

@@ -9,6 +9,7 @@ mod cart;
 mod catalog;
 mod checkout;
 mod payments;
+mod security;
 mod self_healing;
 mod startup;
 mod stripe_client;

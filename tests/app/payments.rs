@@ -51,6 +51,7 @@ async fn with_stripe_keys_there_is_no_simulator() {
         &[
             ("STRIPE_SECRET_KEY", "sk_test_realkey123"),
             ("STRIPE_PUBLISHABLE_KEY", "pk_test_realkey123"),
+            ("STRIPE_WEBHOOK_SECRET", "whsec_realsecret"),
         ],
     )
     .await;
@@ -66,4 +67,27 @@ async fn with_stripe_keys_there_is_no_simulator() {
         "the secret key never reaches a page"
     );
     assert_eq!(app.state.payments.api_base, "https://api.stripe.com");
+}
+
+/// The mode follows the keys, never the URL: test keys pointed at another server (a standalone
+/// simulator, a proxy) are still Stripe test mode, with no "no card is charged" banner and no
+/// printed admin password.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_custom_api_base_does_not_make_real_keys_simulated() {
+    let app = spawn_app_with(
+        fresh_db_path(),
+        &[
+            ("STRIPE_SECRET_KEY", "sk_test_realkey123"),
+            ("STRIPE_PUBLISHABLE_KEY", "pk_test_realkey123"),
+            ("STRIPE_WEBHOOK_SECRET", "whsec_realsecret"),
+            ("STRIPE_API_BASE", "http://127.0.0.1:9"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        app.state.payments.mode,
+        checkout::model::site::PaymentsMode::StripeTest
+    );
+    let page = Visitor::new().get_page(&app, "/").await;
+    assert!(!page.body.contains("Simulated payments"));
 }

