@@ -6,3 +6,6 @@ pub mod cart;
 pub mod email;
 pub mod money;
 pub mod order;
+
+#[cfg(test)]
+mod properties;

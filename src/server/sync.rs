@@ -326,3 +326,81 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use crate::domain::order::{OrderState, OrderStatus};
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    fn json_value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            "[a-z_]{0,12}".prop_map(Value::from),
+        ];
+        leaf.prop_recursive(3, 24, 6, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(Value::from),
+                prop::collection::btree_map("[a-z_]{1,8}", inner, 0..5)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    /// Objects shaped like Stripe's, with any status and any amounts.
+    fn stripe_like() -> impl Strategy<Value = Value> {
+        (
+            prop::sample::select(vec!["payment_intent", "refund", "dispute", "charge", "x"]),
+            prop::sample::select(vec![
+                "succeeded",
+                "processing",
+                "requires_payment_method",
+                "canceled",
+                "requires_action",
+                "won",
+                "lost",
+                "pending",
+                "failed",
+                "needs_response",
+                "",
+            ]),
+            any::<i64>(),
+            json_value(),
+        )
+            .prop_map(|(object, status, amount, extra)| {
+                json!({"object": object, "id": "x_1", "status": status, "amount": amount,
+                       "amount_received": amount, "currency": "usd", "extra": extra,
+                       "last_payment_error": extra})
+            })
+    }
+
+    proptest! {
+        /// Any JSON at all maps to events without panicking.
+        #[test]
+        fn arbitrary_json_never_panics(value in json_value()) {
+            let _ = events_of(&value);
+            let _ = describe("payment_intent.succeeded", &value);
+        }
+
+        /// Whatever Stripe-like objects say, an order is paid only by a succeeded PaymentIntent
+        /// for its exact total; any other amount leaves it for review, never plainly paid.
+        #[test]
+        fn only_the_exact_amount_pays(objects in prop::collection::vec(stripe_like(), 0..6)) {
+            let total = Money::new(1850, Currency::parse("USD").unwrap());
+            let mut state = OrderState::new(total);
+            for (at, object) in objects.iter().enumerate() {
+                for event in events_of(object) {
+                    state.apply(&event, at as i64);
+                }
+            }
+            let paid_exactly = objects.iter().any(|o| o["object"] == "payment_intent"
+                && o["status"] == "succeeded" && o["amount_received"] == 1850);
+            if state.status() == OrderStatus::Paid {
+                prop_assert!(paid_exactly, "{objects:?}");
+            }
+        }
+    }
+}
