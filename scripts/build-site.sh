@@ -32,6 +32,23 @@ fi
 cp -r public/. target/site/
 cp style/main.css target/site/pkg/checkout.css
 
+# Content-hashed copies (cached for a year by browsers: a new build has new names), listed in
+# hash.txt beside the server binary, where Leptos looks for it; precompressed for the wire.
+profile=debug
+[ "$release" -eq 1 ] && profile=release
+mkdir -p "target/$profile"
+: > "target/$profile/hash.txt"
+for ext in js wasm css; do
+    file="target/site/pkg/checkout.$ext"
+    hash="$(sha256sum "$file" | cut -c1-16)"
+    cp "$file" "target/site/pkg/checkout.$hash.$ext"
+    echo "$ext: $hash" >> "target/$profile/hash.txt"
+done
+if [ "$release" -eq 1 ]; then
+    step "Precompressing the bundle (brotli, gzip)"
+    node scripts/precompress.mjs target/site/pkg/checkout.*.js target/site/pkg/checkout.*.wasm target/site/pkg/checkout.*.css
+fi
+
 step "Building the server and the standalone Stripe simulator"
 if [ "$release" -eq 1 ]; then
     cargo build --release --no-default-features --features ssr

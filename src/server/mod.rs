@@ -5,6 +5,7 @@ pub mod admin;
 pub mod checkout;
 pub mod config;
 pub mod db;
+pub mod delivery;
 pub mod live;
 pub mod payments;
 pub mod reconcile;

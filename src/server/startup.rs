@@ -1,7 +1,7 @@
 //! Building the router and serving it.
 
 use super::config::Config;
-use super::{admin, db, live, payments, session, webhooks, AppState};
+use super::{admin, db, delivery, live, payments, session, webhooks, AppState};
 use crate::app::{shell, App};
 use axum::Router;
 use leptos::prelude::*;
@@ -59,6 +59,8 @@ pub async fn build_router(
             admin::same_origin_only,
         ))
         .layer(sessions)
+        .layer(axum::middleware::from_fn(delivery::cache_control))
+        .layer(delivery::compression())
         .with_state(state.clone());
     // Outside the session layers: the simulator stands for another company's servers.
     let router = match simulator {
@@ -121,6 +123,12 @@ pub async fn run() -> i32 {
         }
     };
     leptos_options.site_addr = config.addr;
+    // build-site.sh names the bundle after its content and writes hash.txt beside the binary:
+    // then pages link the hashed names, which are cached for good.
+    leptos_options.hash_files = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(|dir| dir.join(&*leptos_options.hash_file)))
+        .is_some_and(|hashes| hashes.exists());
     let addr = config.addr;
 
     let (router, state) = match build_router(config, leptos_options).await {

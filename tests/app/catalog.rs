@@ -82,3 +82,35 @@ async fn a_missing_asset_is_404_and_starts_no_session() {
     assert_eq!(reply.status, StatusCode::NOT_FOUND);
     assert!(reply.headers.get(axum::http::header::SET_COOKIE).is_none());
 }
+
+/// Pages travel compressed when the browser accepts it, and are never cached (stock and
+/// prices change); the static images are cached for an hour.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_are_compressed_and_never_cached() {
+    let app = crate::helpers::spawn_app().await;
+    let request = axum::http::Request::get("/")
+        .header(axum::http::header::ACCEPT_ENCODING, "br, gzip")
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let response = tower::ServiceExt::oneshot(app.router.clone(), request)
+        .await
+        .unwrap();
+    assert_eq!(response.status(), axum::http::StatusCode::OK);
+    let headers = response.headers();
+    assert_eq!(headers[axum::http::header::CONTENT_ENCODING], "br");
+    assert_eq!(
+        headers[axum::http::header::CACHE_CONTROL],
+        "no-cache, private"
+    );
+    let plain = app
+        .send(
+            axum::http::Request::get("/")
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert!(
+        plain.body.contains("Stoneware"),
+        "without Accept-Encoding the page is plain"
+    );
+}
