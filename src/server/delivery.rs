@@ -12,7 +12,7 @@ use tower_http::compression::{CompressionLayer, CompressionLevel};
 /// per response). The bundle is precompressed at build time and served as it is; the debug
 /// wasm (megabytes) is left alone rather than compressed per request; Server-Sent Events and
 /// images are never compressed.
-pub fn compression() -> CompressionLayer<impl Predicate + Clone> {
+pub fn compression() -> CompressionLayer<impl Predicate> {
     CompressionLayer::new()
         .quality(CompressionLevel::Precise(4))
         .compress_when(

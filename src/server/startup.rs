@@ -123,6 +123,11 @@ pub async fn run() -> i32 {
         }
     };
     leptos_options.site_addr = config.addr;
+    // A binary built by plain `cargo build` has no LEPTOS_OUTPUT_NAME baked in: the bundle's
+    // name is this crate's either way.
+    if leptos_options.output_name.is_empty() {
+        leptos_options.output_name = "checkout".into();
+    }
     // build-site.sh names the bundle after its content and writes hash.txt beside the binary:
     // then pages link the hashed names, which are cached for good.
     leptos_options.hash_files = std::env::current_exe()

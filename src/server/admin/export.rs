@@ -76,7 +76,9 @@ pub async fn export_csv(
         }
     });
     use futures::StreamExt;
-    let body = axum::body::Body::from_stream(header.chain(rows));
+    // Fused: a body may be polled again after its end (the compression layer does), and
+    // `unfold` panics if it is.
+    let body = axum::body::Body::from_stream(header.chain(rows).fuse());
     (
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
