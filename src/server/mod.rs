@@ -8,6 +8,7 @@ pub mod db;
 pub mod live;
 pub mod payments;
 pub mod reconcile;
+pub mod security_headers;
 pub mod session;
 pub mod startup;
 pub mod stripe;
