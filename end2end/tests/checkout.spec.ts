@@ -1,4 +1,4 @@
-import { expect, test } from '@playwright/test';
+import { expect, test } from './support/test';
 import { query } from './support/db';
 import { CARD_PORT } from './support/env';
 import { dbProduct, hydrated, usd } from './support/shop';
