@@ -16,6 +16,9 @@ use leptos_router::{path, SsrMode};
 pub const SHOP_NAME: &str = "Hearth & Kettle";
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    // The nonce in this response's Content-Security-Policy, for the inline scripts below.
+    #[cfg(feature = "ssr")]
+    crate::server::security_headers::provide_nonce();
     view! {
         <!DOCTYPE html>
         <html lang="en">

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { expect, test } from '@playwright/test';
+import { expect, test } from './support/test';
 import { pay, toPayment } from './support/checkout';
 import { ADMIN_PASSWORD } from './support/env';
 import { dbProduct, usd } from './support/shop';

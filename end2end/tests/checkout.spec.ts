@@ -1,4 +1,4 @@
-import { expect, test } from '@playwright/test';
+import { expect, test } from './support/test';
 import { query } from './support/db';
 import { CARD_PORT } from './support/env';
 import { dbProduct, hydrated, usd } from './support/shop';
@@ -44,12 +44,52 @@ test('insufficient funds is explained', async ({ page }) => {
   await expect(page.getByRole('alert')).toHaveText('Your card has insufficient funds.');
 });
 
-test('3-D Secure: Complete pays', async ({ page }) => {
-  await toPayment(page, 'cast-iron-skillet');
+/** The order's PaymentIntent and its client secret, from the embedded simulator's records. */
+function paymentIntentOf(orderId: string): { id: string; clientSecret: string } {
+  const [[id]] = query<[string]>('SELECT payment_intent_id FROM orders WHERE id = ?', orderId);
+  const [[body]] = query<[string]>("SELECT body FROM stripe_sim_objects WHERE kind = 'payment_intent' AND id = ?", id);
+  const clientSecret = JSON.parse(body).client_secret as string;
+  expect(clientSecret).toMatch(new RegExp(`^${id}_secret_`));
+  return { id, clientSecret };
+}
+
+/** The order page as Stripe's redirect back opens it (return_url plus Stripe's parameters). */
+function returnUrl(orderId: string, pi: { id: string; clientSecret: string }, before = '', after = ''): string {
+  const stripe = `payment_intent=${pi.id}&payment_intent_client_secret=${pi.clientSecret}&redirect_status=succeeded`;
+  return `/orders/${orderId}?${before}${stripe}${after}`;
+}
+
+test('3-D Secure: Complete pays, and the client secret never stays in the address bar', async ({ page }) => {
+  const orderId = await toPayment(page, 'cast-iron-skillet');
   await fillCard(page, '4000002500003155');
   await pay(page);
   await page.frameLocator('iframe[title="3D Secure challenge"]').getByRole('button', { name: 'Complete authentication' }).click();
   await expect(page.getByTestId('order-status')).toHaveText('Paid');
+  const pi = paymentIntentOf(orderId);
+  await expect(page).toHaveURL(new RegExp(`/orders/${orderId}$`));
+  expect(page.url()).not.toContain('secret');
+
+  // The stand-in authenticates in a modal and does not redirect; Stripe may redirect back with
+  // its parameters instead. The order page reads them, then takes them out of the address bar.
+  await page.goto(`${returnUrl(orderId, pi)}#receipt`);
+  await hydrated(page);
+  await expect(page).toHaveURL(new RegExp(`/orders/${orderId}#receipt$`));
+  await expect(page.getByTestId('order-status')).toHaveText('Paid');
+  // Nor is it left in the tab's history.
+  await page.goBack();
+  await expect(page).toHaveURL(new RegExp(`/orders/${orderId}$`));
+  await page.goForward();
+  await expect(page).toHaveURL(new RegExp(`/orders/${orderId}#receipt$`));
+  expect(page.url()).not.toContain(pi.clientSecret);
+});
+
+test("back from a Stripe redirect before the payment settles: the page says so, and only Stripe's parameters go", async ({ page }) => {
+  const orderId = await toPayment(page, 'tea-tin');
+  const pi = paymentIntentOf(orderId);
+  await page.goto(returnUrl(orderId, pi, 'ref=mail&', '&lang=en'));
+  await hydrated(page);
+  await expect(page.getByText('Confirming your payment…')).toBeVisible();
+  await expect(page).toHaveURL(new RegExp(`/orders/${orderId}\\?ref=mail&lang=en$`));
 });
 
 test('3-D Secure: Fail shows the failure and another try pays', async ({ page }) => {

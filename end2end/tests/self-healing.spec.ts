@@ -1,4 +1,5 @@
-import { expect, test, type Page } from '@playwright/test';
+import { type Page } from '@playwright/test';
+import { expect, test } from './support/test';
 import { healQuery } from './support/db';
 import { HEAL_PORT } from './support/env';
 import { hydrated } from './support/shop';

@@ -1,4 +1,4 @@
-import { expect, test } from '@playwright/test';
+import { expect, test } from './support/test';
 import { countReloads, dbProduct, dbProducts, hydrated, usd } from './support/shop';
 
 test.describe('without JavaScript', () => {

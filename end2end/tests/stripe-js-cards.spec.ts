@@ -1,4 +1,4 @@
-import { expect, test } from '@playwright/test';
+import { expect, test } from './support/test';
 import { createPaymentIntent, demoUrl, fillCard } from './support/sim';
 
 // Every test card of FACTS §6 through the Stripe.js stand-in in a real browser: type the number

@@ -1,6 +1,7 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { expect, test, type Page, type Request } from '@playwright/test';
+import { type Page, type Request } from '@playwright/test';
+import { expect, test } from './support/test';
 import { createPaymentIntent, demoUrl, elementFrame, fillCard, SIM_BASE, SIM_PK } from './support/sim';
 
 // The simulator's Stripe.js stand-in on its own demo page (B/_sim/demo.html), against the standalone

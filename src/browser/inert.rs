@@ -26,6 +26,8 @@ pub fn watch_order(_order_id: &str, _on_status: impl Fn(String) + 'static) -> Or
     OrderWatch
 }
 
+pub fn forget_stripe_return_params() {}
+
 pub fn origin() -> String {
     String::new()
 }

@@ -22,3 +22,57 @@ pub enum Confirmed {
     /// What to tell the shopper.
     Failed(String),
 }
+
+/// What Stripe adds to the return URL when it sends the shopper back (3-D Secure, redirect
+/// methods). The client secret among them must not stay in the address bar.
+pub const STRIPE_RETURN_PARAMS: [&str; 3] = [
+    "payment_intent",
+    "payment_intent_client_secret",
+    "redirect_status",
+];
+
+/// A query string (`?a=1&b=2`, or empty) without Stripe's return parameters; `None` when it had
+/// none of them (nothing to change).
+pub fn without_stripe_return_params(search: &str) -> Option<String> {
+    let query = search.strip_prefix('?').unwrap_or(search);
+    let (removed, kept): (Vec<&str>, Vec<&str>) = query
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+        .partition(|pair| {
+            let key = pair.split('=').next().unwrap_or_default();
+            STRIPE_RETURN_PARAMS.contains(&key)
+        });
+    if removed.is_empty() {
+        None
+    } else if kept.is_empty() {
+        Some(String::new())
+    } else {
+        Some(format!("?{}", kept.join("&")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_stripe_return_params as strip;
+
+    #[test]
+    fn stripes_parameters_go_and_the_others_stay() {
+        assert_eq!(
+            strip("?payment_intent=pi_1&payment_intent_client_secret=pi_1_secret_2&redirect_status=succeeded")
+                .as_deref(),
+            Some("")
+        );
+        assert_eq!(
+            strip("?a=1&payment_intent_client_secret=pi_1_secret_2&b=&c").as_deref(),
+            Some("?a=1&b=&c")
+        );
+        assert_eq!(strip("?redirect_status").as_deref(), Some(""));
+    }
+
+    #[test]
+    fn nothing_to_change_without_them() {
+        assert_eq!(strip(""), None);
+        assert_eq!(strip("?"), None);
+        assert_eq!(strip("?q=mug&payment=card"), None);
+    }
+}

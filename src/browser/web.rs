@@ -28,6 +28,31 @@ pub fn origin() -> String {
         .unwrap_or_default()
 }
 
+/// Takes Stripe's return parameters (the PaymentIntent's client secret among them) out of the
+/// address bar, without a reload or a new history entry, so they are not bookmarked, shared, or
+/// kept in the tab's history. Call it once the page has read them.
+pub fn forget_stripe_return_params() {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let location = window.location();
+    let Some(search) = location
+        .search()
+        .ok()
+        .and_then(|search| super::without_stripe_return_params(&search))
+    else {
+        return;
+    };
+    let (Ok(path), Ok(hash), Ok(history)) =
+        (location.pathname(), location.hash(), window.history())
+    else {
+        return;
+    };
+    // The router's own state stays as it was.
+    let state = history.state().unwrap_or(JsValue::NULL);
+    let _ = history.replace_state_with_url(&state, "", Some(&format!("{path}{search}{hash}")));
+}
+
 /// Loads Stripe.js once (from the configured URL: Stripe's, or the simulator's).
 async fn load_stripe_js(url: &str) -> Result<(), String> {
     let window = web_sys::window().ok_or("no window")?;

@@ -17,11 +17,18 @@ pub fn OrderPage() -> impl IntoView {
         move || params.read().get("id").unwrap_or_default(),
         get_order,
     );
+    // Back from a redirect (3-D Secure, redirect methods), Stripe adds the PaymentIntent, its
+    // client secret and a status hint to the URL. Read here, then taken out of the address bar.
+    let redirected = use_query_map()
+        .read_untracked()
+        .get("payment_intent")
+        .is_some();
+    Effect::new(move |_| browser::forget_stripe_return_params());
     view! {
         <Suspense fallback=|| view! { <p class="muted">"Loading your order…"</p> }>
             {move || Suspend::new(async move {
                 match order.await {
-                    Ok(Some(order)) => view! { <OrderDetail order/> }.into_any(),
+                    Ok(Some(order)) => view! { <OrderDetail order redirected/> }.into_any(),
                     Ok(None) => view! { <NotFound/> }.into_any(),
                     Err(error) => view! { <ErrorAlert message=error.to_string()/> }.into_any(),
                 }
@@ -32,8 +39,10 @@ pub fn OrderPage() -> impl IntoView {
 
 /// The order and its live status: pushed by the server the moment a webhook commits,
 /// polled while the stream is down. Works for a link opened later, or after a redirect.
+/// `redirected`: the shopper is back from a Stripe redirect (its `redirect_status` is a hint
+/// only; the status shown is ours).
 #[component]
-fn OrderDetail(order: OrderView) -> impl IntoView {
+fn OrderDetail(order: OrderView, redirected: bool) -> impl IntoView {
     let status = RwSignal::new(order.status);
     // Whether the live stream (or the polling fallback) has reported since the page loaded.
     let live = RwSignal::new(false);
@@ -67,12 +76,6 @@ fn OrderDetail(order: OrderView) -> impl IntoView {
             });
         }
     });
-    // Back from a redirect: Stripe's `redirect_status` is a hint only; the status shown is ours.
-    let redirected = use_query_map()
-        .read_untracked()
-        .get("payment_intent")
-        .is_some();
-
     view! {
         <Title text="Your order"/>
         <article class="order-detail">

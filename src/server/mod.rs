@@ -9,6 +9,7 @@ pub mod delivery;
 pub mod live;
 pub mod payments;
 pub mod reconcile;
+pub mod security_headers;
 pub mod session;
 pub mod startup;
 pub mod stripe;

@@ -1,7 +1,7 @@
 //! Building the router and serving it.
 
 use super::config::Config;
-use super::{admin, db, delivery, live, payments, session, webhooks, AppState};
+use super::{admin, db, delivery, live, payments, security_headers, session, webhooks, AppState};
 use crate::app::{shell, App};
 use axum::Router;
 use leptos::prelude::*;
@@ -73,6 +73,8 @@ pub async fn build_router(
         }
         None => router,
     };
+    // Outermost: every response, the simulator's included.
+    let router = router.layer(security_headers::layer(&state.config, &state.payments));
     Ok((router, state))
 }
 
