@@ -6,5 +6,6 @@ mod api;
 mod cards;
 mod disputes;
 mod events;
+mod keys;
 mod schema;
 mod webhooks;
