@@ -1,12 +1,11 @@
 //! The simulator's control API under `/_sim` (secret key only): reset, faults, clock, the
 //! record of webhook deliveries, rolling an endpoint's signing secret, and deciding a dispute.
 
-use super::pipeline::{handler, respond, Caller, Outcome, Request};
+use super::pipeline::{handler, parse_body, respond, Caller, Outcome, Request};
 use super::{Faults, Simulator};
 use crate::engine::{ObjectKind, Params};
-use crate::form;
 use crate::model::ApiError;
-use axum::body::Bytes;
+use axum::body::Body;
 use axum::extract::{OriginalUri, State as AxState};
 use axum::http::{HeaderMap, Method, Uri};
 use axum::response::Response;
@@ -31,14 +30,19 @@ pub(super) async fn reset(
     OriginalUri(original): OriginalUri,
     uri: Uri,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Response {
-    let request = Request::new(method, &original, &uri, headers, &body);
+    let request = Request::new(method, &original, &uri, headers);
+    // Faults go first (so that the reset itself cannot be failed by them), but only for the
+    // secret key.
+    if let Err(e) = sim.authorize(&request.headers, &[Caller::Secret]) {
+        return respond(Outcome::error(e), "req_sim", &request.headers);
+    }
     sim.set_faults(Faults::default(), None);
     if let Ok(mut attempts) = sim.inner.attempts.lock() {
         attempts.clear();
     }
-    sim.serve(&request, &[Caller::Secret], |account, ctx| {
+    sim.serve(&request, body, &[Caller::Secret], |account, ctx| {
         let keep_endpoints = ctx.params().str("endpoints") != Some("true");
         let endpoints = std::mem::take(&mut account.endpoints);
         let mut dirty = std::collections::BTreeSet::new();
@@ -88,9 +92,15 @@ pub(super) async fn reset(
 pub(super) async fn set_faults(
     AxState(sim): AxState<Simulator>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Response {
-    let params = form::parse(&body).unwrap_or(Value::Null);
+    if sim.caller(&headers).ok() != Some(Caller::Secret) {
+        return control(&sim, &headers, || Value::Null);
+    }
+    let params = match parse_body(body).await {
+        Ok(p) => p,
+        Err(e) => return respond(Outcome::error(e), "req_sim", &headers),
+    };
     control(&sim, &headers, || {
         let p = Params(&params);
         let num = |k: &str| p.str(k).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);

@@ -1,17 +1,15 @@
 //! 3-D Secure: the challenge Stripe.js shows (answered through `POST /_sim/3ds/{id}`) and the
 //! hosted page of the redirect flow (https://docs.stripe.com/payments/3d-secure).
 
-use super::pipeline::handler;
+use super::pipeline::{handler, parse_body};
 use super::Simulator;
 use crate::engine::Params;
-use crate::form;
 use crate::model::{ApiError, View};
-use axum::body::Bytes;
+use axum::body::Body;
 use axum::extract::{Path, State as AxState};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
-use serde_json::Value;
 
 handler!(authenticate, [Secret, Publishable], |account, ctx, id| {
     ctx.check_client_secret(account, &id)?;
@@ -51,9 +49,18 @@ pub(super) async fn redirect_challenge_page(
 pub(super) async fn redirect_challenge_answer(
     AxState(sim): AxState<Simulator>,
     Path(id): Path<String>,
-    body: Bytes,
+    body: Body,
 ) -> Response {
-    let params = form::parse(&body).unwrap_or(Value::Null);
+    let params = match parse_body(body).await {
+        Ok(params) => params,
+        Err(e) => {
+            return (
+                StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST),
+                "Invalid request",
+            )
+                .into_response()
+        }
+    };
     let p = Params(&params);
     let secret = p.str("client_secret").unwrap_or_default().to_string();
     let return_url = p.str("return_url").unwrap_or_default().to_string();

@@ -6,6 +6,7 @@ mod api;
 mod cards;
 mod disputes;
 mod events;
+mod hostile;
 mod keys;
 mod schema;
 mod webhooks;
