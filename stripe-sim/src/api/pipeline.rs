@@ -171,8 +171,12 @@ impl Simulator {
         } else if key == config.publishable_key {
             Ok(Caller::Publishable)
         } else {
-            let shown = if key.len() > 8 {
-                format!("{}****{}", &key[..8], &key[key.len() - 4..])
+            // By characters, not bytes: a key decoded from Basic auth may be any UTF-8.
+            let chars: Vec<char> = key.chars().collect();
+            let shown = if chars.len() > 12 {
+                let head: String = chars[..8].iter().collect();
+                let tail: String = chars[chars.len() - 4..].iter().collect();
+                format!("{head}****{tail}")
             } else {
                 "****".into()
             };

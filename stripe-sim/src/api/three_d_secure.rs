@@ -7,8 +7,8 @@ use crate::engine::Params;
 use crate::model::{ApiError, View};
 use axum::body::Body;
 use axum::extract::{Path, State as AxState};
-use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
 
 handler!(authenticate, [Secret, Publishable], |account, ctx, id| {
@@ -63,15 +63,28 @@ pub(super) async fn redirect_challenge_answer(
     };
     let p = Params(&params);
     let secret = p.str("client_secret").unwrap_or_default().to_string();
-    let return_url = p.str("return_url").unwrap_or_default().to_string();
     let complete = p.str("outcome") == Some("complete");
     let mut account = sim.inner.account.lock().await;
-    let matches = account
+    let Some(pi) = account
         .payment_intents
         .get(&id)
-        .is_some_and(|pi| pi.client_secret == secret);
-    if !matches || return_url.is_empty() {
+        .filter(|pi| pi.client_secret == secret)
+    else {
         return (StatusCode::BAD_REQUEST, "Unknown payment").into_response();
+    };
+    // Back to the `return_url` given at confirmation, as Stripe does; the form's copy only
+    // when the PaymentIntent no longer says (a second answer).
+    let return_url = pi
+        .next_action
+        .as_ref()
+        .and_then(|a| a["redirect_to_url"]["return_url"].as_str())
+        .or_else(|| p.str("return_url"))
+        .unwrap_or_default()
+        .to_string();
+    // A URL that cannot be a `Location` header (control characters, say) is refused before
+    // anything changes.
+    if return_url.is_empty() || HeaderValue::from_str(&return_url).is_err() {
+        return (StatusCode::BAD_REQUEST, "Invalid return_url").into_response();
     }
     let _ = account.authenticate(&id, complete, View::Publishable);
     let status = account
@@ -90,5 +103,8 @@ pub(super) async fn redirect_challenge_answer(
         "{return_url}{separator}payment_intent={id}&payment_intent_client_secret={}&redirect_status={redirect_status}",
         form_urlencoded::byte_serialize(secret.as_bytes()).collect::<String>()
     );
-    Redirect::to(&target).into_response()
+    match HeaderValue::from_str(&target) {
+        Ok(location) => (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response(),
+        Err(_) => (StatusCode::BAD_REQUEST, "Invalid return_url").into_response(),
+    }
 }

@@ -10,7 +10,7 @@ fn nested(depth: usize) -> String {
 }
 
 /// A raw POST with an optional bearer key.
-async fn post_raw(
+pub async fn post_raw(
     sim: &Sim,
     path: &str,
     key: Option<&str>,

@@ -8,5 +8,6 @@ mod disputes;
 mod events;
 mod hostile;
 mod keys;
+mod panics;
 mod schema;
 mod webhooks;
