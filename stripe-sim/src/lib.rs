@@ -15,7 +15,8 @@
 //!   Stripe does: it gets nothing, is never sent what it missed, and a retry that comes due
 //!   while it is disabled is given up (still counted in `pending_webhooks`).
 //! - A Stripe.js stand-in at `/v3/` with Payment and Card Elements and a 3-D Secure challenge.
-//! - A control API under `/_sim/` (secret key only): reset, faults, clock, deliveries, and
+//! - A control API under `/_sim/` (secret key only, and only when `SimConfig::control_api` is
+//!   on: off by default, on in the `stripe-sim` binary): reset, faults, clock, deliveries, and
 //!   `POST /_sim/disputes/{id}/close` with `outcome=won|lost` to decide a dispute (test card
 //!   0259 opens one: `charge.dispute.created`, `charge.dispute.funds_withdrawn`, status
 //!   `needs_response`; won adds `charge.dispute.funds_reinstated`, then both send

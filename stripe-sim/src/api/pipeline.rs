@@ -244,8 +244,8 @@ fn body_code(body: &Value) -> Option<&str> {
     body["error"]["code"].as_str()
 }
 
-pub(super) async fn not_found(uri: Uri) -> Response {
-    let body = json!({"error": {"type": "invalid_request_error", "message": format!("Unrecognized request URL (GET: {}). Please see https://stripe.com/docs or we can help at https://support.stripe.com/.", uri.path())}});
+pub(super) async fn not_found(method: Method, uri: Uri) -> Response {
+    let body = json!({"error": {"type": "invalid_request_error", "message": format!("Unrecognized request URL ({method}: {}). Please see https://stripe.com/docs or we can help at https://support.stripe.com/.", uri.path())}});
     (
         StatusCode::NOT_FOUND,
         [(header::CONTENT_TYPE, "application/json")],

@@ -6,6 +6,7 @@ mod api;
 mod cards;
 mod disputes;
 mod events;
+mod exposure;
 mod hostile;
 mod keys;
 mod panics;
