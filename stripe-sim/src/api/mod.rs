@@ -7,9 +7,11 @@
 //! - `rest`: the `/v1` handlers.
 //! - `control`: the `/_sim` control API.
 //! - `three_d_secure`: the 3-D Secure challenge endpoints.
+//! - `cors`: CORS headers, only on the routes Stripe.js calls from a shop's pages.
 //! - Webhook delivery lives in `crate::webhooks`.
 
 mod control;
+mod cors;
 mod faults;
 mod idempotency;
 mod pipeline;
@@ -22,14 +24,12 @@ use crate::engine::{Account, Params, Scheduled};
 use crate::store::Store;
 use crate::webhooks::Attempt;
 use crate::{assets, cards};
-use axum::http::{header, HeaderName, Method};
 use axum::routing::{get, post};
 use axum::Router;
 use serde_json::json;
 use std::sync::{Arc, Mutex as StdMutex};
 use std::time::Duration;
 use tokio::sync::Mutex;
-use tower_http::cors::{Any, CorsLayer};
 
 /// How the simulator behaves. `new` checks the keys; the timings have test-friendly defaults.
 #[derive(Clone, Debug)]
@@ -299,7 +299,7 @@ impl Simulator {
         }
         api.fallback(pipeline::not_found)
             .with_state(self.clone())
-            .layer(cors())
+            .layer(axum::middleware::from_fn(cors::cors))
     }
 
     /// Persists what the last operation changed, delivers its events, schedules its later work.
@@ -370,25 +370,4 @@ impl Simulator {
         }
         self.commit(&mut account).await;
     }
-}
-
-/// Permissive CORS: Stripe.js calls the API from the merchant's origin. Any origin is allowed,
-/// so answers do not vary by origin (no `Vary` header).
-fn cors() -> CorsLayer {
-    CorsLayer::new()
-        .allow_origin(Any)
-        .allow_methods([Method::GET, Method::POST, Method::DELETE, Method::OPTIONS])
-        .allow_headers([
-            header::AUTHORIZATION,
-            header::CONTENT_TYPE,
-            HeaderName::from_static("idempotency-key"),
-            HeaderName::from_static("stripe-version"),
-            HeaderName::from_static("stripe-account"),
-        ])
-        .expose_headers([
-            HeaderName::from_static("request-id"),
-            HeaderName::from_static("idempotent-replayed"),
-            HeaderName::from_static("stripe-version"),
-        ])
-        .vary([])
 }

@@ -130,3 +130,134 @@ async fn three_d_secure_still_works_without_the_control_api() {
 fn the_test_config_turns_the_control_api_on() {
     assert!(common::config().control_api);
 }
+
+fn acao(r: &reqwest::Response) -> Option<String> {
+    r.headers()
+        .get("access-control-allow-origin")
+        .map(|v| v.to_str().unwrap().to_string())
+}
+
+async fn preflight(sim: &Sim, method: &str, path: &str) -> reqwest::Response {
+    sim.http
+        .request(reqwest::Method::OPTIONS, format!("{}{path}", sim.base))
+        .header("Origin", "https://evil.example")
+        .header("Access-Control-Request-Method", method)
+        .header(
+            "Access-Control-Request-Headers",
+            "authorization,content-type",
+        )
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn from_origin(sim: &Sim, method: &str, path: &str, key: &str) -> reqwest::Response {
+    let url = format!("{}{path}", sim.base);
+    let req = match method {
+        "GET" => sim.http.get(url),
+        "DELETE" => sim.http.delete(url),
+        _ => sim.http.post(url).form(&[("x", "1")]),
+    };
+    req.header("Origin", "https://evil.example")
+        .bearer_auth(key)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn secret_key_routes_and_the_control_api_send_no_cors_headers() {
+    let sim = crate::common::start().await;
+    let pi = sim.create_pi("2000").await;
+    let id = pi["id"].as_str().unwrap();
+    let secret_routes = [
+        ("POST", "/v1/payment_intents".to_string()),
+        ("GET", "/v1/payment_intents".to_string()),
+        ("POST", format!("/v1/payment_intents/{id}")),
+        ("POST", format!("/v1/payment_intents/{id}/capture")),
+        ("POST", format!("/v1/payment_intents/{id}/cancel")),
+        ("GET", "/v1/payment_methods/pm_x".to_string()),
+        ("GET", "/v1/charges/ch_x".to_string()),
+        ("POST", "/v1/refunds".to_string()),
+        ("GET", "/v1/refunds".to_string()),
+        ("GET", "/v1/disputes".to_string()),
+        ("GET", "/v1/events".to_string()),
+        ("GET", "/v1/webhook_endpoints".to_string()),
+        ("POST", "/v1/webhook_endpoints".to_string()),
+        ("DELETE", "/v1/webhook_endpoints/we_x".to_string()),
+        ("GET", "/_sim/faults".to_string()),
+        ("POST", "/_sim/faults".to_string()),
+        ("POST", "/_sim/reset".to_string()),
+        ("POST", "/_sim/clock".to_string()),
+        ("GET", "/_sim/deliveries".to_string()),
+        ("POST", "/_sim/disputes/dp_x/close".to_string()),
+        ("GET", "/_sim/demo.html".to_string()),
+        ("GET", format!("/_sim/3ds/{id}/redirect")),
+        ("GET", "/v1/nothing".to_string()),
+    ];
+    for (method, path) in &secret_routes {
+        let pre = preflight(&sim, method, path).await;
+        assert_eq!(acao(&pre), None, "preflight {method} {path}");
+        assert!(pre.headers().get("access-control-allow-methods").is_none());
+        let r = from_origin(&sim, method, path, SK).await;
+        assert_eq!(acao(&r), None, "{method} {path}: {}", r.status());
+    }
+    crate::hostile::still_answers(&sim).await;
+}
+
+#[tokio::test]
+async fn the_routes_stripe_js_calls_answer_any_origin() {
+    let sim = crate::common::start().await;
+    let pi = sim.create_pi("2000").await;
+    let id = pi["id"].as_str().unwrap();
+    for (method, path) in [
+        ("GET", format!("/v1/payment_intents/{id}")),
+        ("POST", format!("/v1/payment_intents/{id}/confirm")),
+        ("POST", "/v1/payment_methods".to_string()),
+        ("POST", format!("/_sim/3ds/{id}")),
+        ("GET", "/v3/".to_string()),
+        ("GET", "/v3/stripe.js".to_string()),
+        ("GET", "/v3/elements-inner.html".to_string()),
+        ("GET", "/v3/three-ds-challenge.html".to_string()),
+    ] {
+        let pre = preflight(&sim, method, &path).await;
+        assert!(pre.status().is_success(), "preflight {method} {path}");
+        assert_eq!(
+            acao(&pre).as_deref(),
+            Some("*"),
+            "preflight {method} {path}"
+        );
+        let methods = pre.headers()["access-control-allow-methods"]
+            .to_str()
+            .unwrap();
+        assert!(methods.contains(method), "{methods}");
+        let r = from_origin(&sim, method, &path, PK).await;
+        assert_eq!(acao(&r).as_deref(), Some("*"), "{method} {path}");
+    }
+    // A shared path offers browsers only its browser method: retrieve, not update.
+    let pre = preflight(&sim, "GET", &format!("/v1/payment_intents/{id}")).await;
+    assert_eq!(pre.headers()["access-control-allow-methods"], "GET");
+    let pre = preflight(&sim, "POST", &format!("/v1/payment_intents/{id}")).await;
+    assert_eq!(acao(&pre), None);
+}
+
+#[tokio::test]
+async fn cors_follows_the_routes_when_the_simulator_is_nested() {
+    let sim = SimConfig::new(SK, PK).unwrap();
+    let app = axum::Router::new().nest("/stripe-sim", Simulator::in_memory(sim).router());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}/stripe-sim", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let nested = Sim {
+        base,
+        sim: Simulator::in_memory(SimConfig::new(SK, PK).unwrap()),
+        http: reqwest::Client::new(),
+    };
+    let r = from_origin(&nested, "GET", "/v3/", PK).await;
+    assert_eq!(acao(&r).as_deref(), Some("*"));
+    let r = from_origin(&nested, "GET", "/v1/payment_intents", SK).await;
+    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(acao(&r), None);
+    let pre = preflight(&nested, "POST", "/v1/payment_methods").await;
+    assert_eq!(acao(&pre).as_deref(), Some("*"));
+}
