@@ -25,6 +25,11 @@
 //!   duplicated, delayed and reordered webhooks, and `webhook_loss_rate`, the share of events
 //!   never delivered at all (still listed, with `delivery_success=false`), decided by `seed`.
 //!
+//! - Exposure: CORS (any origin) only on what Stripe.js calls from a shop's pages (retrieve and
+//!   confirm a PaymentIntent, create a PaymentMethod, `POST /_sim/3ds/{id}`, the `/v3` assets);
+//!   bodies are read only after the key is checked, at most 64 KiB, with at most 1000
+//!   parameters nested at most 5 brackets deep (see [`form`]).
+//!
 //! Mount `Simulator::router()` at the root of its own server (the `stripe-sim` binary) or nest
 //! it inside an app; the app then talks to it over HTTP exactly as it would to Stripe.
 
