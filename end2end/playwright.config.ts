@@ -69,6 +69,7 @@ export default defineConfig({
         CHECKOUT_HOLD_SECONDS: '6',
         RECONCILE_INTERVAL_SECONDS: '1',
         RECONCILE_STALE_SECONDS: '1',
+        STRIPE_SIM_CONTROL: '1',
       },
       url: `http://127.0.0.1:${HEAL_PORT}/`,
       reuseExistingServer: false,

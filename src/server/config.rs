@@ -38,6 +38,9 @@ pub struct Config {
     pub stripe: StripeSettings,
     /// `SIMULATED_PAYMENTS=1`: use the embedded Stripe simulator in a release build.
     pub simulated_payments: bool,
+    /// `STRIPE_SIM_CONTROL=1`: open the embedded simulator's `/_sim` control API (faults,
+    /// clock, reset) — for tests only; off by default, since shoppers can reach the simulator.
+    pub simulator_control: bool,
     /// `STRIPE_ELEMENT=payment|card`: the Payment Element (default) or the Card Element.
     pub element: crate::model::checkout::ElementKind,
     /// `ADMIN_PASSWORD_HASH`: the merchant's password as an argon2 PHC string.
@@ -166,6 +169,16 @@ impl Config {
                 "cannot be set together with STRIPE_SECRET_KEY",
             ));
         }
+        let simulator_control = match get("STRIPE_SIM_CONTROL").as_deref() {
+            None | Some("0") | Some("false") | Some("no") => false,
+            Some("1") | Some("true") | Some("yes") => true,
+            Some(other) => {
+                return Err(bad(
+                    "STRIPE_SIM_CONTROL",
+                    format!("“{other}” is not 1 or 0"),
+                ))
+            }
+        };
         let element = match get("STRIPE_ELEMENT").as_deref() {
             None | Some("payment") => crate::model::checkout::ElementKind::Payment,
             Some("card") => crate::model::checkout::ElementKind::Card,
@@ -235,6 +248,7 @@ impl Config {
             currency,
             stripe,
             simulated_payments,
+            simulator_control,
             element,
             admin_password_hash,
         })

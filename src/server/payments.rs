@@ -72,7 +72,8 @@ pub async fn setup(
     let (sk, pk) = stripe_sim::embedded_keys(pool)
         .await
         .map_err(|e| format!("stripe simulator: {e}"))?;
-    let sim_config = stripe_sim::SimConfig::new(&sk, &pk)?;
+    let sim_config =
+        stripe_sim::SimConfig::new(&sk, &pk)?.with_control_api(config.simulator_control);
     let simulator = stripe_sim::Simulator::persistent(sim_config, pool.clone())
         .await
         .map_err(|e| format!("stripe simulator: {e}"))?;

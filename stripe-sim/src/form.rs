@@ -1,35 +1,72 @@
 //! Stripe's form encoding: `metadata[order_id]=42`, `expand[0]=latest_charge`, `expand[]=x`.
+//!
+//! Request bodies come from anyone who can reach the simulator (the key is checked first, but
+//! the publishable key is public), so the parser is bounded: at most [`MAX_DEPTH`] brackets per
+//! name and [`MAX_PARAMS`] parameters per request; the API layer also caps bodies at
+//! [`MAX_BODY_BYTES`].
 
 use serde_json::{Map, Value};
 
+/// The most brackets one parameter name may have: `a[b][c][d][e][f]` (Stripe's own requests
+/// nest three or four deep, e.g. `payment_method_data[billing_details][address][line1]`).
+pub const MAX_DEPTH: usize = 5;
+/// The most parameters one request may have.
+pub const MAX_PARAMS: usize = 1000;
+/// The largest request body the API reads, in bytes.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
 /// Parses a form-encoded body (or query string) into nested JSON: objects for `a[b]`, arrays
-/// for `a[0]` / `a[]`. Every leaf is a string, as on the wire.
+/// for `a[0]` / `a[]`. Every leaf is a string, as on the wire. Names nested deeper than
+/// [`MAX_DEPTH`] and requests with more than [`MAX_PARAMS`] parameters are refused.
 pub fn parse(input: &[u8]) -> Result<Value, String> {
     let mut root = Value::Object(Map::new());
-    for (key, value) in form_urlencoded::parse(input) {
+    for (count, (key, value)) in form_urlencoded::parse(input).enumerate() {
+        if count == MAX_PARAMS {
+            return Err(format!(
+                "Too many parameters: a request may have at most {MAX_PARAMS}."
+            ));
+        }
         let path = split_key(&key)?;
         insert(&mut root, &path, value.into_owned(), &key)?;
     }
     Ok(root)
 }
 
+/// A parameter name for an error message: long names are cut.
+fn shown(key: &str) -> String {
+    const MAX: usize = 100;
+    if key.len() <= MAX {
+        return key.to_string();
+    }
+    let mut end = MAX;
+    while !key.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &key[..end])
+}
+
 /// `a[b][0]` → `["a", "b", "0"]`; `a[]` → `["a", ""]`.
 fn split_key(key: &str) -> Result<Vec<String>, String> {
+    let invalid = || format!("Invalid parameter name: {}", shown(key));
     let (head, mut rest) = match key.find('[') {
         Some(i) => (&key[..i], &key[i..]),
         None => (key, ""),
     };
     if head.is_empty() {
-        return Err(format!("Invalid parameter name: {key}"));
+        return Err(invalid());
     }
     let mut parts = vec![head.to_string()];
     while !rest.is_empty() {
         if !rest.starts_with('[') {
-            return Err(format!("Invalid parameter name: {key}"));
+            return Err(invalid());
         }
-        let close = rest
-            .find(']')
-            .ok_or_else(|| format!("Invalid parameter name: {key}"))?;
+        if parts.len() > MAX_DEPTH {
+            return Err(format!(
+                "Invalid parameter name: {} is nested too deeply (at most {MAX_DEPTH} levels of brackets).",
+                shown(key)
+            ));
+        }
+        let close = rest.find(']').ok_or_else(invalid)?;
         parts.push(rest[1..close].to_string());
         rest = &rest[close + 1..];
     }
@@ -153,6 +190,31 @@ mod tests {
         assert!(parse(b"[x]=1").is_err());
         assert!(parse(b"a[b=1").is_err());
         assert!(parse(b"a=1&a[b]=2").is_ok());
+    }
+
+    #[test]
+    fn nesting_is_limited() {
+        let nested = |depth: usize| format!("metadata{}=1", "[a]".repeat(depth));
+        assert!(parse(nested(MAX_DEPTH).as_bytes()).is_ok());
+        let err = parse(nested(MAX_DEPTH + 1).as_bytes()).unwrap_err();
+        assert!(err.contains("nested too deeply"), "{err}");
+        // What used to overflow the stack: one bracket pair per level, ~600 KB.
+        let err = parse(nested(200_000).as_bytes()).unwrap_err();
+        assert!(err.len() < 300, "the message quotes a cut name: {err}");
+    }
+
+    #[test]
+    fn the_number_of_parameters_is_limited() {
+        let body = |n: usize| {
+            (0..n)
+                .map(|i| format!("k{i}=v"))
+                .collect::<Vec<_>>()
+                .join("&")
+        };
+        assert!(parse(body(MAX_PARAMS).as_bytes()).is_ok());
+        assert!(parse(body(MAX_PARAMS + 1).as_bytes())
+            .unwrap_err()
+            .contains("Too many parameters"));
     }
 
     #[test]

@@ -15,7 +15,8 @@
 //!   Stripe does: it gets nothing, is never sent what it missed, and a retry that comes due
 //!   while it is disabled is given up (still counted in `pending_webhooks`).
 //! - A Stripe.js stand-in at `/v3/` with Payment and Card Elements and a 3-D Secure challenge.
-//! - A control API under `/_sim/` (secret key only): reset, faults, clock, deliveries, and
+//! - A control API under `/_sim/` (secret key only, and only when `SimConfig::control_api` is
+//!   on: off by default, on in the `stripe-sim` binary): reset, faults, clock, deliveries, and
 //!   `POST /_sim/disputes/{id}/close` with `outcome=won|lost` to decide a dispute (test card
 //!   0259 opens one: `charge.dispute.created`, `charge.dispute.funds_withdrawn`, status
 //!   `needs_response`; won adds `charge.dispute.funds_reinstated`, then both send
@@ -23,6 +24,11 @@
 //! - Faults (`POST /_sim/faults`, see [`Faults`]): failing or slow requests, dropped,
 //!   duplicated, delayed and reordered webhooks, and `webhook_loss_rate`, the share of events
 //!   never delivered at all (still listed, with `delivery_success=false`), decided by `seed`.
+//!
+//! - Exposure: CORS (any origin) only on what Stripe.js calls from a shop's pages (retrieve and
+//!   confirm a PaymentIntent, create a PaymentMethod, `POST /_sim/3ds/{id}`, the `/v3` assets);
+//!   bodies are read only after the key is checked, at most 64 KiB, with at most 1000
+//!   parameters nested at most 5 brackets deep (see [`form`]).
 //!
 //! Mount `Simulator::router()` at the root of its own server (the `stripe-sim` binary) or nest
 //! it inside an app; the app then talks to it over HTTP exactly as it would to Stripe.

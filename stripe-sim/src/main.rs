@@ -3,7 +3,11 @@
 //! ```text
 //! stripe-sim --port 12111 --secret-key sk_test_x --publishable-key pk_test_x \
 //!            [--webhook http://127.0.0.1:3000/webhooks/stripe --webhook-secret whsec_x] [--seed 42]
+//!            [--no-control-api]
 //! ```
+//!
+//! The `/_sim` control API is on here (the simulator's own end-to-end tests drive it);
+//! `--no-control-api` turns it off.
 
 use std::time::Duration;
 use stripe_sim::{SimConfig, Simulator};
@@ -11,7 +15,8 @@ use stripe_sim::{SimConfig, Simulator};
 fn usage() -> ! {
     eprintln!(
         "usage: stripe-sim --secret-key sk_test_… --publishable-key pk_test_… [--host 127.0.0.1] [--port 12111]\n\
-         \x20                 [--webhook URL [--webhook-secret whsec_…]] [--seed N] [--processing-delay-ms N]"
+         \x20                 [--webhook URL [--webhook-secret whsec_…]] [--seed N] [--processing-delay-ms N]\n\
+         \x20                 [--no-control-api]"
     );
     std::process::exit(2)
 }
@@ -30,6 +35,7 @@ async fn main() {
         std::env::var("STRIPE_SIM_PUBLISHABLE_KEY").ok(),
     );
     let (mut webhook, mut webhook_secret, mut seed, mut processing_ms) = (None, None, None, None);
+    let mut control_api = true;
     while let Some(flag) = args.next() {
         let mut value = || args.next().unwrap_or_else(|| usage());
         match flag.as_str() {
@@ -38,6 +44,7 @@ async fn main() {
             "--secret-key" => sk = Some(value()),
             "--publishable-key" => pk = Some(value()),
             "--webhook" => webhook = Some(value()),
+            "--no-control-api" => control_api = false,
             "--webhook-secret" => webhook_secret = Some(value()),
             "--seed" => seed = Some(value().parse::<u64>().unwrap_or_else(|_| usage())),
             "--processing-delay-ms" => {
@@ -49,10 +56,13 @@ async fn main() {
     let (Some(sk), Some(pk)) = (sk, pk) else {
         usage()
     };
-    let mut config = SimConfig::new(&sk, &pk).unwrap_or_else(|e| {
-        eprintln!("stripe-sim: {e}");
-        std::process::exit(2)
-    });
+    // The standalone server is a test tool: its control API is on unless turned off.
+    let mut config = SimConfig::new(&sk, &pk)
+        .unwrap_or_else(|e| {
+            eprintln!("stripe-sim: {e}");
+            std::process::exit(2)
+        })
+        .with_control_api(control_api);
     config.seed = seed;
     if let Some(ms) = processing_ms {
         config.processing_delay = Duration::from_millis(ms);

@@ -159,25 +159,106 @@ impl Store {
 
 /// Test-mode keys for an embedded simulator, made once and kept in its tables so that they
 /// survive restarts. They only ever authenticate against this simulator.
+///
+/// The two keys are drawn independently: the publishable key is sent to every shopper's
+/// browser, so nothing in it may tell the secret key. A stored pair that shares its random part
+/// (as made by earlier versions, where the secret key followed from the publishable one) or
+/// that is malformed is replaced by a fresh pair, and its secret key stops working.
 pub async fn embedded_keys(pool: &SqlitePool) -> Result<(String, String), sqlx::Error> {
     Store::open(pool.clone()).await?;
-    let existing: Option<(String,)> =
+    let stored = stored_keys(pool).await?;
+    if let Some(Ok(pair)) = &stored {
+        return Ok(pair.clone());
+    }
+    let (sk, pk) = (
+        format!("sk_test_sim{}", random_tail()),
+        format!("pk_test_sim{}", random_tail()),
+    );
+    let value = format!("{sk} {pk}");
+    match stored {
+        // Only the value read is replaced: if another process replaced it first, its pair wins.
+        Some(Err(old)) => {
+            sqlx::query("UPDATE stripe_sim_meta SET value = ? WHERE key = 'keys' AND value = ?")
+                .bind(&value)
+                .bind(old)
+                .execute(pool)
+                .await?
+        }
+        _ => {
+            sqlx::query(
+                "INSERT INTO stripe_sim_meta (key, value) VALUES ('keys', ?) ON CONFLICT (key) DO NOTHING",
+            )
+            .bind(&value)
+            .execute(pool)
+            .await?
+        }
+    };
+    // What is stored now, whoever wrote it.
+    match stored_keys(pool).await? {
+        Some(Ok(pair)) => Ok(pair),
+        _ => Err(sqlx::Error::Protocol(
+            "stripe simulator: could not store its API keys".into(),
+        )),
+    }
+}
+
+/// The stored key pair: `Ok` when usable, `Err(raw value)` when it must be replaced.
+async fn stored_keys(
+    pool: &SqlitePool,
+) -> Result<Option<Result<(String, String), String>>, sqlx::Error> {
+    let row: Option<(String,)> =
         sqlx::query_as("SELECT value FROM stripe_sim_meta WHERE key = 'keys'")
             .fetch_optional(pool)
             .await?;
-    if let Some((value,)) = existing {
-        if let Some((sk, pk)) = value.split_once(' ') {
-            return Ok((sk.to_string(), pk.to_string()));
+    Ok(row.map(|(value,)| match value.split_once(' ') {
+        Some((sk, pk)) if independent(sk, pk) => Ok((sk.to_string(), pk.to_string())),
+        _ => Err(value),
+    }))
+}
+
+/// Well-formed test keys whose random parts are unrelated.
+fn independent(sk: &str, pk: &str) -> bool {
+    match (sk.strip_prefix("sk_test_"), pk.strip_prefix("pk_test_")) {
+        (Some(s), Some(p)) => {
+            let (s, p) = (
+                s.strip_prefix("sim").unwrap_or(s),
+                p.strip_prefix("sim").unwrap_or(p),
+            );
+            s.len() >= 16 && p.len() >= 16 && !s.contains(p) && !p.contains(s)
         }
+        _ => false,
     }
+}
+
+/// 24 alphanumerics (about 142 bits) from the operating system's generator.
+fn random_tail() -> String {
     use rand::distributions::{Alphanumeric, DistString};
-    let tail = Alphanumeric.sample_string(&mut rand::thread_rng(), 24);
-    let (sk, pk) = (format!("sk_test_sim{tail}"), format!("pk_test_sim{tail}"));
-    sqlx::query(
-        "INSERT INTO stripe_sim_meta (key, value) VALUES ('keys', ?) ON CONFLICT (key) DO NOTHING",
-    )
-    .bind(format!("{sk} {pk}"))
-    .execute(pool)
-    .await?;
-    Ok((sk, pk))
+    Alphanumeric.sample_string(&mut rand::rngs::OsRng, 24)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::independent;
+
+    #[test]
+    fn keys_that_share_their_random_part_are_not_independent() {
+        let tail = "AbCdEfGhIjKlMnOpQrStUvWx";
+        assert!(!independent(
+            &format!("sk_test_sim{tail}"),
+            &format!("pk_test_sim{tail}")
+        ));
+        assert!(!independent(
+            &format!("sk_test_{tail}"),
+            &format!("pk_test_sim{tail}")
+        ));
+        assert!(!independent("sk_test_short", "pk_test_other"));
+        assert!(!independent(
+            "garbage",
+            "pk_test_simAbCdEfGhIjKlMnOpQrStUvWx"
+        ));
+        assert!(independent(
+            "sk_test_simAbCdEfGhIjKlMnOpQrStUvWx",
+            "pk_test_sim0123456789abcdefghijklmn"
+        ));
+    }
 }

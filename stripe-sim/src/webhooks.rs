@@ -79,7 +79,7 @@ impl Simulator {
             } else {
                 0
             };
-            let delay = faults.webhook_delay_ms + extra;
+            let delay = faults.webhook_delay_ms.saturating_add(extra);
             if delay > 0 {
                 tokio::time::sleep(Duration::from_millis(delay)).await;
             }

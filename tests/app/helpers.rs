@@ -310,6 +310,8 @@ pub async fn spawn_server_with(vars: &[(&str, &str)]) -> (TestApp, String) {
     let addr = listener.local_addr().unwrap().to_string();
     let mut vars = vars.to_vec();
     vars.push(("CHECKOUT_ADDR", addr.as_str()));
+    // The tests set the embedded simulator's faults.
+    vars.push(("STRIPE_SIM_CONTROL", "1"));
     let app = spawn_app_with(fresh_db_path(), &vars).await;
     let router = app.router.clone();
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });

@@ -7,9 +7,11 @@
 //! - `rest`: the `/v1` handlers.
 //! - `control`: the `/_sim` control API.
 //! - `three_d_secure`: the 3-D Secure challenge endpoints.
+//! - `cors`: CORS headers, only on the routes Stripe.js calls from a shop's pages.
 //! - Webhook delivery lives in `crate::webhooks`.
 
 mod control;
+mod cors;
 mod faults;
 mod idempotency;
 mod pipeline;
@@ -22,14 +24,12 @@ use crate::engine::{Account, Params, Scheduled};
 use crate::store::Store;
 use crate::webhooks::Attempt;
 use crate::{assets, cards};
-use axum::http::{header, HeaderName, Method};
 use axum::routing::{get, post};
 use axum::Router;
 use serde_json::json;
 use std::sync::{Arc, Mutex as StdMutex};
 use std::time::Duration;
 use tokio::sync::Mutex;
-use tower_http::cors::{Any, CorsLayer};
 
 /// How the simulator behaves. `new` checks the keys; the timings have test-friendly defaults.
 #[derive(Clone, Debug)]
@@ -49,6 +49,12 @@ pub struct SimConfig {
     pub dispute_delay: Duration,
     /// How long after a refund test card 5126 makes it fail.
     pub refund_failure_delay: Duration,
+    /// Whether the `/_sim` control API (reset, faults, clock, deliveries, rolling a signing
+    /// secret, closing a dispute, the demo page) is served. Off by default: an app that embeds
+    /// the simulator serves it to the public, and these routes are for tests. When off they
+    /// answer 404 like unknown routes. The 3-D Secure routes under `/_sim/3ds/` are part of
+    /// the payment flow and are always served.
+    pub control_api: bool,
 }
 
 impl SimConfig {
@@ -73,7 +79,14 @@ impl SimConfig {
             processing_delay: Duration::from_secs(2),
             dispute_delay: Duration::from_secs(1),
             refund_failure_delay: Duration::from_secs(1),
+            control_api: false,
         })
+    }
+
+    /// Turns the `/_sim` control API on or off (see [`SimConfig::control_api`]).
+    pub fn with_control_api(mut self, on: bool) -> Self {
+        self.control_api = on;
+        self
     }
 }
 
@@ -204,8 +217,11 @@ impl Simulator {
             .unwrap_or_default()
     }
 
+    /// The simulator's routes: Stripe's REST API under `/v1`, the Stripe.js stand-in under
+    /// `/v3`, the 3-D Secure routes under `/_sim/3ds`, and the control API under `/_sim` when
+    /// [`SimConfig::control_api`] is on.
     pub fn router(&self) -> Router {
-        let api = Router::new()
+        let mut api = Router::new()
             .route(
                 "/v1/payment_intents",
                 post(rest::create_payment_intent).get(rest::list_payment_intents),
@@ -260,27 +276,30 @@ impl Simulator {
                 get(three_d_secure::redirect_challenge_page)
                     .post(three_d_secure::redirect_challenge_answer),
             )
-            .route("/_sim/reset", post(control::reset))
-            .route(
-                "/_sim/faults",
-                post(control::set_faults).get(control::get_faults),
-            )
-            .route("/_sim/clock", post(control::set_clock))
-            .route("/_sim/deliveries", get(control::deliveries))
-            .route(
-                "/_sim/webhook_endpoints/{id}/roll",
-                post(control::roll_secret),
-            )
-            .route("/_sim/disputes/{id}/close", post(control::close_dispute))
             .route("/v3", get(assets::stripe_js))
             .route("/v3/", get(assets::stripe_js))
             .route("/v3/stripe.js", get(assets::stripe_js))
             .route("/v3/elements-inner.html", get(assets::elements_inner))
-            .route("/v3/three-ds-challenge.html", get(assets::challenge))
-            .route("/_sim/demo.html", get(assets::demo))
-            .fallback(pipeline::not_found)
-            .with_state(self.clone());
-        api.layer(cors())
+            .route("/v3/three-ds-challenge.html", get(assets::challenge));
+        if self.inner.config.control_api {
+            api = api
+                .route("/_sim/reset", post(control::reset))
+                .route(
+                    "/_sim/faults",
+                    post(control::set_faults).get(control::get_faults),
+                )
+                .route("/_sim/clock", post(control::set_clock))
+                .route("/_sim/deliveries", get(control::deliveries))
+                .route(
+                    "/_sim/webhook_endpoints/{id}/roll",
+                    post(control::roll_secret),
+                )
+                .route("/_sim/disputes/{id}/close", post(control::close_dispute))
+                .route("/_sim/demo.html", get(assets::demo));
+        }
+        api.fallback(pipeline::not_found)
+            .with_state(self.clone())
+            .layer(axum::middleware::from_fn(cors::cors))
     }
 
     /// Persists what the last operation changed, delivers its events, schedules its later work.
@@ -351,25 +370,4 @@ impl Simulator {
         }
         self.commit(&mut account).await;
     }
-}
-
-/// Permissive CORS: Stripe.js calls the API from the merchant's origin. Any origin is allowed,
-/// so answers do not vary by origin (no `Vary` header).
-fn cors() -> CorsLayer {
-    CorsLayer::new()
-        .allow_origin(Any)
-        .allow_methods([Method::GET, Method::POST, Method::DELETE, Method::OPTIONS])
-        .allow_headers([
-            header::AUTHORIZATION,
-            header::CONTENT_TYPE,
-            HeaderName::from_static("idempotency-key"),
-            HeaderName::from_static("stripe-version"),
-            HeaderName::from_static("stripe-account"),
-        ])
-        .expose_headers([
-            HeaderName::from_static("request-id"),
-            HeaderName::from_static("idempotent-replayed"),
-            HeaderName::from_static("stripe-version"),
-        ])
-        .vary([])
 }

@@ -1,4 +1,5 @@
-//! What every API request goes through, once: the API key (and which key may call what), the
+//! What every API request goes through, once: the API key (and which key may call what), then
+//! the body (at most `form::MAX_BODY_BYTES`, read only once the key is known) and its
 //! form-encoded parameters, a request id, injected faults, idempotency, then the operation on
 //! the account, persistence of what it changed, and Stripe's response headers.
 
@@ -33,6 +34,7 @@ impl Simulator {
     pub(super) async fn serve(
         &self,
         request: &Request,
+        body: Body,
         allowed: &[Caller],
         op: impl FnOnce(&mut Account, &RequestContext) -> ApiResult,
     ) -> Response {
@@ -40,27 +42,28 @@ impl Simulator {
             "req_{}",
             &self.inner.account.lock().await.new_id("x")[2..16]
         );
-        let outcome = self.serve_inner(request, allowed, op, &request_id).await;
+        let outcome = self
+            .serve_inner(request, body, allowed, op, &request_id)
+            .await;
         respond(outcome, &request_id, &request.headers)
     }
 
     async fn serve_inner(
         &self,
         request: &Request,
+        body: Body,
         allowed: &[Caller],
         op: impl FnOnce(&mut Account, &RequestContext) -> ApiResult,
         request_id: &str,
     ) -> Outcome {
-        let caller = match self.caller(&request.headers) {
+        // The key first: nothing of the body is read for a caller without one.
+        let caller = match self.authorize(&request.headers, allowed) {
             Ok(c) => c,
             Err(e) => return Outcome::error(e),
         };
-        if !allowed.contains(&caller) {
-            return Outcome::error(ApiError::new(401, "invalid_request_error", "This API call cannot be made with a publishable API key. Please use a secret API key. You can find a list of your API keys at https://dashboard.stripe.com/account/apikeys."));
-        }
-        let params = match &request.params {
-            Ok(p) => p.clone(),
-            Err(e) => return Outcome::error(ApiError::invalid(e.clone())),
+        let params = match request.params(body).await {
+            Ok(p) => p,
+            Err(e) => return Outcome::error(e),
         };
         let faults = self.faults();
         let fail = self
@@ -127,6 +130,19 @@ impl Simulator {
         }
     }
 
+    /// The caller, if its key may make this call.
+    pub(super) fn authorize(
+        &self,
+        headers: &HeaderMap,
+        allowed: &[Caller],
+    ) -> Result<Caller, ApiError> {
+        let caller = self.caller(headers)?;
+        if !allowed.contains(&caller) {
+            return Err(ApiError::new(401, "invalid_request_error", "This API call cannot be made with a publishable API key. Please use a secret API key. You can find a list of your API keys at https://dashboard.stripe.com/account/apikeys."));
+        }
+        Ok(caller)
+    }
+
     pub(super) fn caller(&self, headers: &HeaderMap) -> Result<Caller, ApiError> {
         let Some(value) = headers
             .get(header::AUTHORIZATION)
@@ -155,8 +171,12 @@ impl Simulator {
         } else if key == config.publishable_key {
             Ok(Caller::Publishable)
         } else {
-            let shown = if key.len() > 8 {
-                format!("{}****{}", &key[..8], &key[key.len() - 4..])
+            // By characters, not bytes: a key decoded from Basic auth may be any UTF-8.
+            let chars: Vec<char> = key.chars().collect();
+            let shown = if chars.len() > 12 {
+                let head: String = chars[..8].iter().collect();
+                let tail: String = chars[chars.len() - 4..].iter().collect();
+                format!("{head}****{tail}")
             } else {
                 "****".into()
             };
@@ -224,8 +244,8 @@ fn body_code(body: &Value) -> Option<&str> {
     body["error"]["code"].as_str()
 }
 
-pub(super) async fn not_found(uri: Uri) -> Response {
-    let body = json!({"error": {"type": "invalid_request_error", "message": format!("Unrecognized request URL (GET: {}). Please see https://stripe.com/docs or we can help at https://support.stripe.com/.", uri.path())}});
+pub(super) async fn not_found(method: Method, uri: Uri) -> Response {
+    let body = json!({"error": {"type": "invalid_request_error", "message": format!("Unrecognized request URL ({method}: {}). Please see https://stripe.com/docs or we can help at https://support.stripe.com/.", uri.path())}});
     (
         StatusCode::NOT_FOUND,
         [(header::CONTENT_TYPE, "application/json")],
@@ -234,28 +254,17 @@ pub(super) async fn not_found(uri: Uri) -> Response {
         .into_response()
 }
 
-/// What every handler needs from the HTTP request.
+/// What every handler needs from the HTTP request, before its body is read.
 pub(super) struct Request {
     pub(super) method: Method,
     pub(super) path: String,
     pub(super) headers: HeaderMap,
-    params: Result<Value, String>,
+    query: String,
     base_url: String,
 }
 
 impl Request {
-    pub(super) fn new(
-        method: Method,
-        original: &Uri,
-        uri: &Uri,
-        headers: HeaderMap,
-        body: &[u8],
-    ) -> Self {
-        let params = if method == Method::GET || method == Method::DELETE {
-            form::parse(uri.query().unwrap_or_default().as_bytes())
-        } else {
-            form::parse(body)
-        };
+    pub(super) fn new(method: Method, original: &Uri, uri: &Uri, headers: HeaderMap) -> Self {
         // Where the simulator is mounted: the original path minus the path it routed on.
         let prefix = original.path().strip_suffix(uri.path()).unwrap_or_default();
         let host = headers
@@ -272,10 +281,41 @@ impl Request {
             method,
             path: uri.path().to_string(),
             headers,
-            params,
+            query: uri.query().unwrap_or_default().to_string(),
             base_url: format!("{scheme}://{host}{prefix}"),
         }
     }
+
+    /// The parameters: the query string of a GET or DELETE, else the form-encoded body.
+    pub(super) async fn params(&self, body: Body) -> Result<Value, ApiError> {
+        if self.method == Method::GET || self.method == Method::DELETE {
+            form::parse(self.query.as_bytes()).map_err(ApiError::invalid)
+        } else {
+            parse_body(body).await
+        }
+    }
+}
+
+/// Reads a form-encoded body of at most `form::MAX_BODY_BYTES` and parses it.
+pub(super) async fn parse_body(body: Body) -> Result<Value, ApiError> {
+    let bytes = read_body(body).await?;
+    form::parse(&bytes).map_err(ApiError::invalid)
+}
+
+/// Reads a body of at most `form::MAX_BODY_BYTES`.
+pub(super) async fn read_body(body: Body) -> Result<Bytes, ApiError> {
+    axum::body::to_bytes(body, form::MAX_BODY_BYTES)
+        .await
+        .map_err(|_| {
+            ApiError::new(
+                413,
+                "invalid_request_error",
+                format!(
+                    "The request body is too large: at most {} bytes are accepted.",
+                    form::MAX_BODY_BYTES
+                ),
+            )
+        })
 }
 
 /// What an operation sees of its request: who called, where the simulator is mounted, and
@@ -331,11 +371,11 @@ macro_rules! handler {
             uri: ::axum::http::Uri,
             headers: ::axum::http::HeaderMap,
             $(::axum::extract::Path($id): ::axum::extract::Path<String>,)?
-            body: ::axum::body::Bytes,
+            body: ::axum::body::Body,
         ) -> ::axum::response::Response {
             use $crate::api::pipeline::{Caller, RequestContext, Request};
-            let request = Request::new(method, &original, &uri, headers, &body);
-            sim.serve(&request, &[$(Caller::$caller),*], move |$account: &mut $crate::engine::Account, $ctx: &RequestContext| $body).await
+            let request = Request::new(method, &original, &uri, headers);
+            sim.serve(&request, body, &[$(Caller::$caller),*], move |$account: &mut $crate::engine::Account, $ctx: &RequestContext| $body).await
         }
     };
 }

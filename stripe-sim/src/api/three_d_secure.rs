@@ -1,17 +1,15 @@
 //! 3-D Secure: the challenge Stripe.js shows (answered through `POST /_sim/3ds/{id}`) and the
 //! hosted page of the redirect flow (https://docs.stripe.com/payments/3d-secure).
 
-use super::pipeline::handler;
+use super::pipeline::{handler, parse_body};
 use super::Simulator;
 use crate::engine::Params;
-use crate::form;
 use crate::model::{ApiError, View};
-use axum::body::Bytes;
+use axum::body::Body;
 use axum::extract::{Path, State as AxState};
-use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
-use serde_json::Value;
 
 handler!(authenticate, [Secret, Publishable], |account, ctx, id| {
     ctx.check_client_secret(account, &id)?;
@@ -51,20 +49,42 @@ pub(super) async fn redirect_challenge_page(
 pub(super) async fn redirect_challenge_answer(
     AxState(sim): AxState<Simulator>,
     Path(id): Path<String>,
-    body: Bytes,
+    body: Body,
 ) -> Response {
-    let params = form::parse(&body).unwrap_or(Value::Null);
+    let params = match parse_body(body).await {
+        Ok(params) => params,
+        Err(e) => {
+            return (
+                StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST),
+                "Invalid request",
+            )
+                .into_response()
+        }
+    };
     let p = Params(&params);
     let secret = p.str("client_secret").unwrap_or_default().to_string();
-    let return_url = p.str("return_url").unwrap_or_default().to_string();
     let complete = p.str("outcome") == Some("complete");
     let mut account = sim.inner.account.lock().await;
-    let matches = account
+    let Some(pi) = account
         .payment_intents
         .get(&id)
-        .is_some_and(|pi| pi.client_secret == secret);
-    if !matches || return_url.is_empty() {
+        .filter(|pi| pi.client_secret == secret)
+    else {
         return (StatusCode::BAD_REQUEST, "Unknown payment").into_response();
+    };
+    // Back to the `return_url` given at confirmation, as Stripe does; the form's copy only
+    // when the PaymentIntent no longer says (a second answer).
+    let return_url = pi
+        .next_action
+        .as_ref()
+        .and_then(|a| a["redirect_to_url"]["return_url"].as_str())
+        .or_else(|| p.str("return_url"))
+        .unwrap_or_default()
+        .to_string();
+    // A URL that cannot be a `Location` header (control characters, say) is refused before
+    // anything changes.
+    if return_url.is_empty() || HeaderValue::from_str(&return_url).is_err() {
+        return (StatusCode::BAD_REQUEST, "Invalid return_url").into_response();
     }
     let _ = account.authenticate(&id, complete, View::Publishable);
     let status = account
@@ -83,5 +103,8 @@ pub(super) async fn redirect_challenge_answer(
         "{return_url}{separator}payment_intent={id}&payment_intent_client_secret={}&redirect_status={redirect_status}",
         form_urlencoded::byte_serialize(secret.as_bytes()).collect::<String>()
     );
-    Redirect::to(&target).into_response()
+    match HeaderValue::from_str(&target) {
+        Ok(location) => (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response(),
+        Err(_) => (StatusCode::BAD_REQUEST, "Invalid return_url").into_response(),
+    }
 }

@@ -63,7 +63,7 @@ impl Account {
                 source: id.clone(),
             }],
             evidence_details: EvidenceDetails {
-                due_by: Some(now + 7 * 86_400),
+                due_by: Some(now.saturating_add(7 * 86_400)),
                 ..Default::default()
             },
             is_charge_refundable: false,

@@ -94,6 +94,9 @@ pub struct Account {
 
 pub type ApiResult = Result<Value, ApiError>;
 
+/// How far `POST /_sim/clock` may move the clock, either way: 100 years, in seconds.
+pub const MAX_CLOCK_OFFSET: i64 = 100 * 31_557_600;
+
 impl Account {
     pub fn new(seed: Option<u64>, fixed_clock: Option<i64>) -> Self {
         Account {
@@ -125,7 +128,7 @@ impl Account {
                 .map(|d| d.as_secs() as i64)
                 .unwrap_or(0)
         });
-        base + self.clock_offset
+        base.saturating_add(self.clock_offset)
     }
 
     pub fn random_f64(&mut self) -> f64 {

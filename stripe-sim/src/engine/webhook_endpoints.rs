@@ -103,7 +103,7 @@ impl Account {
             .ok_or_else(|| ApiError::not_found("webhook_endpoint", id))?;
         for s in endpoint.secrets.iter_mut() {
             if s.expires_at.is_none() {
-                s.expires_at = Some(now + expires_in.max(0));
+                s.expires_at = Some(now.saturating_add(expires_in.max(0)));
             }
         }
         endpoint.secrets.insert(

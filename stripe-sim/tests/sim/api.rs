@@ -1010,7 +1010,7 @@ async fn stripe_js_may_call_the_api_from_any_origin() {
         .http
         .request(
             reqwest::Method::OPTIONS,
-            format!("{}/v1/payment_intents", sim.base),
+            format!("{}/v1/payment_intents/pi_123/confirm", sim.base),
         )
         .header("Origin", "https://shop.example")
         .header("Access-Control-Request-Method", "POST")
@@ -1024,9 +1024,7 @@ async fn stripe_js_may_call_the_api_from_any_origin() {
     assert!(preflight.status().is_success(), "{}", preflight.status());
     assert_eq!(header(&preflight, "access-control-allow-origin"), "*");
     let methods = header(&preflight, "access-control-allow-methods");
-    for method in ["get", "post", "delete"] {
-        assert!(methods.contains(method), "{methods}");
-    }
+    assert!(methods.contains("post"), "{methods}");
     let allowed = header(&preflight, "access-control-allow-headers");
     for name in [
         "authorization",

@@ -13,7 +13,7 @@ pub const SK: &str = "sk_test_sim_tests_0123456789";
 pub const PK: &str = "pk_test_sim_tests_0123456789";
 
 pub fn config() -> SimConfig {
-    let mut c = SimConfig::new(SK, PK).unwrap();
+    let mut c = SimConfig::new(SK, PK).unwrap().with_control_api(true);
     c.webhook_retry_schedule = vec![Duration::from_millis(50), Duration::from_millis(100)];
     c.processing_delay = Duration::from_millis(100);
     c.dispute_delay = Duration::from_millis(50);
