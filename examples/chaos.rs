@@ -1304,26 +1304,76 @@ async fn quiescence(world: &World) -> Result<(), String> {
     }
 }
 
+/// What the app's database and the simulator hold once everything has settled.
+struct Facts {
+    orders: Vec<OrderRow>,
+    payment_intents: Vec<Value>,
+    order_index: HashMap<String, usize>,
+    pi_index: HashMap<String, usize>,
+}
+
+impl Facts {
+    async fn read(world: &World) -> Facts {
+        let orders = orders(&world.db).await;
+        let payment_intents = payment_intents(world).await;
+        let order_index = orders
+            .iter()
+            .enumerate()
+            .map(|(i, o)| (o.id.clone(), i))
+            .collect();
+        let pi_index = payment_intents
+            .iter()
+            .enumerate()
+            .filter_map(|(i, pi)| Some((pi["id"].as_str()?.to_string(), i)))
+            .collect();
+        Facts {
+            orders,
+            payment_intents,
+            order_index,
+            pi_index,
+        }
+    }
+
+    fn order(&self, id: &str) -> Option<&OrderRow> {
+        self.order_index.get(id).map(|i| &self.orders[*i])
+    }
+
+    fn pi(&self, id: &str) -> Option<&Value> {
+        self.pi_index.get(id).map(|i| &self.payment_intents[*i])
+    }
+
+    /// The PaymentIntent an order points at.
+    fn pi_of(&self, order: &OrderRow) -> Option<&Value> {
+        order.payment_intent.as_deref().and_then(|pi| self.pi(pi))
+    }
+}
+
 async fn check(
     world: &World,
     flows: &[Flow],
     paid_seen: &HashMap<String, Instant>,
     report: &mut Report,
 ) {
-    let orders = orders(&world.db).await;
-    let by_id: HashMap<&str, &OrderRow> = orders.iter().map(|o| (o.id.as_str(), o)).collect();
-    let pis = payment_intents(world).await;
-    let pi_by_id: HashMap<&str, &Value> = pis
+    let facts = Facts::read(world).await;
+    report.orders = facts.orders.len();
+    report.paid = facts.orders.iter().filter(|o| o.status == "paid").count();
+    report.canceled = facts
+        .orders
         .iter()
-        .filter_map(|pi| Some((pi["id"].as_str()?, pi)))
-        .collect();
-    report.orders = orders.len();
-    report.paid = orders.iter().filter(|o| o.status == "paid").count();
-    report.canceled = orders.iter().filter(|o| o.status == "canceled").count();
+        .filter(|o| o.status == "canceled")
+        .count();
+    check_payments(&facts, flows, report);
+    check_stock(world, &facts, report).await;
+    check_cancellations(&facts, flows, report);
+    measure(world, &facts, flows, paid_seen, report).await;
+}
 
-    // Every succeeded PaymentIntent belongs to exactly one order, paid, with the same amount.
+/// Every succeeded PaymentIntent belongs to exactly one order, paid, with the same amount; no
+/// order is paid without one; no order, and no shopper, is charged twice; what the shopper was
+/// shown is what was taken.
+fn check_payments(facts: &Facts, flows: &[Flow], report: &mut Report) {
     let mut succeeded_by_order: HashMap<String, Vec<String>> = HashMap::new();
-    for pi in &pis {
+    for pi in &facts.payment_intents {
         let id = pi["id"].as_str().unwrap_or_default();
         let order_id = pi["metadata"]["order_id"].as_str().unwrap_or_default();
         match pi["status"].as_str().unwrap_or_default() {
@@ -1333,58 +1383,53 @@ async fn check(
                     .or_default()
                     .push(id.to_string());
                 let received = pi["amount_received"].as_i64().unwrap_or(-1);
-                match by_id.get(order_id) {
-                    None => report.lost.push(format!(
+                let Some(o) = facts.order(order_id) else {
+                    report.lost.push(format!(
                         "{id} succeeded for order {order_id:?}, which does not exist"
-                    )),
-                    Some(o) if o.payment_intent.as_deref() != Some(id) => {
-                        report.suspects.insert(o.id.clone());
-                        report.lost.push(format!(
-                            "{id} succeeded for order {} whose PaymentIntent is {:?} (status {})",
-                            o.id, o.payment_intent, o.status
-                        ))
-                    }
-                    Some(o) if o.status != "paid" => {
-                        report.suspects.insert(o.id.clone());
-                        let list = if o.status == "needs_review" {
-                            &mut report.wrong
-                        } else {
-                            &mut report.lost
-                        };
-                        list.push(format!(
-                            "{id} succeeded ({received}) but order {} is {}",
-                            o.id, o.status
-                        ))
-                    }
-                    Some(o) if o.total != received => {
-                        report.suspects.insert(o.id.clone());
-                        report.wrong.push(format!(
-                            "order {} total {} but {id} took {received}",
-                            o.id, o.total
-                        ))
-                    }
-                    Some(_) => {}
+                    ));
+                    continue;
+                };
+                if o.payment_intent.as_deref() != Some(id) {
+                    report.suspects.insert(o.id.clone());
+                    report.lost.push(format!(
+                        "{id} succeeded for order {} whose PaymentIntent is {:?} (status {})",
+                        o.id, o.payment_intent, o.status
+                    ));
+                } else if o.status != "paid" {
+                    report.suspects.insert(o.id.clone());
+                    let list = if o.status == "needs_review" {
+                        &mut report.wrong
+                    } else {
+                        &mut report.lost
+                    };
+                    list.push(format!(
+                        "{id} succeeded ({received}) but order {} is {}",
+                        o.id, o.status
+                    ));
+                } else if o.total != received {
+                    report.suspects.insert(o.id.clone());
+                    report.wrong.push(format!(
+                        "order {} total {} but {id} took {received}",
+                        o.id, o.total
+                    ));
                 }
             }
             "canceled" => {}
             status => {
-                // Left payable. Harmless only if no shopper ever got its client secret.
-                let handed_out = flows.iter().any(|f| f.payment_intents.contains(id));
-                if handed_out {
+                // Left payable: harmless only if no shopper ever got its client secret.
+                if flows.iter().any(|f| f.payment_intents.contains(id)) {
+                    report.suspects.insert(order_id.to_string());
                     report.not_canceled.push(format!(
                         "{id} (order {order_id}) is still {status}, and a shopper has its client secret"
                     ));
-                    report.suspects.insert(order_id.to_string());
                 } else {
                     report.stray += 1;
                 }
             }
         }
     }
-    // No order paid without a payment; no order (and no cart) paid twice; an order's
-    // PaymentIntent is its own.
-    for o in &orders {
-        if let Some(pi) = o.payment_intent.as_deref().and_then(|pi| pi_by_id.get(pi)) {
+    for o in &facts.orders {
+        if let Some(pi) = facts.pi_of(o) {
             if pi["metadata"]["order_id"].as_str() != Some(o.id.as_str()) {
                 report.suspects.insert(o.id.clone());
                 report.wrong.push(format!(
@@ -1393,53 +1438,41 @@ async fn check(
                 ));
             }
         }
-        let paid_status = matches!(o.status.as_str(), "paid" | "needs_review");
-        if paid_status {
-            let ok = o
-                .payment_intent
-                .as_deref()
-                .and_then(|pi| pi_by_id.get(pi))
-                .is_some_and(|pi| pi["status"] == "succeeded");
-            if !ok {
-                report.suspects.insert(o.id.clone());
-                report.wrong.push(format!(
-                    "order {} is {} without a succeeded PaymentIntent ({:?})",
-                    o.id, o.status, o.payment_intent
-                ));
-            }
+        if matches!(o.status.as_str(), "paid" | "needs_review")
+            && !facts.pi_of(o).is_some_and(|pi| pi["status"] == "succeeded")
+        {
+            report.suspects.insert(o.id.clone());
+            report.wrong.push(format!(
+                "order {} is {} without a succeeded PaymentIntent ({:?})",
+                o.id, o.status, o.payment_intent
+            ));
         }
-        if let Some(list) = succeeded_by_order.get(&o.id) {
-            if list.len() > 1 {
-                report.suspects.insert(o.id.clone());
-                report.double.push(format!(
-                    "order {} has {} succeeded PaymentIntents: {list:?}",
-                    o.id,
-                    list.len()
-                ));
-            }
-        }
-    }
-    let mut paid_per_cart: HashMap<&str, Vec<&str>> = HashMap::new();
-    for o in &orders {
-        if succeeded_by_order.contains_key(&o.id) {
-            paid_per_cart.entry(&o.cart_id).or_default().push(&o.id);
-        }
-    }
-    for (cart, list) in &paid_per_cart {
-        if list.len() > 1 {
-            report.suspects.extend(list.iter().map(|s| s.to_string()));
+        if let Some(list) = succeeded_by_order.get(&o.id).filter(|l| l.len() > 1) {
+            report.suspects.insert(o.id.clone());
             report.double.push(format!(
-                "one shopper (cart {cart}) was charged for {} orders: {list:?}",
+                "order {} has {} succeeded PaymentIntents: {list:?}",
+                o.id,
                 list.len()
             ));
         }
     }
-    // What the shopper saw charged is what the order says and what Stripe took.
+    // Each shopper meant to buy once: one cart, at most one order charged.
+    let mut charged_per_cart: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for o in &facts.orders {
+        if succeeded_by_order.contains_key(&o.id) {
+            charged_per_cart.entry(&o.cart_id).or_default().push(&o.id);
+        }
+    }
+    for (cart, list) in charged_per_cart.iter().filter(|(_, l)| l.len() > 1) {
+        report.suspects.extend(list.iter().map(|s| s.to_string()));
+        report.double.push(format!(
+            "one shopper (cart {cart}) was charged for {} orders: {list:?}",
+            list.len()
+        ));
+    }
     for f in flows {
         if let Some((pi, shown, _)) = &f.paid {
-            let taken = pi_by_id
-                .get(pi.as_str())
-                .and_then(|p| p["amount_received"].as_i64());
+            let taken = facts.pi(pi).and_then(|p| p["amount_received"].as_i64());
             if taken != Some(*shown) {
                 report.wrong.push(format!(
                     "shopper {} was shown {shown} and {pi} took {taken:?}",
@@ -1448,8 +1481,10 @@ async fn check(
             }
         }
     }
+}
 
-    // Stock: initial − what paid orders bought; nothing held, nothing oversold.
+/// Stock per product = initial stock − what paid orders bought; nothing oversold.
+async fn check_stock(world: &World, facts: &Facts, report: &mut Report) {
     let items: Vec<(String, i64, i64)> =
         sqlx::query_as("SELECT order_id, product_id, quantity FROM order_items")
             .fetch_all(&world.db)
@@ -1462,32 +1497,38 @@ async fn check(
             .expect("stock")
             .into_iter()
             .collect();
-    let mut sold: HashMap<i64, i64> = HashMap::new();
+    let (mut sold, mut held): (HashMap<i64, i64>, HashMap<i64, i64>) = Default::default();
     for (order, product, quantity) in &items {
-        if by_id
-            .get(order.as_str())
-            .is_some_and(|o| o.status == "paid")
-        {
-            *sold.entry(*product).or_default() += quantity;
+        match facts.order(order) {
+            Some(o) if o.status == "paid" => *sold.entry(*product).or_default() += quantity,
+            Some(o) if o.stock_hold == "held" => *held.entry(*product).or_default() += quantity,
+            _ => {}
         }
     }
     for (id, (slug, _, initial)) in &world.products {
-        let expected = initial - sold.get(id).copied().unwrap_or(0);
+        let sold = sold.get(id).copied().unwrap_or(0);
+        let expected = initial - sold;
         let actual = stock.get(id).copied().unwrap_or(i64::MIN);
-        if actual != expected || actual < 0 {
+        // Stock still held by an unsettled order is reported with that order, not here.
+        let held = held.get(id).copied().unwrap_or(0);
+        if (actual != expected && actual != expected - held) || actual < 0 {
             report.oversold.push(format!(
-                "{slug}: stock {actual}, expected {initial} − {} sold = {expected}",
-                sold.get(id).copied().unwrap_or(0)
+                "{slug}: stock {actual}, expected {initial} − {sold} sold = {expected}"
             ));
         }
     }
-    for o in &orders {
-        if o.oversold {
-            report.suspects.insert(o.id.clone());
-            report
-                .oversold
-                .push(format!("order {} is flagged oversold", o.id));
-        }
+    for o in facts.orders.iter().filter(|o| o.oversold) {
+        report.suspects.insert(o.id.clone());
+        report
+            .oversold
+            .push(format!("order {} is flagged oversold", o.id));
+    }
+}
+
+/// Every order is paid (its stock taken) or canceled (its stock released, its PaymentIntent
+/// canceled); an abandoned order is canceled as `abandoned`.
+fn check_cancellations(facts: &Facts, flows: &[Flow], report: &mut Report) {
+    for o in &facts.orders {
         let expected_hold = match o.status.as_str() {
             "paid" => "taken",
             "canceled" => "released",
@@ -1500,32 +1541,26 @@ async fn check(
                 o.id, o.status, o.stock_hold
             ));
         }
-        // Unpaid means canceled, and so is its PaymentIntent.
-        if o.status == "canceled" {
-            if let Some(pi) = o.payment_intent.as_deref() {
-                let status = pi_by_id.get(pi).map(|p| p["status"].clone());
-                if status != Some(Value::from("canceled")) {
-                    report.suspects.insert(o.id.clone());
-                    report
-                        .not_canceled
-                        .push(format!("order {} is canceled but {pi} is {status:?}", o.id));
-                }
+        if o.status == "canceled" && o.payment_intent.is_some() {
+            let status = facts.pi_of(o).map(|p| p["status"].clone());
+            if status != Some(Value::from("canceled")) {
+                report.suspects.insert(o.id.clone());
+                report.not_canceled.push(format!(
+                    "order {} is canceled but {:?} is {status:?}",
+                    o.id, o.payment_intent
+                ));
             }
         }
     }
     for f in flows.iter().filter(|f| f.behaviour == Behaviour::Abandon) {
         for id in &f.orders {
-            let Some(o) = by_id.get(id.as_str()) else {
+            let Some(o) = facts.order(id) else {
                 report
                     .not_canceled
                     .push(format!("abandoned order {id} is missing"));
                 continue;
             };
-            let reason = o
-                .payment_intent
-                .as_deref()
-                .and_then(|pi| pi_by_id.get(pi))
-                .map(|pi| pi["cancellation_reason"].clone());
+            let reason = facts.pi_of(o).map(|pi| pi["cancellation_reason"].clone());
             if o.status != "canceled" || reason != Some(Value::from("abandoned")) {
                 report.suspects.insert(o.id.clone());
                 report.not_canceled.push(format!(
@@ -1535,9 +1570,17 @@ async fn check(
             }
         }
     }
+}
 
-    // Healing: corrections counted by the app, orders whose timeline says so, and how long
-    // from the payment succeeding to the order being paid.
+/// Healing (corrections the app counted, orders whose timeline says so, and how long from the
+/// payment succeeding to the order being paid), how the shoppers fared, webhooks delivered.
+async fn measure(
+    world: &World,
+    facts: &Facts,
+    flows: &[Flow],
+    paid_seen: &HashMap<String, Instant>,
+    report: &mut Report,
+) {
     report.corrections = sqlx::query_scalar(
         "SELECT coalesce((SELECT value FROM sync_state WHERE name = 'reconciled_corrections'), 0)",
     )
@@ -1552,13 +1595,10 @@ async fn check(
     .expect("order_events") as usize;
     for f in flows {
         let Some((pi, _, at)) = &f.paid else { continue };
-        let Some(order) = pi_by_id
-            .get(pi.as_str())
-            .and_then(|p| p["metadata"]["order_id"].as_str())
-        else {
-            continue;
-        };
-        if let Some(seen) = paid_seen.get(order) {
+        let order = facts
+            .pi(pi)
+            .and_then(|p| p["metadata"]["order_id"].as_str());
+        if let Some(seen) = order.and_then(|o| paid_seen.get(o)) {
             report
                 .heal_times
                 .push(seen.saturating_duration_since(*at).as_secs_f64());
