@@ -109,12 +109,14 @@ struct Options {
     app_bin: PathBuf,
     sim_bin: PathBuf,
     keep: bool,
+    /// The whole run gives up after this long (default 120 s + half a second per checkout).
+    timeout: Option<Duration>,
 }
 
 fn usage() -> ! {
     eprintln!(
         "usage: chaos --app-bin PATH --sim-bin PATH [--checkouts 200] [--fault duplicate|lost|api|kill|all]\n\
-         \x20            [--concurrency 16] [--seed N] [--keep]"
+         \x20            [--concurrency 16] [--seed N] [--keep] [--timeout SECONDS]"
     );
     std::process::exit(2)
 }
@@ -136,6 +138,7 @@ fn options() -> Options {
         app_bin: profile_dir.join("checkout"),
         sim_bin: profile_dir.join("stripe-sim"),
         keep: false,
+        timeout: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
@@ -148,6 +151,11 @@ fn options() -> Options {
             "--app-bin" => o.app_bin = value().into(),
             "--sim-bin" => o.sim_bin = value().into(),
             "--keep" => o.keep = true,
+            "--timeout" => {
+                o.timeout = Some(Duration::from_secs(
+                    value().parse().unwrap_or_else(|_| usage()),
+                ))
+            }
             _ => usage(),
         }
     }
@@ -1921,6 +1929,19 @@ async fn main() {
         std::process::exit(130);
     });
 
+    let timeout = o
+        .timeout
+        .unwrap_or(Duration::from_millis(120_000 + 500 * o.checkouts as u64));
+    tokio::spawn(async move {
+        tokio::time::sleep(timeout).await;
+        eprintln!(
+            "chaos: gave up after {} s (--timeout); stopping everything it started",
+            timeout.as_secs()
+        );
+        kill_all();
+        std::process::exit(1);
+    });
+
     let root = std::env::temp_dir().join(format!("checkout-chaos-{}", std::process::id()));
     let started = Instant::now();
     println!(
@@ -1943,13 +1964,15 @@ async fn main() {
             .map(|(k, n)| format!("{k} {n}"))
             .collect();
         println!(
-            "phase {:<9} {:>5} checkouts in {:>6.1} s: {} (shoppers: {}; hold ran out while paying {})",
+            "phase {:<9} {:>5} checkouts in {:>6.1} s: {} (shoppers: {}; hold ran out while paying {}; \
+             PaymentIntents never handed out and left open {})",
             phase.name(),
             share,
             report.seconds,
             if report.failed() { "FAILED" } else { "ok" },
             outcomes.join(", "),
-            report.restarts
+            report.restarts,
+            report.stray
         );
         reports.push(report);
     }

@@ -5,7 +5,7 @@
 # checked from the app's database and the simulator's records. Exits non-zero on a violation.
 #
 #   scripts/chaos.sh [--release] [--checkouts 200] [--fault duplicate|lost|api|kill|all]
-#                    [--concurrency 16] [--seed N] [--keep]
+#                    [--concurrency 16] [--seed N] [--keep] [--timeout SECONDS]
 #
 # Honours CARGO_TARGET_DIR. Everything runs on 127.0.0.1 and stops when the script does.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
