@@ -1212,6 +1212,8 @@ struct Report {
     corrections: i64,
     healed_orders: usize,
     heal_times: Vec<f64>,
+    /// The order that took longest to be paid after its payment succeeded.
+    slowest_heal: Option<(f64, String)>,
     stray: usize,
     kills: usize,
     /// How the shoppers' flows ended, by kind.
@@ -1581,7 +1583,9 @@ fn check_cancellations(facts: &Facts, flows: &[Flow], report: &mut Report) {
 }
 
 /// Healing (corrections the app counted, orders whose timeline says so, and how long from the
-/// payment succeeding to the order being paid), how the shoppers fared, webhooks delivered.
+/// payment succeeding to the order being paid: from the simulator's answer that showed the
+/// shopper `succeeded` to the driver's 50 ms poll of the database first seeing the order paid),
+/// how the shoppers fared, webhooks delivered.
 async fn measure(
     world: &World,
     facts: &Facts,
@@ -1606,10 +1610,12 @@ async fn measure(
         let order = facts
             .pi(pi)
             .and_then(|p| p["metadata"]["order_id"].as_str());
-        if let Some(seen) = order.and_then(|o| paid_seen.get(o)) {
-            report
-                .heal_times
-                .push(seen.saturating_duration_since(*at).as_secs_f64());
+        if let (Some(order), Some(seen)) = (order, order.and_then(|o| paid_seen.get(o))) {
+            let heal = seen.saturating_duration_since(*at).as_secs_f64();
+            report.heal_times.push(heal);
+            if report.slowest_heal.as_ref().is_none_or(|(s, _)| heal > *s) {
+                report.slowest_heal = Some((heal, order.to_string()));
+            }
         }
     }
     report.heal_times.sort_by(f64::total_cmp);
@@ -1965,14 +1971,19 @@ async fn main() {
             .collect();
         println!(
             "phase {:<9} {:>5} checkouts in {:>6.1} s: {} (shoppers: {}; hold ran out while paying {}; \
-             PaymentIntents never handed out and left open {})",
+             PaymentIntents never handed out and left open {}; slowest heal {})",
             phase.name(),
             share,
             report.seconds,
             if report.failed() { "FAILED" } else { "ok" },
             outcomes.join(", "),
             report.restarts,
-            report.stray
+            report.stray,
+            report
+                .slowest_heal
+                .as_ref()
+                .map(|(s, o)| format!("{s:.2} s, {o}"))
+                .unwrap_or_else(|| "–".into())
         );
         reports.push(report);
     }
