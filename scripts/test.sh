@@ -57,6 +57,18 @@ if [ "$cargo_status" -ne 0 ]; then
     [ "$f" -gt 0 ] || failed=$((failed + 1)) # a build failure counts as a failure
 fi
 
+step "Fault matrix (200 checkouts against the binaries, scripts/chaos.sh)"
+set +e
+./scripts/chaos.sh --checkouts 200 2>&1 | tee target/test-logs/chaos.log
+chaos_status=${PIPESTATUS[0]}
+set -e
+if [ "$chaos_status" -eq 0 ]; then
+    passed=$((passed + 1))
+else
+    failed=$((failed + 1))
+    status=1
+fi
+
 step "End-to-end tests (Playwright, Debian Chromium)"
 rm -f target/e2e/results.json
 set +e

@@ -9,7 +9,9 @@
 //! - Lists to reconcile from: `GET /v1/events` (`type` with `*`, `types[]`, `created[gte|gt|lte|lt]`
 //!   or `created=`, `delivery_success`, `starting_after`/`ending_before`, `limit`),
 //!   `GET /v1/refunds` (`payment_intent`, `charge`), `GET /v1/disputes` (`payment_intent`,
-//!   `charge`) and `GET /v1/disputes/{id}`. Events are kept for ever.
+//!   `charge`) and `GET /v1/disputes/{id}`, `GET /v1/payment_intents` (`created`, `customer`).
+//!   Every list pages newest first with `starting_after`/`ending_before` and `limit`. Events
+//!   are kept for ever.
 //! - Webhooks signed like Stripe's and retried with backoff until a 2xx.
 //!   `POST /v1/webhook_endpoints/{id}` with `disabled=true|false` disables an endpoint as
 //!   Stripe does: it gets nothing, is never sent what it missed, and a retry that comes due

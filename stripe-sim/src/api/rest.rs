@@ -3,7 +3,7 @@
 
 use super::pipeline::handler;
 use crate::engine::{ObjectKind, Params};
-use crate::model::{ApiError, View};
+use crate::model::ApiError;
 use serde_json::{json, Value};
 
 handler!(create_payment_intent, [Secret], |account, ctx| account
@@ -31,19 +31,8 @@ handler!(cancel_payment_intent, [Secret], |account, ctx, id| account
     .cancel_payment_intent(&id, &ctx.params()));
 handler!(capture_payment_intent, [Secret], |account, ctx, id| account
     .capture_payment_intent(&id, &ctx.params()));
-handler!(list_payment_intents, [Secret], |account, ctx| {
-    let limit = ctx.params().int("limit")?.unwrap_or(10).clamp(1, 100) as usize;
-    let mut all: Vec<_> = account.payment_intents.values().collect();
-    all.sort_by(|a, b| b.created.cmp(&a.created).then_with(|| b.id.cmp(&a.id)));
-    let data: Vec<Value> = all
-        .iter()
-        .take(limit)
-        .map(|pi| pi.to_json(View::Secret))
-        .collect();
-    Ok(
-        json!({"object": "list", "data": data, "has_more": all.len() > limit, "url": "/v1/payment_intents"}),
-    )
-});
+handler!(list_payment_intents, [Secret], |account, ctx| account
+    .list_payment_intents(&ctx.params()));
 handler!(
     create_payment_method,
     [Secret, Publishable],

@@ -2,7 +2,7 @@
 //! (https://docs.stripe.com/api/payment_intents). Confirming one is in `confirm`.
 
 use super::currency::{check_amount, check_currency};
-use super::params::check_email;
+use super::params::{check_email, newest_first, page};
 use super::{Account, ApiResult, ObjectKind, Params};
 use crate::model::{ApiError, PaymentIntent, PiStatus, View};
 use serde_json::{json, Value};
@@ -128,7 +128,15 @@ impl Account {
         };
         let id = self.new_id("pi");
         let secret_tail = self.new_id("secret");
+        let seq = self
+            .payment_intents
+            .values()
+            .map(|pi| pi.seq)
+            .max()
+            .unwrap_or(0)
+            + 1;
         let pi = PaymentIntent {
+            seq,
             client_secret: format!("{id}_{secret_tail}"),
             id: id.clone(),
             amount,
@@ -171,6 +179,36 @@ impl Account {
             return self.confirm_payment_intent(&id, p, View::Secret, base_url);
         }
         self.render_pi(&id, View::Secret, &p.expand())
+    }
+
+    /// `GET /v1/payment_intents` (https://docs.stripe.com/api/payment_intents/list): newest
+    /// first, filtered by `created` and `customer`, paged with `starting_after`/`ending_before`
+    /// and `limit` like every list.
+    pub fn list_payment_intents(&self, p: &Params) -> ApiResult {
+        p.only(&[
+            "created",
+            "customer",
+            "ending_before",
+            "expand",
+            "limit",
+            "starting_after",
+        ])?;
+        let created = p.created()?;
+        let customer = p.non_empty("customer");
+        let mut all: Vec<&PaymentIntent> = self.payment_intents.values().collect();
+        all.sort_by(|a, b| newest_first((a.created, a.seq, &a.id), (b.created, b.seq, &b.id)));
+        let keep = |pi: &PaymentIntent| {
+            customer.is_none_or(|c| pi.customer.as_deref() == Some(c))
+                && created.matches(pi.created)
+        };
+        let (data, has_more) = page(&all, |pi| &pi.id, keep, p, "payment_intent")?;
+        let data: Vec<Value> = data
+            .into_iter()
+            .map(|pi| pi.to_json(View::Secret))
+            .collect();
+        Ok(
+            json!({"object": "list", "data": data, "has_more": has_more, "url": "/v1/payment_intents"}),
+        )
     }
 
     pub fn update_payment_intent(&mut self, id: &str, p: &Params) -> ApiResult {

@@ -59,6 +59,10 @@ pub struct PaymentIntent {
     /// What completing a pending 3-D Secure challenge leads to.
     #[serde(default)]
     pub pending_authentication: Option<crate::engine::AfterAuth>,
+    /// Creation order within the account (lists are newest first, and many PaymentIntents
+    /// share a second). 0 for PaymentIntents stored before it was kept.
+    #[serde(default)]
+    pub seq: u64,
 }
 
 /// Which fields a caller may see.

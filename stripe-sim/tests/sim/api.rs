@@ -588,6 +588,106 @@ async fn refunds_are_listed_by_payment_intent_or_charge_newest_first() {
 }
 
 #[tokio::test]
+async fn payment_intents_are_listed_newest_first_and_paged_with_cursors() {
+    let sim = start().await;
+    let mut created = Vec::new();
+    for amount in ["1000", "1100", "1200", "1300", "1400"] {
+        created.push(
+            sim.create_pi(amount).await["id"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
+    }
+    // Newest first: most of them share a second, so creation order decides.
+    let all: Vec<String> = created.iter().rev().cloned().collect();
+    let listed = |query: Vec<(&'static str, String)>| {
+        let sim = &sim;
+        async move {
+            let query: Vec<(&str, &str)> = query.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let r = sim
+                .call("GET", "/v1/payment_intents", SK, &query, None)
+                .await;
+            assert_eq!(r.status, 200, "{}", r.body);
+            assert_eq!(r.body["object"], "list");
+            assert_eq!(r.body["url"], "/v1/payment_intents");
+            let ids: Vec<String> = r.body["data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x["id"].as_str().unwrap().to_string())
+                .collect();
+            (ids, r.body["has_more"].as_bool().unwrap())
+        }
+    };
+    assert_eq!(listed(vec![]).await, (all.clone(), false));
+    let two = || ("limit", "2".to_string());
+    assert_eq!(listed(vec![two()]).await, (all[..2].to_vec(), true));
+    assert_eq!(
+        listed(vec![two(), ("starting_after", all[1].clone())]).await,
+        (all[2..4].to_vec(), true)
+    );
+    assert_eq!(
+        listed(vec![two(), ("starting_after", all[3].clone())]).await,
+        (all[4..].to_vec(), false)
+    );
+    assert_eq!(
+        listed(vec![two(), ("ending_before", all[4].clone())]).await,
+        (all[2..4].to_vec(), true)
+    );
+    // Walking the cursor visits every PaymentIntent once, whatever the page size.
+    let mut walked = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut query = vec![two()];
+        query.extend(cursor.clone().map(|c| ("starting_after", c)));
+        let (page, more) = listed(query).await;
+        cursor = page.last().cloned();
+        walked.extend(page);
+        if !more {
+            break;
+        }
+    }
+    assert_eq!(walked, all);
+    let now = common::unix_now();
+    assert_eq!(
+        listed(vec![("created[gte]", (now - 60).to_string())])
+            .await
+            .0,
+        all
+    );
+    assert!(listed(vec![("created[gt]", (now + 60).to_string())])
+        .await
+        .0
+        .is_empty());
+    // A PaymentIntent's full view, as the secret key sees it.
+    let first = sim
+        .call("GET", "/v1/payment_intents", SK, &[("limit", "1")], None)
+        .await;
+    assert_eq!(first.body["data"][0]["metadata"]["order_id"], "ord_1");
+    assert!(first.body["data"][0]["client_secret"].is_string());
+
+    for (query, status, param) in [
+        (vec![("limit", "0")], 400, Some("limit")),
+        (vec![("limit", "101")], 400, Some("limit")),
+        (vec![("status", "succeeded")], 400, Some("status")),
+        (
+            vec![("starting_after", "pi_missing")],
+            404,
+            Some("starting_after"),
+        ),
+    ] {
+        let r = sim
+            .call("GET", "/v1/payment_intents", SK, &query, None)
+            .await;
+        assert_eq!(r.status, status, "{query:?}: {}", r.body);
+        assert_eq!(r.body["error"]["param"].as_str(), param, "{query:?}");
+    }
+    let pk = sim.call("GET", "/v1/payment_intents", PK, &[], None).await;
+    assert_eq!(pk.status, 401, "only the secret key lists");
+}
+
+#[tokio::test]
 async fn charges_no_longer_carry_their_refunds_but_refund_events_do() {
     // The app pins 2026-07-29.dahlia; since 2022-11-15 a Charge no longer includes `refunds`
     // unless expanded (https://docs.stripe.com/changelog/2022-11-15/deprecates-charges-auto-expand).
