@@ -741,8 +741,14 @@ impl Shopper {
     /// Payment Element: a PaymentMethod from the card's details, the confirmation with the
     /// client secret, a 3-D Secure challenge if asked, and the PaymentIntent read back.
     async fn pay(&self, session: &Session, card: Card) -> Paid {
+        // The page refuses to confirm when the order's total is no longer the one it shows; a
+        // client that ignores the refusal (as this one does) still pays the order's own total.
+        let shown = session.total.to_string();
         let _ = self
-            .call("checkout/attempt", &[("order_id", &session.order_id)])
+            .call(
+                "checkout/attempt",
+                &[("order_id", &session.order_id), ("shown_minor", &shown)],
+            )
             .await;
         let pm = self
             .stripe_js(

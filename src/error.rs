@@ -26,6 +26,8 @@ pub enum AppError {
     BelowMinimum(String),
     #[error("A payment for this order is already being processed.")]
     PaymentInProgress,
+    #[error("Your order changed in another window: the total is now {0}. Please review it before paying.")]
+    TotalChanged(String),
     #[error("We couldn't find that order.")]
     OrderNotFound,
     /// From the payment provider, in words the shopper may read.
@@ -72,7 +74,7 @@ impl AppError {
             | AppError::InvalidEmail(_)
             | AppError::StockChanged { .. }
             | AppError::BelowMinimum(_) => 400,
-            AppError::PaymentInProgress => 409,
+            AppError::PaymentInProgress | AppError::TotalChanged(_) => 409,
             AppError::Unauthorized | AppError::WrongPassword => 401,
             AppError::SlowDown(_) => 429,
             AppError::AdminUnavailable => 503,

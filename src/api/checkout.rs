@@ -13,9 +13,11 @@ pub async fn start_checkout(email: String) -> Result<CheckoutSession, AppError> 
     crate::server::checkout::start(&state, &cart_id, &email).await
 }
 
-/// Notes that the shopper is trying to pay again after a failure.
+/// Called just before the card is confirmed, with the total the page shows: refused when the
+/// order's total has changed since (another tab changed the cart), so the shopper is never
+/// charged an amount they were not shown. Also reopens a failed order for a new attempt.
 #[server(endpoint = "checkout/attempt")]
-pub async fn payment_attempt(order_id: String) -> Result<(), AppError> {
+pub async fn payment_attempt(order_id: String, shown_minor: i64) -> Result<(), AppError> {
     let state = crate::server::state()?;
-    crate::server::checkout::attempt_started(&state, &order_id).await
+    crate::server::checkout::attempt_started(&state, &order_id, shown_minor).await
 }

@@ -81,6 +81,7 @@ fn PaymentStep(session: CheckoutSession) -> impl IntoView {
     let error = RwSignal::new(None::<String>);
     let navigate = use_navigate();
     let total = session.total.to_string();
+    let shown_minor = session.total.minor;
 
     let mount_session = session.clone();
     Effect::new(move |_| {
@@ -111,7 +112,12 @@ fn PaymentStep(session: CheckoutSession) -> impl IntoView {
         error.set(None);
         let (order_id, navigate) = (order_id.clone(), navigate.clone());
         browser::spawn(async move {
-            let _ = payment_attempt(order_id.clone()).await;
+            // Never confirm an amount the page does not show (another tab may have changed it).
+            if let Err(e) = payment_attempt(order_id.clone(), shown_minor).await {
+                error.set(Some(e.to_string()));
+                paying.set(false);
+                return;
+            }
             let return_url = format!("{}/orders/{order_id}", browser::origin());
             match mounted.confirm(&return_url).await {
                 Confirmed::Status(_) => {

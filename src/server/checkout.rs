@@ -258,11 +258,19 @@ fn session(
     })
 }
 
-/// The shopper is trying again after a failed payment: the order goes back to pending.
-pub async fn attempt_started(state: &AppState, order_id: &str) -> Result<(), AppError> {
+/// The shopper is about to pay what the page shows: refused if the order changed meanwhile;
+/// after a failed payment the order goes back to pending.
+pub async fn attempt_started(
+    state: &AppState,
+    order_id: &str,
+    shown_minor: i64,
+) -> Result<(), AppError> {
     let order = db::order_by_id(&state.pool, order_id)
         .await?
         .ok_or(AppError::OrderNotFound)?;
+    if order.total_minor != shown_minor {
+        return Err(AppError::TotalChanged(order.total().to_string()));
+    }
     if order.status == OrderStatus::PaymentFailed {
         let event_id = format!(
             "local_attempt_{}",

@@ -86,8 +86,18 @@ async fn a_declined_card_then_a_good_one_pays_the_same_order_once() {
     })
     .await;
 
+    let shown = db::order_by_id(&app.state.pool, &order_id)
+        .await
+        .unwrap()
+        .unwrap()
+        .total_minor
+        .to_string();
     let retry = shopper
-        .call(&app, "checkout/attempt", &form(&[("order_id", &order_id)]))
+        .call(
+            &app,
+            "checkout/attempt",
+            &form(&[("order_id", &order_id), ("shown_minor", &shown)]),
+        )
         .await;
     assert_eq!(retry.status, StatusCode::OK, "{}", retry.body);
     assert_eq!(order_status(&app, &order_id).await, "pending");

@@ -245,3 +245,35 @@ async fn two_checkout_starts_at_once_make_one_order() {
         .unwrap();
     assert_eq!(orders, 1);
 }
+
+/// Two tabs: the first shows the mug's total, the second adds the kettle. The first tab's Pay
+/// is refused before the card is confirmed, so nobody is charged a total they were not shown.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stale_tab_cannot_pay_a_total_it_does_not_show() {
+    let (app, _base) = spawn_server_with(&[]).await;
+    let shopper = Visitor::new();
+    let (mug, kettle) = (product(&app, MUG).await, product(&app, KETTLE).await);
+    shopper.add_to_cart(&app, &mug, 1).await;
+    let first_tab = shopper.checkout(&app, "ada@example.com").await;
+    shopper.add_to_cart(&app, &kettle, 1).await;
+    shopper.checkout(&app, "ada@example.com").await;
+
+    let attempt = |shown: i64| {
+        let form = crate::helpers::form(&[
+            ("order_id", first_tab.order_id.as_str()),
+            ("shown_minor", &shown.to_string()),
+        ]);
+        let (shopper, app) = (&shopper, &app);
+        async move { shopper.call(app, "checkout/attempt", &form).await }
+    };
+    let stale = attempt(mug.price_minor).await;
+    assert_eq!(
+        stale.status,
+        axum::http::StatusCode::CONFLICT,
+        "{}",
+        stale.body
+    );
+    assert!(stale.body.contains("TotalChanged"), "{}", stale.body);
+    let fresh = attempt(mug.price_minor + kettle.price_minor).await;
+    assert_eq!(fresh.status, axum::http::StatusCode::OK, "{}", fresh.body);
+}
