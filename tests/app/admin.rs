@@ -543,3 +543,55 @@ pub(crate) async fn csv(app: &TestApp, visitor: &Visitor, query: &str) -> Reply 
     };
     app.send(request.body(Body::empty()).unwrap()).await
 }
+
+/// Stripe made the refund but its answer never came (the connection dropped after the work):
+/// the attempt is not forgotten, its amount cannot be refunded again meanwhile, and
+/// reconciliation matches the refund Stripe made to it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refund_whose_answer_is_lost_is_kept_and_matched_later() {
+    let (app, sim) = served_admin_app().await;
+    let (order_id, price) = bought_with(&app, &sim, TEA_TIN, "pm_card_visa").await;
+    eventually("paid", || async {
+        order_status(&app, &order_id).await == "paid"
+    })
+    .await;
+    let merchant = signed_in(&app).await;
+    sim.post(
+        "/_sim/faults",
+        &[("failure_rate", "1"), ("failure_kind", "drop")],
+    )
+    .await;
+    let lost = merchant
+        .refund(&app, &order_id, price, "attemptlost1")
+        .await;
+    sim.post("/_sim/faults", &[]).await;
+    assert_eq!(lost.status, StatusCode::BAD_REQUEST, "{}", lost.body);
+    assert!(lost.body.contains("Stripe did not answer"), "{}", lost.body);
+    let kept: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM refund_requests WHERE attempt_key = 'attemptlost1'",
+    )
+    .fetch_one(&app.state.pool)
+    .await
+    .unwrap();
+    assert_eq!(kept, 1, "the attempt is not forgotten");
+    // Another attempt for the same money is refused while the first one's fate is unknown.
+    let again = merchant
+        .refund(&app, &order_id, price, "attemptlost2")
+        .await;
+    assert_eq!(again.status, StatusCode::BAD_REQUEST, "{}", again.body);
+
+    checkout::server::reconcile::refresh_order(&app.state, &order_id, 0)
+        .await
+        .unwrap();
+    let matched: Option<String> = sqlx::query_scalar(
+        "SELECT stripe_refund_id FROM refund_requests WHERE attempt_key = 'attemptlost1'",
+    )
+    .fetch_one(&app.state.pool)
+    .await
+    .unwrap();
+    assert!(matched.is_some_and(|id| id.starts_with("re_")));
+    eventually("refunded", || async {
+        order_status(&app, &order_id).await == "refunded"
+    })
+    .await;
+}
