@@ -167,3 +167,153 @@ async fn no_secret_reaches_a_page() {
     let page = shopper.get_page(&app, &format!("/orders/{order_id}")).await;
     assert!(!page.body.contains(&their_secret));
 }
+
+/// The embedded simulator stands for Stripe: a shopper holding the publishable key (it is in
+/// every page) cannot use it as the secret key, list other shoppers' PaymentIntents, or reach
+/// the control API (off unless STRIPE_SIM_CONTROL=1, which only the tests set).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shoppers_cannot_reach_the_simulators_secrets_or_controls() {
+    let app = spawn_app().await;
+    let pk = app.state.payments.publishable_key.clone();
+    let sk = app.state.payments.secret_key.expose().to_string();
+    assert_ne!(
+        pk.trim_start_matches("pk_test_sim"),
+        sk.trim_start_matches("sk_test_sim"),
+        "the secret key does not follow from the publishable key"
+    );
+    let with_key = |method: &str, path: &str, key: &str| {
+        Request::builder()
+            .method(method)
+            .uri(format!("/stripe-sim{path}"))
+            .header(header::AUTHORIZATION, format!("Bearer {key}"))
+            .body(Body::empty())
+            .unwrap()
+    };
+    let listed = app.send(with_key("GET", "/v1/payment_intents", &pk)).await;
+    assert!(
+        listed.status == StatusCode::UNAUTHORIZED || listed.status == StatusCode::FORBIDDEN,
+        "{}: {}",
+        listed.status,
+        listed.body
+    );
+    for path in ["/_sim/reset", "/_sim/faults", "/_sim/clock"] {
+        let control = app.send(with_key("POST", path, &sk)).await;
+        assert_eq!(control.status, StatusCode::NOT_FOUND, "{path}");
+    }
+}
+
+/// The real binary at `debug` log level, through a whole purchase: its log never shows the
+/// simulator's secret key, the webhook secret, the shopper's client secret or session id.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_secret_reaches_the_log() {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let dir = std::env::temp_dir().join(format!("checkout-logs-{port}"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = dir.join("shop.db");
+    let base = format!("http://127.0.0.1:{port}");
+    let mut server = std::process::Command::new(env!("CARGO_BIN_EXE_checkout"))
+        .env_remove("STRIPE_SECRET_KEY")
+        .env_remove("STRIPE_PUBLISHABLE_KEY")
+        .env("CHECKOUT_ADDR", format!("127.0.0.1:{port}"))
+        .env("DATABASE_URL", format!("sqlite:{}", db.display()))
+        .env("RUST_LOG", "debug")
+        .env("RECONCILE_INTERVAL_SECONDS", "1")
+        .current_dir(&dir)
+        .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let client = reqwest::Client::new();
+    let mut up = false;
+    for _ in 0..100 {
+        if client.get(&base).send().await.is_ok() {
+            up = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(up, "the server started");
+    let first = client
+        .get(&base)
+        .header(reqwest::header::ACCEPT, "text/html")
+        .send()
+        .await
+        .unwrap();
+    let cookie = first.headers()[reqwest::header::SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let post = |path: &str, form: &[(&str, &str)]| {
+        client
+            .post(format!("{base}/api/{path}"))
+            .header(reqwest::header::COOKIE, &cookie)
+            .header("sec-fetch-site", "same-origin")
+            .form(form)
+            .send()
+    };
+    post("cart/add", &[("product_id", "1"), ("quantity", "1")])
+        .await
+        .unwrap();
+    let session: serde_json::Value = post("checkout/start", &[("email", "log@example.com")])
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let secret = session["client_secret"].as_str().unwrap().to_string();
+    let pk = session["publishable_key"].as_str().unwrap().to_string();
+    let pi = secret.split("_secret_").next().unwrap().to_string();
+    // Pay as Stripe.js would, so webhooks and the reconciler run and log.
+    client
+        .post(format!("{base}/stripe-sim/v1/payment_intents/{pi}/confirm"))
+        .bearer_auth(&pk)
+        .form(&[
+            ("client_secret", secret.as_str()),
+            ("payment_method", "pm_card_visa"),
+            ("return_url", "https://x.example"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    server.kill().unwrap();
+    let output = server.wait_with_output().unwrap();
+    let log = String::from_utf8_lossy(&output.stderr).to_string()
+        + &String::from_utf8_lossy(&output.stdout);
+    assert!(
+        log.contains("webhook") || log.contains("DEBUG"),
+        "the log was captured"
+    );
+    let pool = checkout::server::db::connect(&format!("sqlite:{}", db.display()))
+        .await
+        .unwrap();
+    let (sk, _) = stripe_sim::embedded_keys(&pool).await.unwrap();
+    let whsec: String = sqlx::query_scalar(
+        "SELECT body FROM stripe_sim_objects WHERE kind = 'webhook_endpoint' LIMIT 1",
+    )
+    .fetch_optional(&pool)
+    .await
+    .unwrap()
+    .and_then(|b: String| serde_json::from_str::<serde_json::Value>(&b).ok())
+    .and_then(|v| v["secret"].as_str().map(str::to_string))
+    .unwrap_or_else(|| "whsec_".into());
+    let session_id = cookie.split('=').nth(1).unwrap_or_default().to_string();
+    for (what, value) in [
+        ("secret key", sk.as_str()),
+        ("webhook secret", whsec.as_str()),
+        ("client secret", secret.as_str()),
+        ("session id", session_id.as_str()),
+    ] {
+        assert!(
+            !value.is_empty() && !log.contains(value),
+            "the log shows the {what}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
