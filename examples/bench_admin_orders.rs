@@ -12,7 +12,11 @@ fn orders() -> i64 {
     std::env::args()
         .nth(1)
         .or_else(|| std::env::var("BENCH_ORDERS").ok())
-        .map(|n| n.replace([',', '_'], "").parse().expect("a number of orders"))
+        .map(|n| {
+            n.replace([',', '_'], "")
+                .parse()
+                .expect("a number of orders")
+        })
         .unwrap_or(1_000_000)
 }
 

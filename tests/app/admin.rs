@@ -552,7 +552,11 @@ async fn counts_per_status_follow_every_insert_and_status_change() {
     use checkout::domain::order::OrderStatus;
     let app = admin_app().await;
     let pool = &app.state.pool;
-    let kept = || async { db::status_counts(pool, &db::OrderFilter::default()).await.unwrap() };
+    let kept = || async {
+        db::status_counts(pool, &db::OrderFilter::default())
+            .await
+            .unwrap()
+    };
     // A date range counts by scanning the orders themselves.
     let scanned = || async {
         let all_time = db::OrderFilter {
@@ -565,7 +569,16 @@ async fn counts_per_status_follow_every_insert_and_status_change() {
 
     let paid = make_orders(&app, 5, "paid", "ann@example.com").await;
     make_orders(&app, 3, "payment_failed", "bob@example.com").await;
-    place_order(&app, "ord_pending_0", "cart_p0", "cy@example.com", TEA_TIN, 1, Some("pi_counts_0")).await;
+    place_order(
+        &app,
+        "ord_pending_0",
+        "cart_p0",
+        "cy@example.com",
+        TEA_TIN,
+        1,
+        Some("pi_counts_0"),
+    )
+    .await;
     assert_eq!(kept().await, scanned().await);
     assert_eq!(
         kept().await,
