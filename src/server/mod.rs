@@ -29,6 +29,8 @@ use std::sync::Arc;
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub pool: SqlitePool,
+    /// Applies Stripe events in batches, one transaction each (group commit).
+    pub writer: db::Writer,
     pub config: Arc<Config>,
     pub payments: Arc<payments::Payments>,
     /// The merchant's sign-in.

@@ -10,6 +10,8 @@ use axum::response::Response;
 use rand::distributions::{Alphanumeric, DistString};
 use sqlx::SqlitePool;
 use tower_sessions::cookie::SameSite;
+use tower_sessions::session::{Id, Record};
+use tower_sessions::session_store::{self, SessionStore};
 use tower_sessions::{Expiry, Session, SessionManagerLayer};
 use tower_sessions_sqlx_store::SqliteStore;
 
@@ -21,7 +23,7 @@ pub const COOKIE_NAME: &str = "hk_session";
 pub async fn layer(
     pool: &SqlitePool,
     secure: bool,
-) -> Result<SessionManagerLayer<SqliteStore>, sqlx::Error> {
+) -> Result<SessionManagerLayer<QueuedStore>, sqlx::Error> {
     let store = SqliteStore::new(pool.clone());
     store.migrate().await?;
     // Expired sessions are deleted hourly, so the table does not only grow.
@@ -36,6 +38,10 @@ pub async fn layer(
             }
         }
     });
+    let store = QueuedStore {
+        store,
+        pool: pool.clone(),
+    };
     Ok(SessionManagerLayer::new(store)
         .with_name(COOKIE_NAME)
         .with_http_only(true)
@@ -44,6 +50,37 @@ pub async fn layer(
         .with_expiry(Expiry::OnInactivity(
             tower_sessions::cookie::time::Duration::days(30),
         )))
+}
+
+/// The SQLite session store, its writes queued in-process with the database's other writers
+/// (`db::write_turn`) instead of waiting for SQLite's write lock in its busy handler. A new
+/// visitor's first page writes its session: under load that used to be the slow part.
+#[derive(Clone, Debug)]
+pub struct QueuedStore {
+    store: SqliteStore,
+    pool: SqlitePool,
+}
+
+#[async_trait::async_trait]
+impl SessionStore for QueuedStore {
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        let _turn = super::db::write_turn(&self.pool).await;
+        self.store.create(record).await
+    }
+
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        let _turn = super::db::write_turn(&self.pool).await;
+        self.store.save(record).await
+    }
+
+    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        self.store.load(id).await
+    }
+
+    async fn delete(&self, id: &Id) -> session_store::Result<()> {
+        let _turn = super::db::write_turn(&self.pool).await;
+        self.store.delete(id).await
+    }
 }
 
 fn session_failed(e: tower_sessions::session::Error) -> AppError {

@@ -25,6 +25,7 @@ pub async fn build_router(
     let admin = admin::auth::AdminAuth::new(config.admin_password_hash.clone(), payments.mode);
     let state = AppState {
         leptos_options,
+        writer: db::Writer::spawn(pool.clone()),
         pool,
         config: Arc::new(config),
         admin: Arc::new(admin),

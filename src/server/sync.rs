@@ -221,19 +221,22 @@ async fn apply(
     at: i64,
     description: String,
 ) -> Result<WebhookOutcome, sqlx::Error> {
-    let outcome = db::apply_stripe_event(&state.pool, fact, |order: &mut OrderState| {
+    // Through the writer: applied in a batch with whatever else arrived, in its own savepoint,
+    // and answered once the batch has committed.
+    let events = events.to_vec();
+    let apply = move |order: &mut OrderState| {
         let mut result = Applied::Ignored("event type not used by the checkout");
-        for e in events {
+        for e in &events {
             match order.apply(e, at) {
                 Applied::Changed => result = Applied::Changed,
-                mismatch @ Applied::Mismatch { .. } => return (mismatch, description.clone()),
+                mismatch @ Applied::Mismatch { .. } => return (mismatch, description),
                 ignored if result != Applied::Changed => result = ignored,
                 _ => {}
             }
         }
-        (result, description.clone())
-    })
-    .await?;
+        (result, description)
+    };
+    let outcome = state.writer.apply(db::OwnedFact::of(fact), apply).await?;
     super::live::publish(state, &outcome);
     Ok(outcome)
 }

@@ -595,3 +595,103 @@ async fn a_refund_whose_answer_is_lost_is_kept_and_matched_later() {
     })
     .await;
 }
+
+/// The counts per status come from a table kept by triggers (no scan): they must equal a scan
+/// of the orders after inserts, status changes (by SQL and by a Stripe event), a change rolled
+/// back, and a delete.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn counts_per_status_follow_every_insert_and_status_change() {
+    use checkout::domain::order::OrderStatus;
+    let app = admin_app().await;
+    let pool = &app.state.pool;
+    let kept = || async {
+        db::status_counts(pool, &db::OrderFilter::default())
+            .await
+            .unwrap()
+    };
+    // A date range counts by scanning the orders themselves.
+    let scanned = || async {
+        let all_time = db::OrderFilter {
+            from: Some(0),
+            ..Default::default()
+        };
+        db::status_counts(pool, &all_time).await.unwrap()
+    };
+    assert_eq!(kept().await, vec![]);
+
+    let paid = make_orders(&app, 5, "paid", "ann@example.com").await;
+    make_orders(&app, 3, "payment_failed", "bob@example.com").await;
+    place_order(
+        &app,
+        "ord_pending_0",
+        "cart_p0",
+        "cy@example.com",
+        TEA_TIN,
+        1,
+        Some("pi_counts_0"),
+    )
+    .await;
+    assert_eq!(kept().await, scanned().await);
+    assert_eq!(
+        kept().await,
+        vec![
+            (OrderStatus::Paid, 5),
+            (OrderStatus::PaymentFailed, 3),
+            (OrderStatus::Pending, 1)
+        ]
+    );
+
+    // A status change through a Stripe event, and the same event again (a duplicate).
+    for _ in 0..2 {
+        db::apply_stripe_event(
+            pool,
+            db::StripeFact {
+                event_id: "evt_counts_processing",
+                event_type: "payment_intent.processing",
+                payment_intent_id: Some("pi_counts_0"),
+                order_hint: None,
+                origin: db::Origin::Webhook,
+            },
+            |state| {
+                (
+                    state.apply(&checkout::domain::order::PaymentEvent::Processing, 1),
+                    "Payment processing".into(),
+                )
+            },
+        )
+        .await
+        .unwrap();
+    }
+    assert_eq!(kept().await, scanned().await);
+    assert!(kept().await.contains(&(OrderStatus::Processing, 1)));
+    assert!(!kept().await.iter().any(|(s, _)| *s == OrderStatus::Pending));
+
+    // An update that keeps the status, one that changes it, and one rolled back.
+    sqlx::query("UPDATE orders SET status = status, email = 'x@example.com' WHERE id = ?")
+        .bind(&paid[0])
+        .execute(pool)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE orders SET status = 'refunded' WHERE id = ?")
+        .bind(&paid[1])
+        .execute(pool)
+        .await
+        .unwrap();
+    let mut tx = pool.begin().await.unwrap();
+    sqlx::query("UPDATE orders SET status = 'canceled'")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    tx.rollback().await.unwrap();
+    assert_eq!(kept().await, scanned().await);
+    assert!(kept().await.contains(&(OrderStatus::Paid, 4)));
+    assert!(kept().await.contains(&(OrderStatus::Refunded, 1)));
+
+    sqlx::query("DELETE FROM orders WHERE id = ?")
+        .bind(&paid[2])
+        .execute(pool)
+        .await
+        .unwrap();
+    assert_eq!(kept().await, scanned().await);
+    assert!(kept().await.contains(&(OrderStatus::Paid, 3)));
+}

@@ -355,3 +355,65 @@ async fn unknown_event_types_and_unknown_orders_are_acknowledged() {
     );
     assert_eq!(processed_events(&app).await, 2);
 }
+
+/// Webhooks arriving together are applied in shared transactions (group commit): each is
+/// acknowledged, a duplicate in the same batch changes nothing, every order ends paid once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_deliveries_are_each_applied_once() {
+    let app = spawn_app().await;
+    let before = mug_stock(&app).await;
+    let mut orders = Vec::new();
+    for i in 0..4 {
+        orders.push(order(&app, &format!("pi_many_{i}")).await);
+    }
+    let mut events = Vec::new();
+    for (i, (_, amount)) in orders.iter().enumerate() {
+        let pi = format!("pi_many_{i}");
+        for (n, kind) in ["payment_intent.processing", "payment_intent.succeeded"]
+            .iter()
+            .enumerate()
+        {
+            events.push(pi_event(
+                &format!("evt_many_{i}_{n}"),
+                kind,
+                &pi,
+                *amount,
+                now() + n as i64,
+            ));
+        }
+    }
+    // Events for PaymentIntents the shop does not know: recorded and acknowledged.
+    for i in 0..20 {
+        events.push(pi_event(
+            &format!("evt_unknown_{i}"),
+            "payment_intent.succeeded",
+            &format!("pi_unknown_{i}"),
+            100,
+            now(),
+        ));
+    }
+    // Every event three times, all at once.
+    let deliveries: Vec<_> = events
+        .iter()
+        .cycle()
+        .take(events.len() * 3)
+        .map(|event| send(&app, event))
+        .collect();
+    for status in futures::future::join_all(deliveries).await {
+        assert_eq!(status, StatusCode::OK);
+    }
+    assert_eq!(processed_events(&app).await, events.len() as i64);
+    for (order_id, _) in &orders {
+        assert_eq!(order_status(&app, order_id).await, "paid");
+        let timeline = db::order_timeline(&app.state.pool, order_id).await.unwrap();
+        assert_eq!(
+            timeline
+                .iter()
+                .filter(|e| e.kind == TimelineKind::Fulfilment)
+                .count(),
+            1,
+            "stock sold once"
+        );
+    }
+    assert_eq!(mug_stock(&app).await, before - 2 * orders.len() as i64);
+}

@@ -130,6 +130,7 @@ pub async fn create_order(
     order_id: &str,
     draft: &OrderDraft<'_>,
 ) -> Result<Created, sqlx::Error> {
+    let _turn = super::write_turn(pool).await;
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
     if let Some(open) = open_order(&mut tx, draft.cart_id).await? {
         tx.commit().await?;
@@ -174,6 +175,7 @@ pub async fn revise_order(
     revision: i64,
     draft: &OrderDraft<'_>,
 ) -> Result<Result<OrderRow, AppError>, sqlx::Error> {
+    let _turn = super::write_turn(pool).await;
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
     let current = order_in(&mut tx, &order.id).await?;
     if !current.status.is_open() || current.revision != order.revision {

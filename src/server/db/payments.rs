@@ -70,6 +70,27 @@ pub async fn apply_stripe_event(
     fact: StripeFact<'_>,
     apply: impl FnOnce(&mut OrderState) -> (Applied, String),
 ) -> Result<WebhookOutcome, sqlx::Error> {
+    // Queued in-process behind the other writers of this database (see `write_turn`), held
+    // until the transaction has committed or rolled back.
+    let _turn = super::write_turn(pool).await;
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let (outcome, keep) = apply_in(&mut tx, fact, apply).await?;
+    if keep {
+        tx.commit().await?;
+    } else {
+        tx.rollback().await?;
+    }
+    Ok(outcome)
+}
+
+/// What `apply_stripe_event` does inside its transaction (or inside one savepoint of a batch,
+/// see `Writer`). Returns the outcome and whether what it wrote is to be kept: a fact that only
+/// confirms the order, from anywhere but a webhook, is not even recorded.
+pub(super) async fn apply_in(
+    tx: &mut SqliteConnection,
+    fact: StripeFact<'_>,
+    apply: impl FnOnce(&mut OrderState) -> (Applied, String),
+) -> Result<(WebhookOutcome, bool), sqlx::Error> {
     let StripeFact {
         event_id,
         event_type,
@@ -78,15 +99,14 @@ pub async fn apply_stripe_event(
         origin,
     } = fact;
     let reconciled = origin == Origin::Reconciled;
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
     let by_payment_intent = match payment_intent_id {
-        Some(pi) => order_where(&mut tx, "payment_intent_id", pi).await?,
+        Some(pi) => order_where(&mut *tx, "payment_intent_id", pi).await?,
         None => None,
     };
     // A PaymentIntent created before its id was stored: find the order by its metadata, but
     // never an order that belongs to another PaymentIntent.
     let order = match (by_payment_intent, order_hint) {
-        (None, Some(id)) => order_where(&mut tx, "id", id).await?.filter(|o| {
+        (None, Some(id)) => order_where(&mut *tx, "id", id).await?.filter(|o| {
             let theirs = o.payment_intent_id.is_none() || o.payment_intent_id.as_deref() == payment_intent_id;
             if !theirs {
                 tracing::warn!(event = %event_id, order = %o.id, "event names an order of another PaymentIntent; ignored");
@@ -103,12 +123,10 @@ pub async fn apply_stripe_event(
         .await?
         .rows_affected();
     if inserted == 0 {
-        tx.commit().await?;
-        return Ok(WebhookOutcome::Duplicate);
+        return Ok((WebhookOutcome::Duplicate, true));
     }
     let Some(order) = order else {
-        tx.commit().await?;
-        return Ok(WebhookOutcome::NoOrder);
+        return Ok((WebhookOutcome::NoOrder, true));
     };
     let mut state = order.state.0.clone();
     let before = state.status();
@@ -121,12 +139,14 @@ pub async fn apply_stripe_event(
     };
     if origin != Origin::Webhook && !changed {
         // Stripe agrees with the order: nothing to record.
-        tx.rollback().await?;
-        return Ok(WebhookOutcome::Order {
-            order_id: order.id,
-            status: before,
-            changed: false,
-        });
+        return Ok((
+            WebhookOutcome::Order {
+                order_id: order.id,
+                status: before,
+                changed: false,
+            },
+            false,
+        ));
     }
     let kind = if reconciled {
         TimelineKind::Reconciled
@@ -160,7 +180,7 @@ pub async fn apply_stripe_event(
         new_status: Some(after),
         detail: &detail,
     }
-    .insert(&mut tx)
+    .insert(&mut *tx)
     .await?;
     if changed {
         sqlx::query(
@@ -172,23 +192,25 @@ pub async fn apply_stripe_event(
         .execute(&mut *tx)
         .await?;
         if after.fulfils() {
-            sell_stock(&mut tx, &order).await?;
-        } else if after == OrderStatus::Canceled && release_hold(&mut tx, &order).await? {
+            sell_stock(&mut *tx, &order).await?;
+        } else if after == OrderStatus::Canceled && release_hold(&mut *tx, &order).await? {
             NewTimelineEntry::note(
                 &order.id,
                 TimelineKind::Fulfilment,
                 "Hold released: items back on sale",
             )
-            .insert(&mut tx)
+            .insert(&mut *tx)
             .await?;
         }
     }
-    tx.commit().await?;
-    Ok(WebhookOutcome::Order {
-        order_id: order.id,
-        status: after,
-        changed,
-    })
+    Ok((
+        WebhookOutcome::Order {
+            order_id: order.id,
+            status: after,
+            changed,
+        },
+        true,
+    ))
 }
 
 /// Sells the order's items, once per order: a hold becomes a sale; without a hold (released

@@ -13,6 +13,7 @@ pub async fn record_refund_request(
     amount: i64,
     reason: Option<&str>,
 ) -> Result<bool, sqlx::Error> {
+    let _turn = super::write_turn(pool).await;
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
     let new = sqlx::query("INSERT INTO refund_requests (attempt_key, order_id, amount_minor, reason) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING")
         .bind(attempt_key)
