@@ -13,6 +13,23 @@ async fn order(app: &TestApp, id: &str) -> db::OrderRow {
     db::order_by_id(&app.state.pool, id).await.unwrap().unwrap()
 }
 
+/// A shop whose webhooks are all lost, and one mug checked out and confirmed with `card`.
+async fn one_mug_paid_without_webhooks(
+    vars: &[(&str, &str)],
+    card: &str,
+) -> (TestApp, crate::helpers::Checkout) {
+    let (app, base) = spawn_server_with(vars).await;
+    let sim = Sim::of(&app, &base);
+    sim.lose_webhooks().await;
+    let shopper = Visitor::new();
+    shopper
+        .add_to_cart(&app, &product(&app, MUG).await, 1)
+        .await;
+    let checkout = shopper.checkout(&app, "ada@example.com").await;
+    sim.confirm(&checkout.payment_intent, card).await;
+    (app, checkout)
+}
+
 /// Cart A, then B, then A again: the PaymentIntent must end at A, as the page says.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn going_back_to_an_earlier_cart_charges_what_the_page_shows() {
@@ -76,15 +93,7 @@ async fn changing_the_cart_after_paying_never_touches_the_paid_order() {
 /// the correction in its timeline and in the admin's count.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_paid_order_whose_webhooks_never_come_is_healed() {
-    let (app, base) = spawn_server_with(&[]).await;
-    let sim = Sim::of(&app, &base);
-    sim.lose_webhooks().await;
-    let shopper = Visitor::new();
-    shopper
-        .add_to_cart(&app, &product(&app, MUG).await, 1)
-        .await;
-    let checkout = shopper.checkout(&app, "ada@example.com").await;
-    sim.confirm(&checkout.payment_intent, "pm_card_visa").await;
+    let (app, checkout) = one_mug_paid_without_webhooks(&[], "pm_card_visa").await;
     assert_eq!(order_status(&app, &checkout.order_id).await, "pending");
 
     let round = reconcile::run_once(&app.state, now()).await;
@@ -119,16 +128,11 @@ async fn a_paid_order_whose_webhooks_never_come_is_healed() {
 /// would stay processing for ever; reading the PaymentIntent back settles it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_processing_order_is_settled_from_its_payment_intent() {
-    let (app, base) = spawn_server_with(&[("RECONCILE_STALE_SECONDS", "1")]).await;
-    let sim = Sim::of(&app, &base);
-    sim.lose_webhooks().await;
-    let shopper = Visitor::new();
-    shopper
-        .add_to_cart(&app, &product(&app, MUG).await, 1)
-        .await;
-    let checkout = shopper.checkout(&app, "ada@example.com").await;
-    sim.confirm(&checkout.payment_intent, "pm_card_chargeDeclined")
-        .await;
+    let (app, checkout) = one_mug_paid_without_webhooks(
+        &[("RECONCILE_STALE_SECONDS", "1")],
+        "pm_card_chargeDeclined",
+    )
+    .await;
     let t = now();
     for (id, kind) in [
         ("evt_fail", "payment_intent.payment_failed"),
