@@ -3,10 +3,12 @@
 use crate::components::cart_context::CartProvider;
 use crate::components::layout::{SiteFooter, SiteHeader};
 use crate::components::payments_banner::PaymentsBanner;
-use crate::pages::admin::{AdminOrderPage, AdminPage, AnalyticsPage};
+use crate::pages::admin::{
+    AdminEmailPage, AdminEmailsPage, AdminOrderPage, AdminPage, AnalyticsPage,
+};
 use crate::pages::{
-    cart::CartPage, checkout::CheckoutPage, not_found::NotFound, order::OrderPage,
-    product::ProductPage, shop::ShopPage,
+    cart::CartPage, checkout::CheckoutPage, find_order::FindOrderPage, not_found::NotFound,
+    order::OrderPage, product::ProductPage, shop::ShopPage,
 };
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
@@ -62,6 +64,9 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/admin") view=AdminPage ssr=SsrMode::Async/>
                         <Route path=path!("/admin/orders/:id") view=AdminOrderPage ssr=SsrMode::Async/>
                         <Route path=path!("/admin/analytics") view=AnalyticsPage ssr=SsrMode::Async/>
+                        <Route path=path!("/admin/emails") view=AdminEmailsPage ssr=SsrMode::Async/>
+                        <Route path=path!("/admin/emails/:id") view=AdminEmailPage ssr=SsrMode::Async/>
+                        <Route path=path!("/find-order") view=FindOrderPage/>
                     </Routes>
                 </main>
                 <SiteFooter/>

@@ -30,6 +30,8 @@ pub enum AppError {
     TotalChanged(String),
     #[error("We couldn't find that order.")]
     OrderNotFound,
+    #[error("That email is not in the outbox.")]
+    EmailNotFound,
     /// From the payment provider, in words the shopper may read.
     #[error("{0}")]
     Payment(String),
@@ -80,7 +82,7 @@ impl AppError {
             AppError::AdminUnavailable => 503,
             AppError::CrossSite => 403,
             AppError::RefundRefused(_) | AppError::InvalidFilter(_) => 400,
-            AppError::ProductNotFound | AppError::OrderNotFound => 404,
+            AppError::ProductNotFound | AppError::OrderNotFound | AppError::EmailNotFound => 404,
             AppError::Payment(_) => 502,
             AppError::Internal => 500,
             AppError::Transport(ServerFnErrorErr::Args(_))

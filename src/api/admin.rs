@@ -2,6 +2,7 @@
 
 use crate::error::AppError;
 use crate::model::admin::{AdminOrderDetail, OrdersPage};
+use crate::model::emails::{EmailDetail, EmailsPage};
 use leptos::prelude::*;
 
 /// Whether this browser is signed in as the merchant.
@@ -81,4 +82,26 @@ pub async fn admin_refresh_order(id: String) -> Result<String, AppError> {
             tracing::warn!(error = %e, "refreshing an order from Stripe");
             AppError::Payment("Stripe could not be reached; try again in a moment.".into())
         })
+}
+
+/// The outbox, newest first; with `order_id`, only that order's emails.
+#[server(endpoint = "admin/emails")]
+pub async fn admin_emails(
+    #[server(default)] order_id: Option<String>,
+) -> Result<EmailsPage, AppError> {
+    let state = crate::server::admin::require_admin().await?;
+    crate::server::admin::emails(&state, order_id.as_deref()).await
+}
+
+#[server(endpoint = "admin/email")]
+pub async fn admin_email(id: i64) -> Result<Option<EmailDetail>, AppError> {
+    let state = crate::server::admin::require_admin().await?;
+    crate::server::admin::email(&state, id).await
+}
+
+/// Sends the email again (a new email in the outbox, with the same message).
+#[server(endpoint = "admin/email/resend")]
+pub async fn resend_email(id: i64) -> Result<i64, AppError> {
+    let state = crate::server::admin::require_admin().await?;
+    crate::server::admin::resend(&state, id).await
 }

@@ -6,6 +6,7 @@ pub mod cart;
 pub mod email;
 pub mod money;
 pub mod order;
+pub mod receipts;
 
 #[cfg(test)]
 mod properties;

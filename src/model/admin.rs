@@ -50,6 +50,8 @@ pub enum TimelineKind {
     RefundRequested,
     /// The order was corrected from what Stripe's API says (its webhook never came).
     Reconciled,
+    /// An email about the order was queued, sent, resent or given up on.
+    Email,
 }
 
 /// One line of an order's story (a row of `order_events`).

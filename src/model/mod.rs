@@ -4,5 +4,6 @@
 pub mod admin;
 pub mod catalog;
 pub mod checkout;
+pub mod emails;
 pub mod orders;
 pub mod site;

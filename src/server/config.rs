@@ -49,6 +49,19 @@ pub struct Config {
     /// `TRUSTED_PROXIES`: comma-separated addresses of reverse proxies in front of the shop;
     /// only from these is `X-Forwarded-For` believed (for per-client sign-in limits).
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    pub email: EmailSettings,
+}
+
+/// Where emails go. Without `SMTP_URL` they stay in the outbox, readable in the admin.
+#[derive(Clone, Debug)]
+pub struct EmailSettings {
+    /// `SMTP_URL`: `smtps://user:password@host:465`, or `smtp://…:587?tls=required` for
+    /// STARTTLS (`smtp://host:port` without TLS only for a server on this machine).
+    pub smtp_url: Option<Secret>,
+    /// `MAIL_FROM`: `Shop name <orders@shop.example>`.
+    pub from: String,
+    /// `EMAIL_RETRY_SECONDS`: the first retry's delay; each next one doubles (30).
+    pub retry_base: std::time::Duration,
 }
 
 /// How long stock is held for an unpaid order, and how often orders are checked against Stripe.
@@ -239,7 +252,36 @@ impl Config {
                 })
                 .collect::<Result<_, _>>()?,
         };
+        let email = EmailSettings {
+            smtp_url: get("SMTP_URL").map(Secret),
+            from: get("MAIL_FROM").unwrap_or_default(),
+            retry_base: secs(whole("EMAIL_RETRY_SECONDS", 30, 3600)?),
+        };
+        if let Some(url) = &email.smtp_url {
+            if !(url.0.starts_with("smtp://") || url.0.starts_with("smtps://")) {
+                return Err(bad(
+                    "SMTP_URL",
+                    "must start with smtp:// or smtps://, e.g. smtps://user:password@smtp.example:465",
+                ));
+            }
+            if email.from.is_empty() {
+                return Err(bad(
+                    "MAIL_FROM",
+                    "must be set with SMTP_URL, e.g. Hearth & Kettle <orders@shop.example>",
+                ));
+            }
+        }
+        if !email.from.is_empty() && email.from.parse::<lettre::message::Mailbox>().is_err() {
+            return Err(bad(
+                "MAIL_FROM",
+                format!(
+                    "“{}” is not an address like Shop <orders@shop.example>",
+                    email.from
+                ),
+            ));
+        }
         Ok(Config {
+            email,
             trusted_proxies,
             orders,
             addr,

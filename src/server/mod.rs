@@ -6,6 +6,8 @@ pub mod checkout;
 pub mod config;
 pub mod db;
 pub mod delivery;
+pub mod email;
+pub mod find_order;
 pub mod live;
 pub mod payments;
 pub mod reconcile;
@@ -40,6 +42,10 @@ pub struct AppState {
     /// One checkout start at a time per cart.
     pub cart_locks: Arc<checkout::CartLocks>,
     pub reconciler: Arc<reconcile::Reconciler>,
+    /// Sends the email outbox (or keeps it, without SMTP).
+    pub mailer: Arc<email::Mailer>,
+    /// "Find my order" requests per client.
+    pub lookups: Arc<find_order::Lookups>,
     /// Places for live order streams ([`live::MAX_STREAMS`]).
     pub streams: Arc<tokio::sync::Semaphore>,
 }

@@ -23,6 +23,7 @@ pub async fn build_router(
         .await
         .map_err(StartError::Payments)?;
     let admin = admin::auth::AdminAuth::new(config.admin_password_hash.clone(), payments.mode);
+    let mailer = super::email::Mailer::new(&config).map_err(StartError::Email)?;
     let state = AppState {
         leptos_options,
         writer: db::Writer::spawn(pool.clone()),
@@ -33,6 +34,8 @@ pub async fn build_router(
         updates: tokio::sync::broadcast::channel(256).0,
         cart_locks: Arc::default(),
         reconciler: Arc::default(),
+        mailer: Arc::new(mailer),
+        lookups: Arc::default(),
         streams: Arc::new(tokio::sync::Semaphore::new(live::MAX_STREAMS)),
     };
 
@@ -48,6 +51,10 @@ pub async fn build_router(
             axum::routing::get(live::order_events),
         )
         .route("/admin/orders.csv", axum::routing::get(admin::export_csv))
+        .route(
+            "/orders/open/{token}",
+            axum::routing::get(super::find_order::open_link),
+        )
         .leptos_routes(&state, routes, {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
@@ -96,6 +103,8 @@ pub enum StartError {
     Database(String),
     #[error("start-up error: payments: {0}")]
     Payments(String),
+    #[error("configuration error: {0}")]
+    Email(String),
 }
 
 /// Reads the configuration, serves until Ctrl-C or SIGTERM, and returns the process exit code.
@@ -159,6 +168,7 @@ pub async fn run() -> i32 {
         let _ = tcp.set_nodelay(true);
     });
     // Orders converge to what Stripe knows even when webhooks do not come.
+    let _sender = super::email::spawn(state.pool.clone(), state.mailer.clone());
     let _reconciler = super::reconcile::spawn(state);
     tracing::info!("serving the shop on http://{addr}");
     match axum::serve(

@@ -13,7 +13,7 @@ use std::sync::OnceLock;
 
 const PASSWORD: &str = "correct horse battery staple";
 
-fn password_hash() -> &'static str {
+pub(crate) fn password_hash() -> &'static str {
     static HASH: OnceLock<String> = OnceLock::new();
     HASH.get_or_init(|| hash_password(PASSWORD).unwrap())
 }

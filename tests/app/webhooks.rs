@@ -52,7 +52,7 @@ pub(crate) fn pi_event(id: &str, kind: &str, pi: &str, amount: i64, created: i64
     })
 }
 
-fn refund_event(
+pub(crate) fn refund_event(
     id: &str,
     kind: &str,
     pi: &str,

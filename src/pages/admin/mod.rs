@@ -2,10 +2,12 @@
 //! the session itself; these pages only decide what to show.
 
 mod analytics;
+mod emails;
 mod order;
 mod orders;
 
 pub use analytics::AnalyticsPage;
+pub use emails::{AdminEmailPage, AdminEmailsPage};
 pub use order::AdminOrderPage;
 pub use orders::AdminPage;
 

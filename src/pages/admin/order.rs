@@ -113,6 +113,7 @@ fn OrderAdmin(
             <RefundForm order_id=order.id.clone() max=detail.refundable.to_major_string() refund/>
         })}
         {(order.status == OrderStatus::Refunded).then(|| view! { <p class="muted">"Fully refunded."</p> })}
+        <super::emails::OrderEmails order_id=order.id.clone()/>
         <h2>"Timeline"</h2>
         <ol class="timeline" data-testid="timeline" reversed>
             {detail.timeline.into_iter().map(|e| view! {

@@ -53,6 +53,7 @@ fn OrdersList(sign_out: ServerAction<SignOut>) -> impl IntoView {
             <h1>"Orders"</h1>
             <nav class="admin-nav" aria-label="Admin">
                 <a href="/admin/analytics">"Analytics"</a>
+                <a href="/admin/emails">"Emails"</a>
                 <a href=move || csv_href(&query.read()) download="orders.csv">"Export CSV"</a>
             </nav>
             <SignOutButton action=sign_out/>

@@ -30,7 +30,7 @@ pub async fn is_admin(session: &Session) -> bool {
 /// The caller's address, for slowing down wrong passwords per client: the socket's peer,
 /// unless that peer is a trusted proxy; then the nearest address in `X-Forwarded-For` that is
 /// not one (an address a client wrote itself further left is never believed).
-fn client_address(trusted: &[std::net::IpAddr]) -> String {
+pub fn client_address(trusted: &[std::net::IpAddr]) -> String {
     let Some(parts) = leptos::prelude::use_context::<axum::http::request::Parts>() else {
         return "local".into();
     };

@@ -7,6 +7,7 @@ mod analytics;
 mod cart;
 mod catalog;
 mod orders;
+mod outbox;
 mod payments;
 mod refunds;
 mod writer;
@@ -22,6 +23,11 @@ pub use orders::{
     create_order, expired_orders, extend_hold, open_order_for_cart, order_by_id, order_items,
     order_timeline, revise_order, set_payment_intent, set_revision, unsettled_orders, Created,
     OrderDraft, OrderItemRow, OrderRow, StockHold,
+};
+pub use outbox::{
+    claim_due, describe as describe_email, email_by_id, emails, link_emails_since, order_of_link,
+    queue_order_links, recent_orders_of, record_attempt, resend as resend_email, Attempt, NewLink,
+    OutboxEmail, RecentOrder,
 };
 pub use payments::{apply_stripe_event, Origin, StripeFact, WebhookOutcome};
 pub use refunds::{

@@ -4,6 +4,7 @@ use super::orders::{
     release_hold, NewTimelineEntry, OrderItemRow, OrderRow, StockHold, ORDER_COLUMNS,
 };
 use crate::domain::order::{Applied, OrderState, OrderStatus};
+use crate::domain::receipts;
 use crate::model::admin::TimelineKind;
 use sqlx::types::Json;
 use sqlx::{SqliteConnection, SqlitePool};
@@ -191,6 +192,10 @@ pub(super) async fn apply_in(
         .bind(&order.id)
         .execute(&mut *tx)
         .await?;
+        // The emails this change calls for, in the same transaction (the outbox).
+        for (change, trigger) in receipts::messages_for(&order.state.0, &state, event_id) {
+            super::outbox::queue_for_order(&mut *tx, &order, &change, trigger).await?;
+        }
         if after.fulfils() {
             sell_stock(&mut *tx, &order).await?;
         } else if after == OrderStatus::Canceled && release_hold(&mut *tx, &order).await? {
