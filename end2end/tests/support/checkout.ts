@@ -2,7 +2,7 @@ import { expect, type Page } from '@playwright/test';
 import { dbProduct, hydrated, usd } from './shop';
 
 /** Puts a product in the cart, goes to checkout, gives an email: the Element is ready. Returns the order id. */
-export async function toPayment(page: Page, slug = 'stoneware-mug', quantity = 1): Promise<string> {
+export async function toPayment(page: Page, slug = 'stoneware-mug', quantity = 1, email = 'shopper@example.com'): Promise<string> {
   const product = dbProduct(slug);
   await page.goto(`/products/${slug}`);
   await hydrated(page);
@@ -12,7 +12,7 @@ export async function toPayment(page: Page, slug = 'stoneware-mug', quantity = 1
   await page.goto('/checkout');
   await hydrated(page);
   await expect(page.getByTestId('checkout-total')).toHaveText(usd(quantity * product.price_minor));
-  await page.getByLabel('Email for your receipt').fill('shopper@example.com');
+  await page.getByLabel('Email for your receipt').fill(email);
   await page.getByRole('button', { name: 'Continue to payment' }).click();
   await expect(page.frameLocator('iframe[title*="payment input"]').locator('input[name="number"]')).toBeVisible();
   await expect(page.getByRole('button', { name: /^Pay / })).toBeEnabled();
