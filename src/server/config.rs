@@ -504,4 +504,27 @@ mod tests {
         assert!(!printed.contains("whsec_one"));
         assert_eq!(c.stripe.webhook_secrets.len(), 2);
     }
+
+    #[test]
+    fn smtp_needs_a_sender_and_a_smtp_url_and_its_password_never_prints() {
+        let ok = config(&[
+            ("SMTP_URL", "smtps://user:hunter2@smtp.example:465"),
+            ("MAIL_FROM", "Shop <orders@shop.example>"),
+        ])
+        .unwrap();
+        assert!(!format!("{ok:?}").contains("hunter2"));
+        let e = config(&[("SMTP_URL", "smtps://user:pw@smtp.example:465")]).unwrap_err();
+        assert_eq!(e.var, "MAIL_FROM");
+        let e = config(&[
+            ("SMTP_URL", "http://smtp.example"),
+            ("MAIL_FROM", "orders@shop.example"),
+        ])
+        .unwrap_err();
+        assert_eq!(e.var, "SMTP_URL");
+        let e = config(&[("MAIL_FROM", "not an address")]).unwrap_err();
+        assert_eq!(e.var, "MAIL_FROM");
+        assert!(!e.to_string().contains("pw"));
+        let e = config(&[("EMAIL_RETRY_SECONDS", "0")]).unwrap_err();
+        assert_eq!(e.var, "EMAIL_RETRY_SECONDS");
+    }
 }

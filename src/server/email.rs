@@ -158,10 +158,10 @@ pub async fn send_due(pool: &SqlitePool, mailer: &Mailer) -> Result<Pass, sqlx::
         return Ok(pass);
     }
     // Only what was due when the pass began: a retry scheduled during it waits for a later one.
-    let start = now();
+    let start = super::sync::now();
     loop {
         let batch = db::claim_due(pool, start, 20, |attempts| {
-            now() + mailer.retry_delay(attempts).as_secs() as i64
+            super::sync::now() + mailer.retry_delay(attempts).as_secs() as i64
         })
         .await?;
         if batch.is_empty() {
@@ -215,11 +215,4 @@ pub fn spawn(
             tokio::time::sleep(POLL).await;
         }
     }))
-}
-
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
 }

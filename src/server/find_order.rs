@@ -56,7 +56,7 @@ impl Lookups {
 pub async fn request_links(state: &AppState, email: &str, client: &str) -> Result<(), AppError> {
     let email = Email::parse(email).map_err(|e| AppError::InvalidEmail(e.to_string()))?;
     state.lookups.allow(client).map_err(AppError::SlowDown)?;
-    let now = unix_now();
+    let now = super::sync::now();
     if db::link_emails_since(&state.pool, email.as_str(), now - 3600).await? >= PER_ADDRESS_PER_HOUR
     {
         tracing::info!("find my order: address over its hourly limit; nothing sent");
@@ -99,7 +99,7 @@ pub async fn request_links(state: &AppState, email: &str, client: &str) -> Resul
 pub async fn open_link(State(state): State<AppState>, Path(token): Path<String>) -> Redirect {
     let well_formed = token.len() == 64 && token.bytes().all(|b| b.is_ascii_hexdigit());
     if well_formed {
-        match db::order_of_link(&state.pool, &token_hash(&token), unix_now()).await {
+        match db::order_of_link(&state.pool, &token_hash(&token), super::sync::now()).await {
             Ok(Some(order_id)) => return Redirect::to(&format!("/orders/{order_id}")),
             Ok(None) => {}
             Err(e) => tracing::error!(error = %e, "opening an order link"),
@@ -118,13 +118,6 @@ fn new_token() -> String {
 /// Only the hash is stored: the database alone opens no order.
 fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
-}
-
-fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
 }
 
 #[cfg(test)]

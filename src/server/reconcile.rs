@@ -60,6 +60,10 @@ pub async fn run_once(state: &AppState, now: i64) -> Round {
         Ok(n) => round.expired = n,
         Err(e) => tracing::warn!(error = %e, "expiring orders"),
     }
+    // "Find my order" links that no longer work are of no use to keep.
+    if let Err(e) = super::db::forget_expired_links(&state.pool, now).await {
+        tracing::warn!(error = %e, "forgetting expired order links");
+    }
     match read_events(state, now).await {
         Ok(n) => round.events_read = n,
         Err(e) => tracing::warn!(error = %e, "reading Stripe's events"),

@@ -438,6 +438,12 @@ async fn find_my_order_emails_expiring_links_and_answers_alike_for_strangers() {
         "/find-order?expired=1",
         "expired"
     );
+    checkout::server::reconcile::run_once(&app.state, now()).await;
+    let kept: i64 = sqlx::query_scalar("SELECT count(*) FROM order_links")
+        .fetch_one(&app.state.pool)
+        .await
+        .unwrap();
+    assert_eq!(kept, 0, "expired links are deleted by the background round");
 
     // Per address: three emails an hour, then the same answer and nothing sent.
     for _ in 0..3 {

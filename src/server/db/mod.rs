@@ -25,9 +25,9 @@ pub use orders::{
     OrderDraft, OrderItemRow, OrderRow, StockHold,
 };
 pub use outbox::{
-    claim_due, describe as describe_email, email_by_id, emails, link_emails_since, order_of_link,
-    queue_order_links, recent_orders_of, record_attempt, resend as resend_email, Attempt, NewLink,
-    OutboxEmail, RecentOrder,
+    claim_due, describe as describe_email, email_by_id, emails, forget_expired_links,
+    link_emails_since, order_of_link, queue_order_links, recent_orders_of, record_attempt,
+    resend as resend_email, Attempt, NewLink, OutboxEmail, RecentOrder,
 };
 pub use payments::{apply_stripe_event, Origin, StripeFact, WebhookOutcome};
 pub use refunds::{

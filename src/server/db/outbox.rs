@@ -209,6 +209,16 @@ pub async fn order_of_link(
         .await
 }
 
+/// Deletes the links that stopped working before `now`.
+pub async fn forget_expired_links(pool: &SqlitePool, now: i64) -> Result<u64, sqlx::Error> {
+    let _turn = super::write_turn(pool).await;
+    Ok(sqlx::query("DELETE FROM order_links WHERE expires_at <= ?")
+        .bind(now)
+        .execute(pool)
+        .await?
+        .rows_affected())
+}
+
 /// Takes up to `limit` emails due at `now` for sending: each one's attempt is counted and its
 /// next attempt set to `retry_at(attempts)` before it goes out, so a crash mid-send leaves it
 /// due again then (sent twice at most), never lost.
