@@ -30,9 +30,37 @@ pub fn parse_date(text: &str) -> Option<i64> {
     Some(date.midnight().assume_utc().unix_timestamp())
 }
 
+/// `2024-08-02T19:33:35Z` or `2021-10-17T05:04:22.404Z` (RFC 3339 in UTC, as PayPal writes
+/// times) → unix seconds.
+pub fn parse_rfc3339(text: &str) -> Option<i64> {
+    let (date, time) = text.strip_suffix('Z')?.split_once('T')?;
+    let midnight = parse_date(date)?;
+    let time = time.split('.').next()?;
+    let mut parts = time.split(':');
+    let h: i64 = parts.next()?.parse().ok()?;
+    let m: i64 = parts.next()?.parse().ok()?;
+    let s: i64 = parts.next()?.parse().ok()?;
+    if parts.next().is_some() || h > 23 || m > 59 || s > 60 {
+        return None;
+    }
+    Some(midnight + h * 3600 + m * 60 + s)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn paypal_times_read() {
+        assert_eq!(parse_rfc3339("1970-01-01T00:00:10Z"), Some(10));
+        assert_eq!(
+            parse_rfc3339("2021-10-17T05:04:22.404Z"),
+            Some(1_634_447_062)
+        );
+        assert_eq!(parse_rfc3339("2021-10-17T05:04:22+02:00"), None);
+        assert_eq!(parse_rfc3339("2021-10-17T25:04:22Z"), None);
+        assert_eq!(parse_rfc3339("garbage"), None);
+    }
 
     #[test]
     fn days_print_in_utc() {

@@ -4,6 +4,7 @@ pub mod analytics;
 pub mod calendar;
 pub mod cart;
 pub mod email;
+pub mod gateway;
 pub mod money;
 pub mod order;
 pub mod receipts;

@@ -20,3 +20,19 @@ pub struct CheckoutSession {
     pub element: ElementKind,
     pub total: Money,
 }
+
+/// What capturing an approved PayPal payment did.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PayPalCapture {
+    /// The order's status after it.
+    pub status: crate::domain::order::OrderStatus,
+    /// PayPal declined the funding source: the shopper chooses another in PayPal's window.
+    pub restart: bool,
+}
+
+/// What the PayPal button needs (absent when the shop takes no PayPal).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PayPalButton {
+    /// The JS SDK's URL, with the client id, currency and intent in its query.
+    pub sdk_url: String,
+}

@@ -33,7 +33,7 @@ fn payment_failed(e: StripeError) -> AppError {
 pub struct CartLocks(std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>);
 
 impl CartLocks {
-    async fn lock(&self, cart_id: &str) -> tokio::sync::OwnedMutexGuard<()> {
+    pub(crate) async fn lock(&self, cart_id: &str) -> tokio::sync::OwnedMutexGuard<()> {
         let lock = {
             let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
             // Forget locks nobody holds, so the map stays small.
@@ -72,6 +72,11 @@ pub async fn start(
                 db::Created::Refused(err) => return Err(err),
             },
         };
+        if order.gateway != crate::domain::gateway::Gateway::Stripe {
+            // Back from PayPal's window to the card form: unless PayPal took the money.
+            super::paypal::back_to_cards(state, &order).await?;
+            continue;
+        }
         let Some(pi_id) = order.payment_intent_id.clone() else {
             return create_payment_intent(state, order, &draft).await;
         };
@@ -277,10 +282,11 @@ pub async fn attempt_started(
             Alphanumeric.sample_string(&mut rand::thread_rng(), 16)
         );
         let now = sync::now();
-        let fact = db::StripeFact {
+        let fact = db::PaymentFact {
             event_id: &event_id,
             event_type: "checkout.attempt_started",
-            payment_intent_id: order.payment_intent_id.as_deref(),
+            gateway: order.gateway,
+            reference: order.reference(order.gateway),
             order_hint: Some(order_id),
             origin: db::Origin::Checkout,
         };

@@ -50,6 +50,26 @@ pub struct Config {
     /// only from these is `X-Forwarded-For` believed (for per-client sign-in limits).
     pub trusted_proxies: Vec<std::net::IpAddr>,
     pub email: EmailSettings,
+    pub paypal: PayPalSettings,
+}
+
+/// A PayPal REST app (https://developer.paypal.com/dashboard/applications). Without one, a shop
+/// on the embedded Stripe simulator gets the embedded PayPal simulator; a shop on real Stripe
+/// offers no PayPal.
+#[derive(Clone, Debug, Default)]
+pub struct PayPalSettings {
+    /// `PAYPAL_CLIENT_ID`.
+    pub client_id: Option<String>,
+    /// `PAYPAL_CLIENT_SECRET`.
+    pub client_secret: Option<Secret>,
+    /// `PAYPAL_WEBHOOK_ID`: the id PayPal gave the webhook pointing at `/webhooks/paypal`.
+    pub webhook_id: Option<String>,
+    /// `PAYPAL_ENV`: `sandbox` (default) or `live`.
+    pub live: bool,
+    /// `PAYPAL_API_BASE`, default PayPal's for the environment.
+    pub api_base: String,
+    /// `PAYPAL_JS_URL`, default PayPal's JS SDK for the environment.
+    pub js_url: String,
 }
 
 /// Where emails go. Without `SMTP_URL` they stay in the outbox, readable in the admin.
@@ -280,7 +300,9 @@ impl Config {
                 ),
             ));
         }
+        let paypal = PayPalSettings::from_lookup(&get)?;
         Ok(Config {
+            paypal,
             email,
             trusted_proxies,
             orders,
@@ -299,6 +321,72 @@ impl Config {
     /// Cookies get `Secure` when shoppers reach the site over https.
     pub fn secure_cookies(&self) -> bool {
         self.public_url.starts_with("https://")
+    }
+}
+
+impl PayPalSettings {
+    fn from_lookup(get: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let client_id = get("PAYPAL_CLIENT_ID");
+        let client_secret = get("PAYPAL_CLIENT_SECRET").map(Secret);
+        let webhook_id = get("PAYPAL_WEBHOOK_ID");
+        let set = [
+            client_id.is_some(),
+            client_secret.is_some(),
+            webhook_id.is_some(),
+        ];
+        if set.contains(&true) && set.contains(&false) {
+            let missing = [
+                "PAYPAL_CLIENT_ID",
+                "PAYPAL_CLIENT_SECRET",
+                "PAYPAL_WEBHOOK_ID",
+            ][set.iter().position(|s| !s).unwrap_or(0)];
+            return Err(bad(
+                missing,
+                "PAYPAL_CLIENT_ID, PAYPAL_CLIENT_SECRET and PAYPAL_WEBHOOK_ID go together",
+            ));
+        }
+        if let Some(id) = &webhook_id {
+            if id.len() > 50 || !id.chars().all(|c| c.is_ascii_alphanumeric()) {
+                return Err(bad(
+                    "PAYPAL_WEBHOOK_ID",
+                    "is letters and digits, like 1JE4291016473214C",
+                ));
+            }
+        }
+        let live = match get("PAYPAL_ENV").as_deref() {
+            None | Some("sandbox") => false,
+            Some("live") => true,
+            Some(other) => {
+                return Err(bad(
+                    "PAYPAL_ENV",
+                    format!("“{other}” is not sandbox or live"),
+                ))
+            }
+        };
+        let (api, js) = if live {
+            ("https://api-m.paypal.com", "https://www.paypal.com/sdk/js")
+        } else {
+            (
+                "https://api-m.sandbox.paypal.com",
+                "https://www.sandbox.paypal.com/sdk/js",
+            )
+        };
+        let url = |var: &'static str, default: &str| -> Result<String, ConfigError> {
+            let value = get(var).unwrap_or_else(|| default.to_string());
+            if value.starts_with("https://") || value.starts_with("http://") {
+                Ok(value.trim_end_matches('/').to_string())
+            } else {
+                Err(bad(var, "must be an http(s) URL"))
+            }
+        };
+        Ok(PayPalSettings {
+            client_id,
+            client_secret,
+            webhook_id,
+            live,
+            api_base: url("PAYPAL_API_BASE", api)?,
+            js_url: url("PAYPAL_JS_URL", js)?,
+        })
     }
 }
 

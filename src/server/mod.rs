@@ -10,6 +10,7 @@ pub mod email;
 pub mod find_order;
 pub mod live;
 pub mod payments;
+pub mod paypal;
 pub mod reconcile;
 pub mod security_headers;
 pub mod session;

@@ -10,6 +10,8 @@ use sqlx::SqlitePool;
 
 /// Mounted here when embedded.
 pub const SIMULATOR_PATH: &str = "/stripe-sim";
+/// The PayPal simulator, when embedded.
+pub const PAYPAL_SIMULATOR_PATH: &str = "/paypal-sim";
 
 #[derive(Clone, Debug)]
 pub struct Payments {
@@ -21,6 +23,36 @@ pub struct Payments {
     pub webhook_secrets: Vec<Secret>,
     /// The one Stripe client, for `api_base` with `secret_key`.
     pub stripe: StripeClient,
+    /// PayPal, when the shop takes it (and its currency is one PayPal takes).
+    pub paypal: Option<std::sync::Arc<super::paypal::PayPal>>,
+}
+
+impl std::fmt::Debug for super::paypal::PayPal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PayPal")
+            .field("js_url", &self.js_url)
+            .finish_non_exhaustive()
+    }
+}
+
+/// PayPal with a real REST app's credentials.
+fn real_paypal(config: &Config) -> Option<super::paypal::PayPal> {
+    let settings = &config.paypal;
+    let (Some(id), Some(secret), Some(webhook)) = (
+        &settings.client_id,
+        &settings.client_secret,
+        &settings.webhook_id,
+    ) else {
+        return None;
+    };
+    Some(super::paypal::PayPal {
+        client: super::paypal::client::PayPalClient::new(&settings.api_base, id, secret.clone()),
+        verifier: super::paypal::verify::Verifier::new(
+            webhook,
+            super::paypal::verify::CertPolicy::paypal(),
+        ),
+        js_url: settings.js_url.clone(),
+    })
 }
 
 /// Decides, from the configuration alone, whether the embedded simulator is used. A release
@@ -37,12 +69,12 @@ pub fn wants_embedded_simulator(config: &Config, release: bool) -> Result<bool, 
     }
 }
 
-/// Sets up payments; with the embedded simulator, also returns its router to mount at
-/// [`SIMULATOR_PATH`]. Its keys are made once and kept in the database.
+/// Sets up payments; with the embedded simulators, also returns their routers and where to mount
+/// them. Their keys are made once and kept in the database.
 pub async fn setup(
     config: &Config,
     pool: &SqlitePool,
-) -> Result<(Payments, Option<Router>), String> {
+) -> Result<(Payments, Vec<(&'static str, Router)>), String> {
     let release = !cfg!(debug_assertions);
     if !wants_embedded_simulator(config, release).map_err(|e| e.to_string())? {
         let stripe = &config.stripe;
@@ -65,8 +97,11 @@ pub async fn setup(
             publishable_key: stripe.publishable_key.clone().unwrap_or_default(),
             js_url: stripe.js_url.clone(),
             webhook_secrets: stripe.webhook_secrets.clone(),
+            paypal: real_paypal(config)
+                .filter(|_| super::paypal::amount::supported(&config.currency))
+                .map(std::sync::Arc::new),
         };
-        return Ok((payments, None));
+        return Ok((payments, Vec::new()));
     }
 
     let (sk, pk) = stripe_sim::embedded_keys(pool)
@@ -92,8 +127,33 @@ pub async fn setup(
         publishable_key: pk,
         js_url: format!("{SIMULATOR_PATH}/v3/"),
         webhook_secrets: vec![Secret::new(webhook_secret)],
+        paypal: None,
     };
-    Ok((payments, Some(simulator.router())))
+    let mut simulators = vec![(SIMULATOR_PATH, simulator.router())];
+    let mut payments = payments;
+    if super::paypal::amount::supported(&config.currency) {
+        let paypal = match real_paypal(config) {
+            Some(real) => Some(real),
+            None => match embedded_paypal(config, pool, &local).await {
+                Ok((paypal, sim)) => {
+                    simulators.push((PAYPAL_SIMULATOR_PATH, sim));
+                    Some(paypal)
+                }
+                Err(e) if e.starts_with("TEMPORARY") => None,
+                Err(e) => return Err(e),
+            },
+        };
+        payments.paypal = paypal.map(std::sync::Arc::new);
+    }
+    Ok((payments, simulators))
+}
+
+async fn embedded_paypal(
+    _config: &Config,
+    _pool: &SqlitePool,
+    _local: &str,
+) -> Result<(super::paypal::PayPal, Router), String> {
+    Err("TEMPORARY: the PayPal simulator is not merged yet".into())
 }
 
 #[cfg(test)]

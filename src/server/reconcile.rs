@@ -12,6 +12,7 @@
 use super::db::{self, OrderRow, Origin};
 use super::stripe::client::StripeError;
 use super::{sync, AppState};
+use crate::domain::gateway::Gateway;
 use crate::domain::order::PaymentEvent;
 use serde_json::Value;
 use std::collections::HashMap;
@@ -81,6 +82,8 @@ pub enum SyncError {
     Database(#[from] sqlx::Error),
     #[error("Stripe: {0}")]
     Stripe(#[from] StripeError),
+    #[error("{0}")]
+    PayPal(#[from] super::paypal::client::PayPalError),
 }
 
 /// Cancels unpaid orders past their hold. A PaymentIntent Stripe will not cancel (it is
@@ -88,6 +91,10 @@ pub enum SyncError {
 pub async fn expire(state: &AppState, now: i64) -> Result<usize, SyncError> {
     let orders = db::expired_orders(&state.pool, now, BATCH).await?;
     for order in &orders {
+        if order.gateway == Gateway::Paypal {
+            super::paypal::expire(state, order, now).await?;
+            continue;
+        }
         let Some(pi) = &order.payment_intent_id else {
             cancel_locally(state, order, now).await?;
             continue;
@@ -115,10 +122,11 @@ pub async fn expire(state: &AppState, now: i64) -> Result<usize, SyncError> {
 /// An order that never got its PaymentIntent: nothing to cancel at Stripe.
 async fn cancel_locally(state: &AppState, order: &OrderRow, now: i64) -> Result<(), SyncError> {
     let event_id = format!("local_expiry_{}", order.id);
-    let fact = db::StripeFact {
+    let fact = db::PaymentFact {
         event_id: &event_id,
         event_type: "checkout.expired",
-        payment_intent_id: None,
+        gateway: order.gateway,
+        reference: None,
         order_hint: Some(&order.id),
         origin: Origin::Checkout,
     };
@@ -198,6 +206,9 @@ pub async fn check_unsettled(state: &AppState, now: i64) -> Result<usize, SyncEr
 
 /// Reads one order's PaymentIntent, refunds and disputes back from Stripe and applies them.
 pub async fn refresh(state: &AppState, order: &OrderRow, now: i64) -> Result<(), SyncError> {
+    if order.gateway == Gateway::Paypal {
+        return Ok(super::paypal::refresh(state, order, now).await?);
+    }
     let Some(pi) = &order.payment_intent_id else {
         return Ok(());
     };

@@ -19,7 +19,7 @@ pub async fn build_router(
     let sessions = session::layer(&pool, config.secure_cookies())
         .await
         .map_err(database)?;
-    let (payments, simulator) = payments::setup(&config, &pool)
+    let (payments, simulators) = payments::setup(&config, &pool)
         .await
         .map_err(StartError::Payments)?;
     let admin = admin::auth::AdminAuth::new(config.admin_password_hash.clone(), payments.mode);
@@ -52,6 +52,11 @@ pub async fn build_router(
         )
         .route("/admin/orders.csv", axum::routing::get(admin::export_csv))
         .route(
+            "/webhooks/paypal",
+            axum::routing::post(super::paypal::webhook)
+                .layer(axum::extract::DefaultBodyLimit::max(webhooks::BODY_LIMIT)),
+        )
+        .route(
             "/orders/open/{token}",
             axum::routing::get(super::find_order::open_link),
         )
@@ -70,17 +75,12 @@ pub async fn build_router(
         .layer(axum::middleware::from_fn(delivery::cache_control))
         .layer(delivery::compression())
         .with_state(state.clone());
-    // Outside the session layers: the simulator stands for another company's servers.
-    let router = match simulator {
-        Some(simulator) => {
-            tracing::warn!(
-                "no Stripe keys: payments go to the embedded simulator at {}",
-                payments::SIMULATOR_PATH
-            );
-            router.nest(payments::SIMULATOR_PATH, simulator)
-        }
-        None => router,
-    };
+    // Outside the session layers: the simulators stand for other companies' servers.
+    let mut router = router;
+    for (path, simulator) in simulators {
+        tracing::warn!("no keys: payments go to the embedded simulator at {path}");
+        router = router.nest(path, simulator);
+    }
     // Outermost: every response, the simulator's included.
     let router = router.layer(security_headers::layer(&state.config, &state.payments));
     Ok((router, state))

@@ -3,7 +3,7 @@
 //! mapped to the domain's [`PaymentEvent`]s by its own status, and applied to its order in one
 //! transaction that dedupes on the event's id.
 
-use super::db::{self, Origin, StripeFact, WebhookOutcome};
+use super::db::{self, Origin, PaymentFact, WebhookOutcome};
 use super::AppState;
 use crate::domain::money::{Currency, Money};
 use crate::domain::order::{Applied, OrderState, PaymentEvent, Refund, RefundStatus};
@@ -149,10 +149,11 @@ pub async fn apply_event(
     };
     let object = &event["data"]["object"];
     let at = event["created"].as_i64().unwrap_or(now);
-    let fact = StripeFact {
+    let fact = PaymentFact {
         event_id: id,
         event_type: kind,
-        payment_intent_id: payment_intent_of(object),
+        gateway: crate::domain::gateway::Gateway::Stripe,
+        reference: payment_intent_of(object),
         order_hint: object["metadata"]["order_id"].as_str(),
         origin,
     };
@@ -197,10 +198,11 @@ pub async fn apply_object(
         ("dispute", _) => "charge.dispute.created",
         _ => kind,
     };
-    let fact = StripeFact {
+    let fact = PaymentFact {
         event_id: &id,
         event_type: &event_type,
-        payment_intent_id: payment_intent_of(object),
+        gateway: crate::domain::gateway::Gateway::Stripe,
+        reference: payment_intent_of(object),
         order_hint: object["metadata"]["order_id"].as_str(),
         origin,
     };
@@ -214,9 +216,10 @@ pub async fn apply_object(
     .await
 }
 
-async fn apply(
+/// Applies payment events (of any gateway) through the writer and publishes the change.
+pub(crate) async fn apply(
     state: &AppState,
-    fact: StripeFact<'_>,
+    fact: PaymentFact<'_>,
     events: &[PaymentEvent],
     at: i64,
     description: String,

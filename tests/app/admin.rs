@@ -418,10 +418,11 @@ async fn paid_order(app: &TestApp, slug: &str, quantity: i64, n: usize) -> (Stri
     )
     .await;
     let object = serde_json::json!({"id": pi, "object": "payment_intent", "status": "succeeded", "amount_received": total.minor, "currency": "usd"});
-    let fact = db::StripeFact {
+    let fact = db::PaymentFact {
         event_id: &format!("evt_a{n}"),
         event_type: "payment_intent.succeeded",
-        payment_intent_id: Some(&pi),
+        gateway: checkout::domain::gateway::Gateway::Stripe,
+        reference: Some(&pi),
         order_hint: None,
         origin: db::Origin::Webhook,
     };
@@ -453,10 +454,11 @@ async fn analytics_add_up_to_the_orders_made() {
             status: checkout::domain::order::RefundStatus::Succeeded,
         },
     };
-    let fact = db::StripeFact {
+    let fact = db::PaymentFact {
         event_id: "evt_refund",
         event_type: "refund.created",
-        payment_intent_id: Some("pi_analytics_3"),
+        gateway: checkout::domain::gateway::Gateway::Stripe,
+        reference: Some("pi_analytics_3"),
         order_hint: None,
         origin: db::Origin::Webhook,
     };
@@ -645,10 +647,11 @@ async fn counts_per_status_follow_every_insert_and_status_change() {
     for _ in 0..2 {
         db::apply_stripe_event(
             pool,
-            db::StripeFact {
+            db::PaymentFact {
                 event_id: "evt_counts_processing",
                 event_type: "payment_intent.processing",
-                payment_intent_id: Some("pi_counts_0"),
+                gateway: checkout::domain::gateway::Gateway::Stripe,
+                reference: Some("pi_counts_0"),
                 order_hint: None,
                 origin: db::Origin::Webhook,
             },

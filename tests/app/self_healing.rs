@@ -138,10 +138,11 @@ async fn a_processing_order_is_settled_from_its_payment_intent() {
         ("evt_fail", "payment_intent.payment_failed"),
         ("evt_proc", "payment_intent.processing"),
     ] {
-        let fact = db::StripeFact {
+        let fact = db::PaymentFact {
             event_id: id,
             event_type: kind,
-            payment_intent_id: Some(&checkout.payment_intent),
+            gateway: checkout::domain::gateway::Gateway::Stripe,
+            reference: Some(&checkout.payment_intent),
             order_hint: None,
             origin: db::Origin::Webhook,
         };

@@ -21,15 +21,16 @@ pub use cart::{add_item, load_cart, remove_item, set_quantity, Change};
 pub use catalog::{list_products, product_by_slug};
 pub use orders::{
     create_order, expired_orders, extend_hold, open_order_for_cart, order_by_id, order_items,
-    order_timeline, revise_order, set_payment_intent, set_revision, unsettled_orders, Created,
-    OrderDraft, OrderItemRow, OrderRow, StockHold,
+    order_timeline, revise_order, set_gateway_payment_ref, set_gateway_ref, set_payment_intent,
+    set_revision, switch_gateway, unsettled_orders, Created, OrderDraft, OrderItemRow, OrderRow,
+    StockHold,
 };
 pub use outbox::{
     claim_due, describe as describe_email, email_by_id, emails, forget_expired_links,
     link_emails_since, order_of_link, queue_order_links, recent_orders_of, record_attempt,
     resend as resend_email, Attempt, NewLink, OutboxEmail, RecentOrder,
 };
-pub use payments::{apply_stripe_event, Origin, StripeFact, WebhookOutcome};
+pub use payments::{apply_stripe_event, Origin, PaymentFact, WebhookOutcome};
 pub use refunds::{
     forget_refund_request, match_refund, record_refund_request, refund_requests, set_refund_id,
     unresolved_refunds,

@@ -1,6 +1,7 @@
 //! Orders, their items and their timeline.
 
 use crate::domain::cart::Cart;
+use crate::domain::gateway::Gateway;
 use crate::domain::money::{Currency, Money};
 use crate::domain::order::{OrderState, OrderStatus};
 use crate::error::AppError;
@@ -39,11 +40,25 @@ pub struct OrderRow {
     pub revision: i64,
     pub expires_at: Option<i64>,
     pub oversold: bool,
+    pub gateway: Gateway,
+    /// Another gateway's order (PayPal's order id).
+    pub gateway_ref: Option<String>,
+    /// Another gateway's payment (PayPal's capture id).
+    pub gateway_payment_ref: Option<String>,
 }
 
 impl OrderRow {
     pub fn total(&self) -> Money {
         Money::new(self.total_minor, self.currency.clone())
+    }
+
+    /// The order's payment reference at `gateway`.
+    pub fn reference(&self, gateway: Gateway) -> Option<&str> {
+        match gateway {
+            Gateway::Stripe => self.payment_intent_id.as_deref(),
+            Gateway::Paypal if self.gateway == Gateway::Paypal => self.gateway_ref.as_deref(),
+            Gateway::Paypal => None,
+        }
     }
 }
 
@@ -57,7 +72,8 @@ pub struct OrderItemRow {
 
 pub(super) const ORDER_COLUMNS: &str =
     "id, cart_id, email, status, currency, total_minor, payment_intent_id, \
-     state, created_at, updated_at, stock_hold, revision, expires_at, oversold";
+     state, created_at, updated_at, stock_hold, revision, expires_at, oversold, \
+     gateway, gateway_ref, gateway_payment_ref";
 
 /// The cart's order that can still be paid (and so still follow the cart), if any.
 pub async fn open_order_for_cart(
@@ -270,7 +286,7 @@ pub async fn unsettled_orders(
     limit: i64,
 ) -> Result<Vec<OrderRow>, sqlx::Error> {
     sqlx::query_as(&format!(
-        "SELECT {ORDER_COLUMNS} FROM orders WHERE payment_intent_id IS NOT NULL AND updated_at < ?
+        "SELECT {ORDER_COLUMNS} FROM orders WHERE (payment_intent_id IS NOT NULL OR gateway_ref IS NOT NULL) AND updated_at < ?
            AND (status IN ('pending', 'payment_failed', 'processing', 'disputed')
                 OR EXISTS (SELECT 1 FROM refund_requests r WHERE r.order_id = orders.id AND r.stripe_refund_id IS NULL)
                 OR EXISTS (SELECT 1 FROM json_each(orders.state, '$.refunds') AS f WHERE json_extract(f.value, '$.status') = 'pending'))
@@ -364,6 +380,71 @@ pub(super) async fn release_hold(
     .execute(&mut *conn)
     .await?;
     Ok(true)
+}
+
+/// Moves an open order to another gateway: a new revision (so nothing is keyed like the old
+/// payment), and the old gateway's references forgotten (its events then find the order by id and
+/// are ignored, but for money taken). `None` if the order was settled or revised meanwhile.
+pub async fn switch_gateway(
+    pool: &SqlitePool,
+    order: &OrderRow,
+    to: Gateway,
+) -> Result<Option<OrderRow>, sqlx::Error> {
+    let _turn = super::write_turn(pool).await;
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let switched = sqlx::query(
+        "UPDATE orders SET gateway = ?, gateway_ref = NULL, gateway_payment_ref = NULL, payment_intent_id = NULL,
+                revision = revision + 1, updated_at = unixepoch()
+         WHERE id = ? AND revision = ? AND status IN ('pending', 'payment_failed')",
+    )
+    .bind(to)
+    .bind(&order.id)
+    .bind(order.revision)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected()
+        == 1;
+    if !switched {
+        return Ok(None);
+    }
+    let detail = match (&order.payment_intent_id, to) {
+        (Some(pi), Gateway::Paypal) => format!("Paying with PayPal; card payment {pi} canceled"),
+        (_, to) => format!("Paying with {}", to.label()),
+    };
+    NewTimelineEntry::note(&order.id, TimelineKind::Updated, &detail)
+        .insert(&mut tx)
+        .await?;
+    let order = order_in(&mut tx, &order.id).await?;
+    tx.commit().await?;
+    Ok(Some(order))
+}
+
+/// PayPal's order for an order now paid with PayPal (set once).
+pub async fn set_gateway_ref(
+    pool: &SqlitePool,
+    order_id: &str,
+    reference: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE orders SET gateway_ref = ?, updated_at = unixepoch() WHERE id = ? AND gateway <> 'stripe' AND gateway_ref IS NULL")
+        .bind(reference)
+        .bind(order_id)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// The gateway's payment (PayPal's capture), once known.
+pub async fn set_gateway_payment_ref(
+    pool: &SqlitePool,
+    order_id: &str,
+    reference: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE orders SET gateway_payment_ref = ? WHERE id = ? AND gateway <> 'stripe' AND gateway_payment_ref IS NULL")
+        .bind(reference)
+        .bind(order_id)
+        .execute(pool)
+        .await?;
+    Ok(())
 }
 
 pub async fn set_payment_intent(

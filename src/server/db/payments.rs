@@ -3,6 +3,7 @@
 use super::orders::{
     release_hold, NewTimelineEntry, OrderItemRow, OrderRow, StockHold, ORDER_COLUMNS,
 };
+use crate::domain::gateway::Gateway;
 use crate::domain::order::{Applied, OrderState, OrderStatus};
 use crate::domain::receipts;
 use crate::model::admin::TimelineKind;
@@ -24,6 +25,25 @@ pub enum WebhookOutcome {
     },
 }
 
+/// The order a gateway's payment reference belongs to.
+async fn order_by_reference(
+    conn: &mut SqliteConnection,
+    gateway: Gateway,
+    reference: &str,
+) -> Result<Option<OrderRow>, sqlx::Error> {
+    match gateway {
+        Gateway::Stripe => order_where(conn, "payment_intent_id", reference).await,
+        Gateway::Paypal => {
+            sqlx::query_as(&format!(
+                "SELECT {ORDER_COLUMNS} FROM orders WHERE gateway = 'paypal' AND (gateway_ref = ?1 OR gateway_payment_ref = ?1)"
+            ))
+            .bind(reference)
+            .fetch_optional(conn)
+            .await
+        }
+    }
+}
+
 async fn order_where(
     conn: &mut SqliteConnection,
     column: &str,
@@ -37,14 +57,17 @@ async fn order_where(
     .await
 }
 
-/// Where a fact about a payment comes from, and what it concerns.
+/// Where a fact about a payment comes from, and what it concerns (any gateway).
 #[derive(Clone, Copy, Debug)]
-pub struct StripeFact<'a> {
+pub struct PaymentFact<'a> {
     /// Stripe's event id (`evt_…`), or a stable id for what reconciliation observed.
     pub event_id: &'a str,
     pub event_type: &'a str,
-    pub payment_intent_id: Option<&'a str>,
-    /// The order id from the PaymentIntent's metadata.
+    /// The gateway that says it.
+    pub gateway: Gateway,
+    /// The gateway's reference of the payment: Stripe's PaymentIntent, PayPal's order.
+    pub reference: Option<&'a str>,
+    /// Our order id, as the gateway carries it (metadata, custom_id).
     pub order_hint: Option<&'a str>,
     pub origin: Origin,
 }
@@ -68,7 +91,7 @@ pub enum Origin {
 /// leave the cart; when it is canceled its hold goes back on sale.
 pub async fn apply_stripe_event(
     pool: &SqlitePool,
-    fact: StripeFact<'_>,
+    fact: PaymentFact<'_>,
     apply: impl FnOnce(&mut OrderState) -> (Applied, String),
 ) -> Result<WebhookOutcome, sqlx::Error> {
     // Queued in-process behind the other writers of this database (see `write_turn`), held
@@ -89,37 +112,40 @@ pub async fn apply_stripe_event(
 /// confirms the order, from anywhere but a webhook, is not even recorded.
 pub(super) async fn apply_in(
     tx: &mut SqliteConnection,
-    fact: StripeFact<'_>,
+    fact: PaymentFact<'_>,
     apply: impl FnOnce(&mut OrderState) -> (Applied, String),
 ) -> Result<(WebhookOutcome, bool), sqlx::Error> {
-    let StripeFact {
+    let PaymentFact {
         event_id,
         event_type,
-        payment_intent_id,
+        gateway,
+        reference,
         order_hint,
         origin,
     } = fact;
     let reconciled = origin == Origin::Reconciled;
-    let by_payment_intent = match payment_intent_id {
-        Some(pi) => order_where(&mut *tx, "payment_intent_id", pi).await?,
+    let by_reference = match reference {
+        Some(r) => order_by_reference(&mut *tx, gateway, r).await?,
         None => None,
     };
-    // A PaymentIntent created before its id was stored: find the order by its metadata, but
-    // never an order that belongs to another PaymentIntent.
-    let order = match (by_payment_intent, order_hint) {
+    // A payment created before its reference was stored: find the order by the id the gateway
+    // carries, but never an order that belongs to another payment.
+    let order = match (by_reference, order_hint) {
         (None, Some(id)) => order_where(&mut *tx, "id", id).await?.filter(|o| {
-            let theirs = o.payment_intent_id.is_none() || o.payment_intent_id.as_deref() == payment_intent_id;
+            let own = o.reference(gateway);
+            let theirs = own.is_none() || own == reference;
             if !theirs {
-                tracing::warn!(event = %event_id, order = %o.id, "event names an order of another PaymentIntent; ignored");
+                tracing::warn!(event = %event_id, order = %o.id, "event names an order of another payment; ignored");
             }
             theirs
         }),
         (found, _) => found,
     };
-    let inserted = sqlx::query("INSERT INTO webhook_events (id, type, order_id) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING")
+    let inserted = sqlx::query("INSERT INTO webhook_events (id, type, order_id, gateway) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING")
         .bind(event_id)
         .bind(event_type)
         .bind(order.as_ref().map(|o| o.id.as_str()))
+        .bind(gateway)
         .execute(&mut *tx)
         .await?
         .rows_affected();
@@ -131,7 +157,27 @@ pub(super) async fn apply_in(
     };
     let mut state = order.state.0.clone();
     let before = state.status();
-    let (applied, detail) = apply(&mut state);
+    let (applied, detail) = if gateway != order.gateway {
+        // The order moved to another gateway (the shopper chose PayPal after the card form was
+        // made, or back): what the old one says no longer moves it, unless money was taken,
+        // which is never ignored.
+        let mut probe = state.clone();
+        let (applied, detail) = apply(&mut probe);
+        if probe.payment == crate::domain::order::Payment::Succeeded
+            && state.payment != crate::domain::order::Payment::Succeeded
+        {
+            tracing::error!(order = %order.id, event = %event_id, "paid through a gateway the order no longer uses");
+            state = probe;
+            (applied, detail)
+        } else {
+            (
+                Applied::Ignored("the order is paid through another gateway now"),
+                detail,
+            )
+        }
+    } else {
+        apply(&mut state)
+    };
     let after = state.status();
     let (kind, changed) = match &applied {
         Applied::Changed => (TimelineKind::StripeEvent, true),

@@ -14,7 +14,7 @@
 //!   changes nothing;
 //! - if the commit fails, every waiter of the batch gets the error (none is acknowledged).
 
-use super::payments::{apply_in, Origin, StripeFact, WebhookOutcome};
+use super::payments::{apply_in, Origin, PaymentFact, WebhookOutcome};
 use crate::domain::order::{Applied, OrderState};
 use sqlx::{Acquire, SqlitePool};
 use tokio::sync::{mpsc, oneshot};
@@ -25,32 +25,35 @@ pub const MAX_BATCH: usize = 256;
 type Apply = Box<dyn FnOnce(&mut OrderState) -> (Applied, String) + Send>;
 type Reply = oneshot::Sender<Result<WebhookOutcome, sqlx::Error>>;
 
-/// A [`StripeFact`] that owns its text, to be sent to the writer.
+/// A [`PaymentFact`] that owns its text, to be sent to the writer.
 #[derive(Clone, Debug)]
 pub struct OwnedFact {
     pub event_id: String,
     pub event_type: String,
-    pub payment_intent_id: Option<String>,
+    pub gateway: crate::domain::gateway::Gateway,
+    pub reference: Option<String>,
     pub order_hint: Option<String>,
     pub origin: Origin,
 }
 
 impl OwnedFact {
-    pub fn of(fact: StripeFact<'_>) -> Self {
+    pub fn of(fact: PaymentFact<'_>) -> Self {
         OwnedFact {
             event_id: fact.event_id.to_string(),
             event_type: fact.event_type.to_string(),
-            payment_intent_id: fact.payment_intent_id.map(str::to_string),
+            gateway: fact.gateway,
+            reference: fact.reference.map(str::to_string),
             order_hint: fact.order_hint.map(str::to_string),
             origin: fact.origin,
         }
     }
 
-    fn borrowed(&self) -> StripeFact<'_> {
-        StripeFact {
+    fn borrowed(&self) -> PaymentFact<'_> {
+        PaymentFact {
             event_id: &self.event_id,
             event_type: &self.event_type,
-            payment_intent_id: self.payment_intent_id.as_deref(),
+            gateway: self.gateway,
+            reference: self.reference.as_deref(),
             order_hint: self.order_hint.as_deref(),
             origin: self.origin,
         }
