@@ -3,7 +3,7 @@
 //! needs.
 
 use crate::error::AppError;
-use crate::model::checkout::CheckoutSession;
+use crate::model::checkout::{CheckoutSession, PayPalCapture};
 use leptos::prelude::*;
 
 /// Builds (or brings up to date) the order for the visitor's cart and its PaymentIntent.
@@ -20,4 +20,20 @@ pub async fn start_checkout(email: String) -> Result<CheckoutSession, AppError> 
 pub async fn payment_attempt(order_id: String, shown_minor: i64) -> Result<(), AppError> {
     let state = crate::server::state()?;
     crate::server::checkout::attempt_started(&state, &order_id, shown_minor).await
+}
+
+/// `createOrder` of the PayPal button: the order moves to PayPal for the total the page shows.
+/// Returns PayPal's order id.
+#[server(endpoint = "checkout/paypal/create")]
+pub async fn paypal_create(order_id: String, shown_minor: i64) -> Result<String, AppError> {
+    let (state, cart_id) = crate::server::session::current_cart().await?;
+    crate::server::paypal::create(&state, &cart_id, &order_id, shown_minor).await
+}
+
+/// `onApprove` of the PayPal button: captures the approved payment. `attempt` is made by the
+/// page for each approval.
+#[server(endpoint = "checkout/paypal/capture")]
+pub async fn paypal_capture(order_id: String, attempt: String) -> Result<PayPalCapture, AppError> {
+    let (state, cart_id) = crate::server::session::current_cart().await?;
+    crate::server::paypal::capture(&state, &cart_id, &order_id, &attempt).await
 }

@@ -33,3 +33,18 @@ pub fn origin() -> String {
 }
 
 pub fn spawn(_future: impl std::future::Future<Output = ()> + 'static) {}
+
+pub struct PayPalButtons;
+
+pub async fn render_paypal(
+    _target: leptos::web_sys::HtmlElement,
+    _sdk_url: &str,
+    _callbacks: super::PayPalCallbacks,
+) -> Result<PayPalButtons, String> {
+    Err("PayPal needs a browser".into())
+}
+
+/// A fresh id for one approval (only the browser makes them).
+pub fn attempt_id() -> String {
+    String::new()
+}

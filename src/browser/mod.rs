@@ -3,6 +3,8 @@
 //! the split happens here, at the module level.
 
 #[cfg(feature = "hydrate")]
+mod paypal_js;
+#[cfg(feature = "hydrate")]
 mod stripe_js;
 #[cfg(feature = "hydrate")]
 mod web;
@@ -21,6 +23,32 @@ pub enum Confirmed {
     Status(String),
     /// What to tell the shopper.
     Failed(String),
+}
+
+/// How capturing an approved PayPal payment ended, as the page tells the button.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Approval {
+    /// Captured (or processing): the page goes on to the order.
+    Done,
+    /// PayPal declined the funding source: its window opens again (`actions.restart()`).
+    Restart,
+    /// Not captured; the page shows why.
+    Failed,
+}
+
+type Pending<T> = std::pin::Pin<Box<dyn std::future::Future<Output = T>>>;
+
+/// What the page does when the PayPal button calls back.
+#[derive(Clone)]
+pub struct PayPalCallbacks {
+    /// `createOrder`: PayPal's order id, or what to tell the shopper.
+    pub create: std::rc::Rc<dyn Fn() -> Pending<Result<String, String>>>,
+    /// `onApprove`, with PayPal's order id.
+    pub approve: std::rc::Rc<dyn Fn(String) -> Pending<Approval>>,
+    /// `onCancel`: the shopper closed PayPal's window.
+    pub cancel: std::rc::Rc<dyn Fn()>,
+    /// `onError`.
+    pub error: std::rc::Rc<dyn Fn(String)>,
 }
 
 /// What Stripe adds to the return URL when it sends the shopper back (3-D Secure, redirect

@@ -1,7 +1,7 @@
 //! The browser implementation.
 
 use super::stripe_js::{self, get, get_str, object, Element, Elements, Stripe};
-use super::Confirmed;
+use super::{Approval, Confirmed, PayPalCallbacks};
 use crate::api::orders::get_order;
 use crate::model::checkout::CheckoutSession;
 use crate::model::checkout::ElementKind;
@@ -55,8 +55,15 @@ pub fn forget_stripe_return_params() {
 
 /// Loads Stripe.js once (from the configured URL: Stripe's, or the simulator's).
 async fn load_stripe_js(url: &str) -> Result<(), String> {
+    load_script(url, "Stripe")
+        .await
+        .map_err(|_| "Stripe.js could not be loaded".to_string())
+}
+
+/// Loads a script once: not again when it already defined `global`.
+async fn load_script(url: &str, global: &str) -> Result<(), String> {
     let window = web_sys::window().ok_or("no window")?;
-    if Reflect_has(&window, "Stripe") {
+    if Reflect_has(&window, global) {
         return Ok(());
     }
     let document = window.document().ok_or("no document")?;
@@ -76,7 +83,7 @@ async fn load_stripe_js(url: &str) -> Result<(), String> {
         .map_err(|_| "cannot add the script")?;
     JsFuture::from(loaded)
         .await
-        .map_err(|_| "Stripe.js could not be loaded".to_string())?;
+        .map_err(|_| format!("{global} could not be loaded"))?;
     Ok(())
 }
 
@@ -279,4 +286,111 @@ impl Polling {
             handle.clear();
         }
     }
+}
+
+/// PayPal's buttons, rendered; closed when dropped. Keeps the callbacks alive meanwhile.
+pub struct PayPalButtons {
+    buttons: SendWrapper<super::paypal_js::Buttons>,
+    _callbacks: SendWrapper<Vec<Closure<dyn FnMut(JsValue, JsValue) -> JsValue>>>,
+}
+
+impl Drop for PayPalButtons {
+    fn drop(&mut self) {
+        let _ = self.buttons.close();
+    }
+}
+
+/// A fresh id for one approval, so capturing it again (a retry) is the same capture and a new
+/// approval is a new one.
+pub fn attempt_id() -> String {
+    let mut bytes = [0u8; 16];
+    let filled = web_sys::window()
+        .and_then(|w| w.crypto().ok())
+        .and_then(|c| c.get_random_values_with_u8_array(&mut bytes).ok())
+        .is_some();
+    if !filled {
+        for b in bytes.iter_mut() {
+            *b = (js_sys::Math::random() * 256.0) as u8;
+        }
+    }
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Loads PayPal's JS SDK (from the configured URL: PayPal's, or the simulator's) and renders its
+/// buttons into `target`.
+pub async fn render_paypal(
+    target: web_sys::HtmlElement,
+    sdk_url: &str,
+    callbacks: PayPalCallbacks,
+) -> Result<PayPalButtons, String> {
+    load_script(sdk_url, "paypal")
+        .await
+        .map_err(|_| "PayPal could not be loaded".to_string())?;
+    let paypal = super::paypal_js::paypal().ok_or("PayPal is not available")?;
+    let on = |f: Box<dyn FnMut(JsValue, JsValue) -> JsValue>| Closure::wrap(f);
+    let create = callbacks.create.clone();
+    let create = on(Box::new(move |_data, _actions| {
+        let create = create.clone();
+        wasm_bindgen_futures::future_to_promise(async move {
+            create()
+                .await
+                .map(JsValue::from)
+                .map_err(|e| js_sys::Error::new(&e).into())
+        })
+        .into()
+    }));
+    let approve = callbacks.approve.clone();
+    let approve = on(Box::new(move |data, actions| {
+        let approve = approve.clone();
+        let order = get_str(&data, "orderID").unwrap_or_default();
+        wasm_bindgen_futures::future_to_promise(async move {
+            match approve(order).await {
+                Approval::Restart => {
+                    let actions: super::paypal_js::ApproveActions = actions.unchecked_into();
+                    actions.restart()
+                }
+                Approval::Done | Approval::Failed => Ok(JsValue::UNDEFINED),
+            }
+        })
+        .into()
+    }));
+    let cancel = callbacks.cancel.clone();
+    let cancel = on(Box::new(move |_data, _actions| {
+        cancel();
+        JsValue::UNDEFINED
+    }));
+    let error = callbacks.error.clone();
+    let error = on(Box::new(move |err, _actions| {
+        let message = get_str(&err, "message")
+            .or_else(|| err.as_string())
+            .unwrap_or_else(|| "PayPal stopped with an error".into());
+        error(message);
+        JsValue::UNDEFINED
+    }));
+    let options = object(&[
+        (
+            "style",
+            object(&[("layout", "vertical".into()), ("label", "paypal".into())]),
+        ),
+        ("createOrder", create.as_ref().clone()),
+        ("onApprove", approve.as_ref().clone()),
+        ("onCancel", cancel.as_ref().clone()),
+        ("onError", error.as_ref().clone()),
+    ]);
+    let buttons = paypal
+        .buttons(&options)
+        .map_err(|_| "PayPal's button could not be made".to_string())?;
+    if !buttons.is_eligible() {
+        return Err("PayPal is not available for this payment".into());
+    }
+    let rendered = buttons
+        .render(&target)
+        .map_err(|_| "PayPal's button could not be shown".to_string())?;
+    JsFuture::from(rendered)
+        .await
+        .map_err(|_| "PayPal's button could not be shown".to_string())?;
+    Ok(PayPalButtons {
+        buttons: SendWrapper::new(buttons),
+        _callbacks: SendWrapper::new(vec![create, approve, cancel, error]),
+    })
 }

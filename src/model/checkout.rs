@@ -19,6 +19,9 @@ pub struct CheckoutSession {
     pub stripe_js_url: String,
     pub element: ElementKind,
     pub total: Money,
+    /// The PayPal JS SDK's URL for this order (client id, currency, intent), when the shop
+    /// takes PayPal.
+    pub paypal_sdk_url: Option<String>,
 }
 
 /// What capturing an approved PayPal payment did.
@@ -28,11 +31,4 @@ pub struct PayPalCapture {
     pub status: crate::domain::order::OrderStatus,
     /// PayPal declined the funding source: the shopper chooses another in PayPal's window.
     pub restart: bool,
-}
-
-/// What the PayPal button needs (absent when the shop takes no PayPal).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PayPalButton {
-    /// The JS SDK's URL, with the client id, currency and intent in its query.
-    pub sdk_url: String,
 }

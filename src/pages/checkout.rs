@@ -1,5 +1,5 @@
-use crate::api::checkout::{payment_attempt, StartCheckout};
-use crate::browser::{self, Confirmed, PaymentForm};
+use crate::api::checkout::{payment_attempt, paypal_capture, paypal_create, StartCheckout};
+use crate::browser::{self, Approval, Confirmed, PayPalCallbacks, PaymentForm};
 use crate::components::cart_context::use_cart;
 use crate::components::notice::ErrorAlert;
 use crate::model::checkout::CheckoutSession;
@@ -99,6 +99,13 @@ fn PaymentStep(session: CheckoutSession) -> impl IntoView {
     });
     on_cleanup(move || form.set_value(None));
 
+    // Once PayPal has the order, the card form's payment is canceled: only PayPal pays it.
+    let with_paypal = RwSignal::new(false);
+    let paypal = session.paypal_sdk_url.clone().map(|sdk_url| {
+        view! {
+            <PayPalOption sdk_url order_id=session.order_id.clone() shown_minor error with_paypal/>
+        }
+    });
     let order_id = session.order_id.clone();
     let pay = move |_| {
         // One confirmation at a time: a double click does nothing the second time.
@@ -140,10 +147,92 @@ fn PaymentStep(session: CheckoutSession) -> impl IntoView {
                 type="button"
                 class="btn btn-primary pay-button"
                 on:click=pay
-                disabled=move || paying.get() || !ready.get()
+                disabled=move || paying.get() || !ready.get() || with_paypal.get()
             >
                 {move || if paying.get() { "Processing…".to_string() } else { format!("Pay {total}") }}
             </button>
+            {move || with_paypal.get().then(|| view! {
+                <p class="muted" data-testid="paying-with-paypal">"Paying with PayPal. To pay by card instead, reload this page."</p>
+            })}
+            {paypal}
         </section>
+    }
+}
+
+/// PayPal's button beside the card form. PayPal's window approves; the server captures.
+#[component]
+fn PayPalOption(
+    sdk_url: String,
+    order_id: String,
+    shown_minor: i64,
+    error: RwSignal<Option<String>>,
+    with_paypal: RwSignal<bool>,
+) -> impl IntoView {
+    let target = NodeRef::<leptos::html::Div>::new();
+    let buttons = StoredValue::new(None::<Arc<browser::PayPalButtons>>);
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        let Some(div) = target.get() else { return };
+        let (create_order, approve_order) = (order_id.clone(), order_id.clone());
+        let navigate = navigate.clone();
+        let callbacks = PayPalCallbacks {
+            create: std::rc::Rc::new(move || {
+                let order_id = create_order.clone();
+                Box::pin(async move {
+                    error.set(None);
+                    match paypal_create(order_id, shown_minor).await {
+                        Ok(paypal_order) => {
+                            with_paypal.set(true);
+                            Ok(paypal_order)
+                        }
+                        Err(e) => {
+                            error.set(Some(e.to_string()));
+                            Err(e.to_string())
+                        }
+                    }
+                })
+            }),
+            approve: std::rc::Rc::new(move |_paypal_order| {
+                let (order_id, navigate) = (approve_order.clone(), navigate.clone());
+                Box::pin(async move {
+                    match paypal_capture(order_id.clone(), browser::attempt_id()).await {
+                        Ok(captured) if captured.restart => {
+                            error.set(Some("PayPal declined that payment method. Please choose another one in PayPal's window.".into()));
+                            Approval::Restart
+                        }
+                        Ok(_) => {
+                            navigate(&format!("/orders/{order_id}"), Default::default());
+                            Approval::Done
+                        }
+                        Err(e) => {
+                            error.set(Some(e.to_string()));
+                            Approval::Failed
+                        }
+                    }
+                })
+            }),
+            cancel: std::rc::Rc::new(move || {
+                error.set(Some("You left PayPal before paying, so nothing was charged. You can try PayPal again, or reload the page to pay by card.".into()));
+            }),
+            error: std::rc::Rc::new(move |message| {
+                error.set(Some(format!(
+                    "PayPal could not take the payment: {message}"
+                )));
+            }),
+        };
+        let sdk_url = sdk_url.clone();
+        browser::spawn(async move {
+            match browser::render_paypal(div.into(), &sdk_url, callbacks).await {
+                Ok(rendered) => buttons.set_value(Some(Arc::new(rendered))),
+                Err(message) => error.set(Some(message)),
+            }
+        });
+    });
+    on_cleanup(move || buttons.set_value(None));
+    view! {
+        <div class="paypal-option">
+            <p class="muted or-divider">"or"</p>
+            <div class="paypal-button" node_ref=target data-testid="paypal-button"></div>
+        </div>
     }
 }

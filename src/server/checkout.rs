@@ -259,6 +259,14 @@ fn session(
         publishable_key: state.payments.publishable_key.clone(),
         stripe_js_url: state.payments.js_url.clone(),
         element: state.config.element,
+        paypal_sdk_url: state.payments.paypal.as_ref().map(|p| {
+            format!(
+                "{}?client-id={}&currency={}&intent=capture&components=buttons",
+                p.js_url,
+                p.client.client_id(),
+                total.currency.code()
+            )
+        }),
         total,
     })
 }

@@ -1,6 +1,7 @@
 //! Refunds from the admin: checked, recorded once per attempt, sent to Stripe with the
 //! attempt's idempotency key; the outcome arrives by webhook.
 
+use crate::domain::gateway::Gateway;
 use crate::domain::money::Money;
 use crate::domain::order::refundable;
 use crate::error::AppError;
@@ -56,6 +57,16 @@ pub async fn refund(
             "This form has expired; reload the page.".into(),
         ));
     }
+    if row.gateway == Gateway::Paypal {
+        return refund_paypal(
+            state,
+            &row,
+            Money::new(amount, currency),
+            reason,
+            attempt_key,
+        )
+        .await;
+    }
     let pi = row.payment_intent_id.clone().ok_or(AppError::Internal)?;
     db::record_refund_request(
         &state.pool,
@@ -103,4 +114,60 @@ pub async fn refund(
         "Refund of {} sent to Stripe; it shows as pending until Stripe confirms it.",
         Money::new(amount, currency)
     ))
+}
+
+/// The same for an order paid with PayPal: refunded on its capture, with a `PayPal-Request-Id`
+/// made from the attempt, and applied at once from PayPal's answer.
+async fn refund_paypal(
+    state: &AppState,
+    row: &db::OrderRow,
+    amount: Money,
+    reason: Option<String>,
+    attempt_key: &str,
+) -> Result<String, AppError> {
+    use crate::server::paypal::client::PayPalError;
+    db::record_refund_request(
+        &state.pool,
+        attempt_key,
+        &row.id,
+        amount.minor,
+        reason.as_deref(),
+    )
+    .await?;
+    let request_id = format!("refund-{}-{attempt_key}", row.id);
+    match crate::server::paypal::refund(state, row, Some(&amount), &request_id).await {
+        Ok(id) => {
+            db::set_refund_id(&state.pool, attempt_key, &id).await?;
+            Ok(format!("Refund of {amount} sent to PayPal."))
+        }
+        Err(
+            e @ PayPalError::Api {
+                status: 400..=499, ..
+            },
+        ) => {
+            tracing::error!(error = %e, "PayPal refund refused");
+            db::forget_refund_request(&state.pool, attempt_key).await?;
+            Err(AppError::RefundRefused(match &e {
+                PayPalError::Api {
+                    description: Some(d),
+                    issue,
+                    ..
+                } => {
+                    format!(
+                        "PayPal refused the refund: {d} ({})",
+                        issue.as_deref().unwrap_or("-")
+                    )
+                }
+                other => other.shopper_message(),
+            }))
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "refund: no answer from PayPal");
+            Err(AppError::RefundRefused(
+                "PayPal did not answer. The refund may have gone through; confirming again \
+                 will not refund twice."
+                    .into(),
+            ))
+        }
+    }
 }
