@@ -134,26 +134,51 @@ pub async fn setup(
     if super::paypal::amount::supported(&config.currency) {
         let paypal = match real_paypal(config) {
             Some(real) => Some(real),
-            None => match embedded_paypal(config, pool, &local).await {
-                Ok((paypal, sim)) => {
-                    simulators.push((PAYPAL_SIMULATOR_PATH, sim));
-                    Some(paypal)
-                }
-                Err(e) if e.starts_with("TEMPORARY") => None,
-                Err(e) => return Err(e),
-            },
+            None => {
+                let (paypal, sim) = embedded_paypal(config, pool, &local).await?;
+                simulators.push((PAYPAL_SIMULATOR_PATH, sim));
+                Some(paypal)
+            }
         };
         payments.paypal = paypal.map(std::sync::Arc::new);
     }
     Ok((payments, simulators))
 }
 
+/// The PayPal simulator, embedded like Stripe's: it calls this server's `/webhooks/paypal`,
+/// signing with its own certificate, which is pinned here (this process serves it itself).
 async fn embedded_paypal(
-    _config: &Config,
-    _pool: &SqlitePool,
-    _local: &str,
+    config: &Config,
+    pool: &SqlitePool,
+    local: &str,
 ) -> Result<(super::paypal::PayPal, Router), String> {
-    Err("TEMPORARY: the PayPal simulator is not merged yet".into())
+    use super::paypal::verify::{CertPolicy, Verifier};
+    let (id, secret) = paypal_sim::embedded_credentials(pool)
+        .await
+        .map_err(|e| format!("paypal simulator: {e}"))?;
+    let base = format!("{local}{PAYPAL_SIMULATOR_PATH}");
+    let sim_config =
+        paypal_sim::SimConfig::new(&id, &secret, &base).with_control_api(config.simulator_control);
+    let simulator = paypal_sim::Simulator::persistent(sim_config, pool.clone()).await?;
+    let webhook_id = simulator
+        .ensure_webhook(&format!("{local}/webhooks/paypal"))
+        .await?;
+    let verifier = Verifier::pinned(
+        &webhook_id,
+        &format!("{base}/v1/notifications/certs/"),
+        paypal_sim::signing::CERT_PEM,
+        CertPolicy {
+            url_prefixes: Vec::new(),
+            name_suffixes: vec![".paypal-sim.local".into()],
+        },
+    )
+    .map_err(|e| format!("paypal simulator certificate: {e}"))?;
+    let paypal = super::paypal::PayPal {
+        client: super::paypal::client::PayPalClient::new(&base, &id, Secret::new(secret)),
+        verifier,
+        js_url: format!("{PAYPAL_SIMULATOR_PATH}/sdk/js"),
+    };
+    Ok((paypal, simulator.router()))
 }
 
 #[cfg(test)]
