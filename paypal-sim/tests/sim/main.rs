@@ -1,0 +1,6 @@
+//! End-to-end tests of the PayPal simulator over HTTP.
+
+mod api;
+mod common;
+mod schema;
+mod webhooks;
