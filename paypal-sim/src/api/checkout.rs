@@ -17,6 +17,7 @@ const BUTTONS_CSS: &str = include_str!("../../assets/buttons.css");
 const PAGE_HTML: &str = include_str!("../../assets/checkoutnow.html");
 const PAGE_JS: &str = include_str!("../../assets/checkoutnow.js");
 const PAGE_CSS: &str = include_str!("../../assets/checkoutnow.css");
+const PAGE_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 fn asset(content_type: &'static str, body: &'static str) -> Response {
     (
@@ -142,6 +143,9 @@ pub(super) async fn page(
         [
             (header::CONTENT_TYPE, "text/html; charset=utf-8"),
             (header::CACHE_CONTROL, "no-store"),
+            // The page holds itself to the strict policy it promises to work under.
+            (header::CONTENT_SECURITY_POLICY, PAGE_CSP),
+            (header::X_FRAME_OPTIONS, "DENY"),
         ],
         html,
     )
