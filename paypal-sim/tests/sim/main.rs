@@ -2,5 +2,6 @@
 
 mod api;
 mod common;
+mod faults;
 mod schema;
 mod webhooks;
