@@ -217,7 +217,17 @@ impl Simulator {
             )
             .route(
                 "/v1/notifications/webhooks/{id}",
-                get(rest::get_webhook).delete(rest::delete_webhook),
+                get(rest::get_webhook)
+                    .patch(rest::patch_webhook)
+                    .delete(rest::delete_webhook),
+            )
+            .route(
+                "/v1/notifications/webhooks-events/{id}",
+                get(rest::get_event),
+            )
+            .route(
+                "/v1/notifications/webhooks-events/{id}/resend",
+                post(rest::resend_event),
             )
             .route(
                 "/v1/notifications/verify-webhook-signature",

@@ -14,6 +14,7 @@ use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 pub use render::OrderView;
+pub use webhooks::webhook_error;
 
 /// What an operation answers: HTTP status and body, or a PayPal error.
 pub type ApiResult = Result<(u16, Value), crate::model::ApiError>;

@@ -103,4 +103,102 @@ impl State {
         }
         Ok(())
     }
+
+    /// `PATCH /v1/notifications/webhooks/{id}`: JSON Patch `replace` of `/url` or `/event_types`.
+    pub fn patch_webhook(&mut self, id: &str, body: &Value) -> Result<(), ApiError> {
+        let mut webhook = self.webhook_or_404(id)?.clone();
+        let Some(patches) = body.as_array() else {
+            return Err(ApiError::malformed_json());
+        };
+        for p in patches {
+            let value = p.get("value").cloned().unwrap_or(Value::Null);
+            match (
+                p.get("op").and_then(Value::as_str),
+                p.get("path").and_then(Value::as_str),
+            ) {
+                (Some("replace"), Some("/url")) => {
+                    let url = value.as_str().unwrap_or("");
+                    if !(url.starts_with("http://") || url.starts_with("https://")) {
+                        return Err(ApiError::invalid_value("/url", url));
+                    }
+                    if self.webhooks.values().any(|w| w.url == url && w.id != id) {
+                        return Err(webhook_error(
+                            400,
+                            "WEBHOOK_URL_ALREADY_EXISTS",
+                            "Webhook URL already exists.",
+                        ));
+                    }
+                    webhook.url = url.into();
+                }
+                (Some("replace"), Some("/event_types")) => {
+                    let types: Vec<String> = value
+                        .as_array()
+                        .map(|a| {
+                            a.iter()
+                                .filter_map(|t| {
+                                    t.get("name").and_then(Value::as_str).map(String::from)
+                                })
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    if types.is_empty() {
+                        return Err(ApiError::missing("/event_types"));
+                    }
+                    webhook.event_types = types;
+                }
+                _ => return Err(webhook_error(
+                    400,
+                    "VALIDATION_ERROR",
+                    "Invalid data provided. Only replace of /url and /event_types is supported.",
+                )),
+            }
+        }
+        self.webhooks.insert(id.to_string(), webhook);
+        self.touch(Kind::Webhook, id);
+        Ok(())
+    }
+
+    /// `POST /v1/notifications/webhooks-events/{id}/resend`: owes the event again to the
+    /// given webhooks (all that want it when none are named).
+    pub fn resend_event(&mut self, id: &str, body: &Value) -> Result<(), ApiError> {
+        let Some(event) = self.events.get(id) else {
+            return Err(webhook_error(
+                404,
+                "INVALID_RESOURCE_ID",
+                "Resource id is invalid.",
+            ));
+        };
+        let named: Vec<String> = body
+            .get("webhook_ids")
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(String::from)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let targets: Vec<String> = self
+            .webhooks
+            .values()
+            .filter(|w| {
+                if named.is_empty() {
+                    w.wants(&event.event_type)
+                } else {
+                    named.contains(&w.id)
+                }
+            })
+            .map(|w| w.id.clone())
+            .collect();
+        if let Some(event) = self.events.get_mut(id) {
+            for t in targets {
+                if !event.undelivered.contains(&t) {
+                    event.undelivered.push(t);
+                }
+            }
+        }
+        self.touch(Kind::Event, id);
+        self.new_events.push(id.to_string());
+        Ok(())
+    }
 }

@@ -84,6 +84,21 @@ async fn webhooks_api() {
         )
         .await;
     assert_eq!(r.body["url"], "https://example.com/hook");
+    let patch = json!([
+        {"op": "replace", "path": "/url", "value": "https://example.com/hook2"},
+        {"op": "replace", "path": "/event_types", "value": [{"name": "*"}]}
+    ]);
+    let r = s
+        .call(
+            "PATCH",
+            &format!("/v1/notifications/webhooks/{id}"),
+            Some(patch),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["url"], "https://example.com/hook2");
+    assert_eq!(r.body["event_types"][0]["name"], "*");
     let r = s
         .call(
             "DELETE",
@@ -252,4 +267,53 @@ async fn pending_denied_and_retried_deliveries() {
     let attempts = s.sim.attempts();
     assert!(attempts.iter().any(|a| a.status == 500));
     assert!(attempts.iter().any(|a| a.status == 200));
+}
+
+#[tokio::test]
+async fn events_can_be_read_and_resent() {
+    let s = start().await;
+    let rx = receiver(0).await;
+    let webhook = s.sim.ensure_webhook(&rx.url).await.unwrap();
+    let id = s.order("2.00").await;
+    s.approve(&id, "balance").await;
+    let first = rx.wait_for("CHECKOUT.ORDER.APPROVED").await;
+    let event_id = first.json()["id"].as_str().unwrap().to_string();
+    let r = s
+        .call(
+            "GET",
+            &format!("/v1/notifications/webhooks-events/{event_id}"),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body, first.json());
+    let r = s
+        .call(
+            "POST",
+            &format!("/v1/notifications/webhooks-events/{event_id}/resend"),
+            Some(json!({"webhook_ids": [webhook]})),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, 202, "{}", r.body);
+    for _ in 0..100 {
+        if rx.all().len() >= 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let all = rx.all();
+    assert_eq!(all.len(), 2);
+    assert_eq!(all[1].json()["id"], event_id.as_str());
+    assert!(verify(&all[1], &webhook).await);
+    let r = s
+        .call(
+            "GET",
+            "/v1/notifications/webhooks-events/WH-NOPE",
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, 404);
 }
