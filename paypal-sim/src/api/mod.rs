@@ -234,6 +234,10 @@ impl Simulator {
                 post(rest::verify_webhook_signature),
             )
             .route("/v1/notifications/certs/{id}", get(rest::cert))
+            .route(
+                "/v1/notifications/simulate-event",
+                post(rest::simulate_event),
+            )
             .route("/sdk/js", get(checkout::sdk_js))
             .route("/sdk/buttons.css", get(checkout::buttons_css))
             .route("/checkoutnow", get(checkout::page))

@@ -302,6 +302,20 @@ pub(super) async fn resend_event(
     .await
 }
 
+/// `POST /v1/notifications/simulate-event` -> 202 with the mock event.
+pub(super) async fn simulate_event(
+    State(sim): State<Simulator>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let op = plain("webhooks.simulate", "/v1/notifications/simulate-event");
+    sim.rest(&headers, body, op, |state, input| {
+        let id = state.simulate_event(input)?;
+        Ok((202, state.events[&id].to_json(&state.base)))
+    })
+    .await
+}
+
 pub(super) async fn delete_webhook(
     State(sim): State<Simulator>,
     Path(id): Path<String>,

@@ -137,6 +137,7 @@ impl State {
             resource,
             create_time: self.now(),
             undelivered,
+            sign_as: None,
         };
         self.events.insert(id.clone(), event);
         self.event_order.push(id.clone());

@@ -317,3 +317,46 @@ async fn events_can_be_read_and_resent() {
         .await;
     assert_eq!(r.status, 404);
 }
+
+#[tokio::test]
+async fn simulate_event_sends_a_mock_signed_for_webhook_id() {
+    let s = start().await;
+    let rx = receiver(0).await;
+    let webhook = s.sim.ensure_webhook(&rx.url).await.unwrap();
+    for event_type in [
+        "CHECKOUT.ORDER.APPROVED",
+        "PAYMENT.CAPTURE.COMPLETED",
+        "PAYMENT.CAPTURE.PENDING",
+        "PAYMENT.CAPTURE.DENIED",
+        "PAYMENT.CAPTURE.REFUNDED",
+    ] {
+        let r = s
+            .call(
+                "POST",
+                "/v1/notifications/simulate-event",
+                Some(json!({"webhook_id": webhook, "event_type": event_type, "resource_version": "2.0"})),
+                &[],
+            )
+            .await;
+        assert_eq!(r.status, 202, "{}", r.body);
+        assert_eq!(r.body["event_type"], event_type);
+        let d = rx.wait_for(event_type).await;
+        assert_eq!(d.json()["id"], r.body["id"]);
+        assert!(
+            verify(&d, "WEBHOOK_ID").await,
+            "mock events are signed for WEBHOOK_ID"
+        );
+    }
+    // Nothing real was made.
+    let r = s.call("GET", "/_sim/events", None, &[]).await;
+    assert_eq!(r.body["events"].as_array().unwrap().len(), 5);
+    let r = s
+        .call(
+            "POST",
+            "/v1/notifications/simulate-event",
+            Some(json!({"webhook_id": webhook, "event_type": "NOT.AN.EVENT"})),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, 400);
+}
