@@ -189,11 +189,16 @@ pub(super) async fn approve(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/json"));
-    let input: Value = if json_ct {
-        serde_json::from_slice(&body).unwrap_or(Value::Null)
-    } else {
-        Value::Null
-    };
+    // JSON only: a cross-site form cannot send it without a CORS preflight, which this route
+    // never grants, so only the approval page itself can approve.
+    if !json_ct {
+        return (
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "the approval endpoint takes application/json",
+        )
+            .into_response();
+    }
+    let input: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     let Some(funding) = Funding::parse(input["funding"].as_str().unwrap_or("balance")) else {
         return (StatusCode::BAD_REQUEST, "unknown funding").into_response();
     };

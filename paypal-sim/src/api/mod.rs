@@ -51,6 +51,9 @@ pub struct SimConfig {
     pub webhook_timeout: Duration,
     /// The `app_id` in token responses.
     pub app_id: String,
+    /// Whether a capture whose `invoice_id` an earlier capture already used answers 422
+    /// DUPLICATE_INVOICE_ID, as an account with "Block accidental payments" does (on by default).
+    pub unique_invoice_ids: bool,
 }
 
 impl SimConfig {
@@ -68,6 +71,7 @@ impl SimConfig {
             webhook_max_attempts: 25,
             webhook_timeout: Duration::from_secs(10),
             app_id: "APP-80W284485P519543T".into(),
+            unique_invoice_ids: true,
         }
     }
 
@@ -80,6 +84,12 @@ impl SimConfig {
     /// The OAuth token lifetime in seconds.
     pub fn with_token_ttl(mut self, secs: u64) -> Self {
         self.token_ttl = secs;
+        self
+    }
+
+    /// See [`SimConfig::unique_invoice_ids`].
+    pub fn with_unique_invoice_ids(mut self, on: bool) -> Self {
+        self.unique_invoice_ids = on;
         self
     }
 
@@ -121,7 +131,8 @@ pub struct Simulator {
 impl Simulator {
     /// Objects live in memory only: for tests.
     pub fn in_memory(config: SimConfig) -> Self {
-        let state = State::new(&config.base_url, merchant_id(&config.client_id));
+        let mut state = State::new(&config.base_url, merchant_id(&config.client_id));
+        state.unique_invoice_ids = config.unique_invoice_ids;
         Self::build(config, None, state)
     }
 
@@ -130,6 +141,7 @@ impl Simulator {
     pub async fn persistent(config: SimConfig, pool: sqlx::SqlitePool) -> Result<Self, String> {
         let store = Store::open(pool).await.map_err(|e| e.to_string())?;
         let mut state = State::new(&config.base_url, merchant_id(&config.client_id));
+        state.unique_invoice_ids = config.unique_invoice_ids;
         store.load(&mut state).await.map_err(|e| e.to_string())?;
         let sim = Self::build(config, Some(store), state);
         sim.resume().await;

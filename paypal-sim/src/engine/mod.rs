@@ -70,6 +70,8 @@ pub struct State {
     pub new_events: Vec<String>,
     /// When set, `now_ms` answers this (tests).
     pub clock: Option<i64>,
+    /// See `SimConfig::unique_invoice_ids`.
+    pub unique_invoice_ids: bool,
 }
 
 const ID_ALPHABET: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";

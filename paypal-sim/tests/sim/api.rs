@@ -928,3 +928,51 @@ async fn approval_page_and_sdk_work_under_a_strict_csp() {
     assert_eq!(summary["currency_code"], "USD");
     assert_eq!(summary["intent"], "CAPTURE");
 }
+
+#[tokio::test]
+async fn duplicate_invoice_ids_are_refused_at_capture() {
+    let s = start().await;
+    let mut body = order_body("USD", "5.00");
+    body["purchase_units"][0]["invoice_id"] = json!("INV-SAME");
+    let mut ids = Vec::new();
+    for _ in 0..2 {
+        let r = s
+            .call("POST", "/v2/checkout/orders", Some(body.clone()), &[])
+            .await;
+        let id = r.body["id"].as_str().unwrap().to_string();
+        s.approve(&id, "balance").await;
+        ids.push(id);
+    }
+    assert_eq!(s.capture(&ids[0]).await.status, 201);
+    let r = s.capture(&ids[1]).await;
+    assert_eq!((r.status, issue(&r.body)), (422, "DUPLICATE_INVOICE_ID"));
+
+    let relaxed = start_with(|c| c.with_unique_invoice_ids(false)).await;
+    for _ in 0..2 {
+        let r = relaxed
+            .call("POST", "/v2/checkout/orders", Some(body.clone()), &[])
+            .await;
+        let id = r.body["id"].as_str().unwrap().to_string();
+        relaxed.approve(&id, "balance").await;
+        assert_eq!(relaxed.capture(&id).await.status, 201);
+    }
+}
+
+#[tokio::test]
+async fn the_approval_endpoint_takes_only_json() {
+    let s = start().await;
+    let id = s.order("1.00").await;
+    let r = s
+        .http
+        .post(format!("{}/checkoutnow/approve?token={id}", s.base))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("funding=balance")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 415);
+    let r = s
+        .call("GET", &format!("/v2/checkout/orders/{id}"), None, &[])
+        .await;
+    assert_eq!(r.body["status"], "CREATED");
+}
