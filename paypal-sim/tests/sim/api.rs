@@ -976,3 +976,71 @@ async fn the_approval_endpoint_takes_only_json() {
         .await;
     assert_eq!(r.body["status"], "CREATED");
 }
+
+#[tokio::test]
+async fn works_nested_inside_an_app() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let origin = format!("http://{}", listener.local_addr().unwrap());
+    let base = format!("{origin}/paypal-sim");
+    let sim = Simulator::in_memory(crate::common::config(&base));
+    let app = axum::Router::new()
+        .route("/", axum::routing::get(|| async { "shop" }))
+        .nest("/paypal-sim", sim.router());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let http = reqwest::Client::new();
+    let token: Value = http
+        .post(format!("{base}/v1/oauth2/token"))
+        .basic_auth(CLIENT_ID, Some(SECRET))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let s = crate::common::Sim {
+        base: base.clone(),
+        sim,
+        http,
+        token: token["access_token"].as_str().unwrap().to_string(),
+    };
+    let r = s
+        .call(
+            "POST",
+            "/v2/checkout/orders",
+            Some(order_body("USD", "7.00")),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, 201);
+    let id = r.body["id"].as_str().unwrap().to_string();
+    assert_eq!(
+        r.body["links"][0]["href"],
+        format!("{base}/v2/checkout/orders/{id}")
+    );
+    assert_eq!(
+        r.body["links"][1]["href"],
+        format!("{base}/checkoutnow?token={id}")
+    );
+    // The approval page's assets resolve under the mount point.
+    let page = s
+        .http
+        .get(format!("{base}/checkoutnow?token={id}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    let js = s
+        .http
+        .get(format!("{base}/checkoutnow/app.js"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(js.status(), 200);
+    s.approve(&id, "balance").await;
+    assert_eq!(s.capture(&id).await.status, 201);
+    let r = s.http.get(format!("{origin}/")).send().await.unwrap();
+    assert_eq!(r.text().await.unwrap(), "shop");
+    let r = s.call("GET", "/v9/unknown", None, &[]).await;
+    assert_eq!(r.status, 404);
+}
