@@ -103,7 +103,11 @@ pub(super) async fn capture_order(
         json: true,
         idempotency: ORDERS,
     };
-    sim.rest(&headers, body, op, |state, _| {
+    sim.rest(&headers, body, op, |state, input| {
+        // No body, `{}` or `{"payment_source": …}`.
+        if !(input.is_object() || input.is_null()) {
+            return Err(ApiError::malformed_json());
+        }
         state.capture_order(&id)?;
         let view = if full {
             OrderView::Full
