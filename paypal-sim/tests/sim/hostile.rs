@@ -63,7 +63,6 @@ async fn junk_bodies_get_client_errors() {
                 )
                 .bearer_auth(&s.token)
                 .header("content-type", "application/json")
-                .header("PayPal-Request-Id", "x".repeat(200))
                 .header("PayPal-Mock-Response", "{not json")
                 .body(body.clone())
                 .send()
@@ -85,6 +84,16 @@ async fn junk_bodies_get_client_errors() {
             }
         }
     }
+    let r = s
+        .call(
+            "POST",
+            "/v2/checkout/orders",
+            Some(crate::common::order_body("USD", "1.00")),
+            &[("PayPal-Request-Id", &"x".repeat(109))],
+        )
+        .await;
+    assert_eq!(r.status, 400);
+    assert_eq!(r.body["details"][0]["issue"], "INVALID_STRING_LENGTH");
     // The order survived all that: captured once, by a body that was no body at all.
     let r = s
         .call("GET", &format!("/v2/checkout/orders/{order}"), None, &[])
