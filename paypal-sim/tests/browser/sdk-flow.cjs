@@ -102,6 +102,20 @@ async function main() {
       await page.click('[title="PayPal"] [data-funding-source="paypal"]');
       await waitForLog(page, /^error Expected currency from order api call to be USD, got EUR/);
     });
+    await scenario('createOrder rejects: onError, popup closed', '?failCreate=1', async (page) => {
+      const popup = page.waitForEvent('popup');
+      await page.click('[title="PayPal"] [data-funding-source="paypal"]');
+      const p = await popup;
+      await waitForLog(page, /^error shop could not create the order$/);
+      await p.waitForEvent('close', { timeout: 5000 }).catch(() => {});
+      assert.ok(p.isClosed(), 'the popup is closed after a failed createOrder');
+    });
+    await scenario('render rejects for a missing container', '', async (page) => {
+      const message = await page.evaluate(() =>
+        paypal.Buttons({}).render('#nope').then(() => 'resolved', (e) => e.message));
+      assert.match(message, /does not exist/);
+      assert.strictEqual(await page.evaluate(() => paypal.Buttons({}).isEligible()), true);
+    });
     assert.deepStrictEqual(violations, [], 'no CSP violations or page errors');
     console.log('ok: ' + results.join('; '));
   } finally {

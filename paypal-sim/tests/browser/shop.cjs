@@ -40,6 +40,7 @@ function startShop({ sim, clientId, secret, port = 0 }) {
     }
     paypal.Buttons({
       createOrder: function () {
+        if (params.get('failCreate')) return Promise.reject(new Error('shop could not create the order'));
         return fetch('/api/orders?currency=' + orderCurrency, { method: 'POST' })
           .then(function (r) { return r.json(); })
           .then(function (o) { log('created ' + o.id); return o.id; });
