@@ -271,6 +271,7 @@ impl Simulator {
                 )
                 .route("/_sim/deliveries", get(control::deliveries))
                 .route("/_sim/events", get(control::events))
+                .route("/_sim/clock", post(control::advance_clock))
                 .route("/_sim/reset", post(control::reset));
         }
         api.fallback(pipeline::not_found).with_state(self.clone())

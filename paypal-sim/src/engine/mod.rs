@@ -68,8 +68,8 @@ pub struct State {
     pub dirty: BTreeSet<(Kind, String)>,
     /// Events made since the last commit, to deliver.
     pub new_events: Vec<String>,
-    /// When set, `now_ms` answers this (tests).
-    pub clock: Option<i64>,
+    /// Added to the real clock (`POST /_sim/clock`), in milliseconds.
+    pub clock_offset: i64,
     /// See `SimConfig::unique_invoice_ids`.
     pub unique_invoice_ids: bool,
 }
@@ -109,7 +109,7 @@ impl State {
     }
 
     pub fn now(&self) -> i64 {
-        self.clock.unwrap_or_else(crate::time::now_ms)
+        crate::time::now_ms() + self.clock_offset
     }
 
     pub fn touch(&mut self, kind: Kind, id: &str) {

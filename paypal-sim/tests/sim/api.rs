@@ -1044,3 +1044,28 @@ async fn works_nested_inside_an_app() {
     let r = s.call("GET", "/v9/unknown", None, &[]).await;
     assert_eq!(r.status, 404);
 }
+
+#[tokio::test]
+async fn the_clock_can_be_advanced_past_token_expiry() {
+    let s = start().await;
+    assert_eq!(
+        s.call("GET", "/v2/checkout/orders/NOPE", None, &[])
+            .await
+            .status,
+        404
+    );
+    let r = s
+        .call(
+            "POST",
+            "/_sim/clock",
+            Some(json!({"advance_seconds": 32_400})),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = s.call("GET", "/v2/checkout/orders/NOPE", None, &[]).await;
+    assert_eq!(
+        (r.status, r.body["error"].as_str()),
+        (401, Some("invalid_token"))
+    );
+}
