@@ -203,6 +203,26 @@ async fn responses_match_paypal_schemas() {
     check("order", &r.body);
 
     // Webhooks API and events.
+    let r = s
+        .call(
+            "POST",
+            "/v1/notifications/webhooks",
+            Some(json!({"url": "https://example.com/schema", "event_types": [{"name": "PAYMENT.CAPTURE.COMPLETED"}]})),
+            &[],
+        )
+        .await;
+    check("webhook", &r.body);
+    let hook = r.body["id"].as_str().unwrap().to_string();
+    let r = s
+        .call(
+            "POST",
+            "/v1/notifications/simulate-event",
+            Some(json!({"webhook_id": hook, "event_type": "PAYMENT.CAPTURE.COMPLETED"})),
+            &[],
+        )
+        .await;
+    check("event", &r.body);
+    check("capture-2", &r.body["resource"]);
     let r = s.call("GET", "/v1/notifications/webhooks", None, &[]).await;
     check("WebhookList", &r.body);
     for event_type in [
