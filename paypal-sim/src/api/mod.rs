@@ -195,6 +195,31 @@ impl Simulator {
         Ok(id)
     }
 
+    /// What the buyer's "Pay now" on the approval page does (for tests without a browser):
+    /// the order becomes APPROVED, paid with `funding`; returns the payer id.
+    pub async fn approve_order(
+        &self,
+        order_id: &str,
+        funding: crate::model::Funding,
+    ) -> Result<String, String> {
+        let mut state = self.inner.state.lock().await;
+        let out = state
+            .approve(order_id, funding)
+            .map_err(|e| e.body.to_string());
+        self.commit(&mut state).await;
+        out
+    }
+
+    /// A PENDING capture settles: COMPLETED (`complete`) or DECLINED, with its webhook.
+    pub async fn settle_capture(&self, capture_id: &str, complete: bool) -> Result<(), String> {
+        let mut state = self.inner.state.lock().await;
+        let out = state
+            .settle_capture(capture_id, complete)
+            .map_err(|e| e.body.to_string());
+        self.commit(&mut state).await;
+        out
+    }
+
     /// Every webhook attempt so far (newest last).
     pub fn attempts(&self) -> Vec<Attempt> {
         self.inner

@@ -1069,3 +1069,39 @@ async fn the_clock_can_be_advanced_past_token_expiry() {
         (401, Some("invalid_token"))
     );
 }
+
+#[tokio::test]
+async fn rust_api_approves_and_settles() {
+    let s = start().await;
+    let id = s.order("8.00").await;
+    let payer = s
+        .sim
+        .approve_order(&id, paypal_sim::model::Funding::Pending)
+        .await
+        .unwrap();
+    assert_eq!(payer.len(), 13);
+    assert!(s
+        .sim
+        .approve_order("NOPE", paypal_sim::model::Funding::Balance)
+        .await
+        .is_err());
+    let r = s.capture(&id).await;
+    let capture = r.body["purchase_units"][0]["payments"]["captures"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    s.sim.settle_capture(&capture, true).await.unwrap();
+    assert!(
+        s.sim.settle_capture(&capture, true).await.is_err(),
+        "no longer pending"
+    );
+    let r = s
+        .call(
+            "GET",
+            &format!("/v2/payments/captures/{capture}"),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(r.body["status"], "COMPLETED");
+}
