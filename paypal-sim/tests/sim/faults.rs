@@ -93,6 +93,22 @@ async fn failing_slow_and_dropped_requests() {
         "the retry replays the order made before the drop: {}",
         r.body
     );
+    s.call(
+        "POST",
+        "/_sim/faults",
+        Some(json!({"error_rate": 1.0})),
+        &[],
+    )
+    .await;
+    let r = s
+        .http
+        .post(format!("{}/v1/oauth2/token", s.base))
+        .basic_auth(crate::common::CLIENT_ID, Some(crate::common::SECRET))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 500, "the token endpoint fails too");
     s.call("POST", "/_sim/faults", Some(json!({})), &[]).await;
     let r = s.call("GET", "/_sim/faults", None, &[]).await;
     assert_eq!(r.body["error_rate"], 0.0);
