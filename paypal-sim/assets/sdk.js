@@ -9,7 +9,13 @@
 // No inline styles: the button's look comes from /sdk/buttons.css.
 (function () {
   'use strict';
+  // The script that loaded us: currentScript, or (for module or late evaluation) the last
+  // script element whose src is an /sdk/js URL.
   var script = document.currentScript;
+  if (!script || !/\/sdk\/js(\?|$)/.test(script.src || '')) {
+    var candidates = document.querySelectorAll('script[src*="/sdk/js"]');
+    script = candidates.length ? candidates[candidates.length - 1] : null;
+  }
   var src = new URL(script ? script.src : '', window.location.href);
   var base = src.href.replace(/\/sdk\/js(\?.*)?$/, '');
   var simOrigin = src.origin;

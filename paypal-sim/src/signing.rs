@@ -67,13 +67,24 @@ pub fn sign(message: &str) -> String {
 
 /// Whether `signature` (base64) is the simulator's signature of `message`.
 pub fn verify(message: &str, signature: &str) -> bool {
+    verify_with(public_key(), message, signature)
+}
+
+/// Whether `signature` (base64) is a SHA256withRSA signature of `message` by the key in
+/// `public_key_pem` (SubjectPublicKeyInfo PEM).
+pub fn verify_with_pem(public_key_pem: &str, message: &str, signature: &str) -> bool {
+    RsaPublicKey::from_public_key_pem(public_key_pem)
+        .is_ok_and(|key| verify_with(&key, message, signature))
+}
+
+fn verify_with(key: &RsaPublicKey, message: &str, signature: &str) -> bool {
     let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(signature.trim()) else {
         return false;
     };
     let Ok(signature) = Signature::try_from(bytes.as_slice()) else {
         return false;
     };
-    VerifyingKey::<Sha256>::new(public_key().clone())
+    VerifyingKey::<Sha256>::new(key.clone())
         .verify(message.as_bytes(), &signature)
         .is_ok()
 }
@@ -98,6 +109,29 @@ mod tests {
             ),
             "071f7d20-1584-11e7-abf0-6b62a8a99ac4|2017-03-30T20:04:05Z|96605875FF6516633|3494065244"
         );
+    }
+
+    /// The whole vector: PayPal's signature verifies with the public key of PayPal's
+    /// certificate from that test (`CN=messageverificationcerts.sandbox.paypal.com`, expired
+    /// 2019, so no date check), over the message this module builds.
+    #[test]
+    fn paypal_test_vector_signature() {
+        let body = include_str!("../tests/fixtures/paypal-vector-body.json");
+        let m = message(
+            "071f7d20-1584-11e7-abf0-6b62a8a99ac4",
+            "2017-03-30T20:04:05Z",
+            "96605875FF6516633",
+            body.as_bytes(),
+        );
+        let key = include_str!("../tests/fixtures/paypal-vector-pubkey.pem");
+        let sig = include_str!("../tests/fixtures/paypal-vector-sig.txt");
+        assert!(verify_with_pem(key, &m, sig));
+        assert!(!verify_with_pem(
+            key,
+            &m.replace("96605875FF6516633", "96605875FF6516634"),
+            sig
+        ));
+        assert!(!verify(&m, sig), "not the simulator's key");
     }
 
     #[test]

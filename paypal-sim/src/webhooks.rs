@@ -53,7 +53,7 @@ impl Simulator {
             if wait > 0 {
                 tokio::time::sleep(Duration::from_millis(wait)).await;
             }
-            let (url, body, event_type) = {
+            let (url, body, event_type, sign_as) = {
                 let state = self.inner.state.lock().await;
                 let Some(event) = state.events.get(&event_id) else {
                     return;
@@ -65,7 +65,8 @@ impl Simulator {
                     return;
                 };
                 let body = serde_json::to_vec(&event.to_json(&state.base)).unwrap_or_default();
-                (webhook.url.clone(), body, event.event_type.clone())
+                let sign_as = event.sign_as.clone().unwrap_or_else(|| webhook_id.clone());
+                (webhook.url.clone(), body, event.event_type.clone(), sign_as)
             };
             let copies = if self.roll(faults.webhook_duplicate_rate) {
                 2
@@ -74,7 +75,7 @@ impl Simulator {
             };
             let mut status = 0;
             for _ in 0..copies {
-                let headers = signed_headers(&config.cert_url(), &webhook_id, &body);
+                let headers = signed_headers(&config.cert_url(), &sign_as, &body);
                 let transmission_id = headers[0].1.clone();
                 let mut request = self
                     .inner

@@ -17,6 +17,7 @@ const BUTTONS_CSS: &str = include_str!("../../assets/buttons.css");
 const PAGE_HTML: &str = include_str!("../../assets/checkoutnow.html");
 const PAGE_JS: &str = include_str!("../../assets/checkoutnow.js");
 const PAGE_CSS: &str = include_str!("../../assets/checkoutnow.css");
+const PAGE_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 fn asset(content_type: &'static str, body: &'static str) -> Response {
     (
@@ -142,6 +143,9 @@ pub(super) async fn page(
         [
             (header::CONTENT_TYPE, "text/html; charset=utf-8"),
             (header::CACHE_CONTROL, "no-store"),
+            // The page holds itself to the strict policy it promises to work under.
+            (header::CONTENT_SECURITY_POLICY, PAGE_CSP),
+            (header::X_FRAME_OPTIONS, "DENY"),
         ],
         html,
     )
@@ -185,11 +189,16 @@ pub(super) async fn approve(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/json"));
-    let input: Value = if json_ct {
-        serde_json::from_slice(&body).unwrap_or(Value::Null)
-    } else {
-        Value::Null
-    };
+    // JSON only: a cross-site form cannot send it without a CORS preflight, which this route
+    // never grants, so only the approval page itself can approve.
+    if !json_ct {
+        return (
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "the approval endpoint takes application/json",
+        )
+            .into_response();
+    }
+    let input: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     let Some(funding) = Funding::parse(input["funding"].as_str().unwrap_or("balance")) else {
         return (StatusCode::BAD_REQUEST, "unknown funding").into_response();
     };

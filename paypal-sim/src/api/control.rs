@@ -125,6 +125,28 @@ pub(super) async fn events(State(sim): State<Simulator>, headers: HeaderMap) -> 
     .await
 }
 
+/// `POST /_sim/clock` with `{"advance_seconds": N}`: moves the simulator's clock forward (token
+/// expiry, request-id retention, resource times). Answers the simulated time.
+pub(super) async fn advance_clock(
+    State(sim): State<Simulator>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let input: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let Some(secs) = input
+        .get("advance_seconds")
+        .and_then(Value::as_i64)
+        .filter(|s| *s >= 0)
+    else {
+        return respond(Err(ApiError::missing("/advance_seconds")), &new_debug_id());
+    };
+    guarded(&sim, &headers, move |state| {
+        state.clock_offset += secs * 1000;
+        Ok((200, json!({"now": crate::time::rfc3339(state.now()), "offset_seconds": state.clock_offset / 1000})))
+    })
+    .await
+}
+
 /// Forgets orders, captures, refunds, events and request ids (webhooks and tokens stay).
 pub(super) async fn reset(State(sim): State<Simulator>, headers: HeaderMap) -> Response {
     let s = sim.clone();

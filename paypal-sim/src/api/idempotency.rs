@@ -4,6 +4,7 @@
 //! Only successful responses are stored, so a request that failed (a decline, a validation
 //! error) can be retried with the same id.
 
+use crate::model::{ApiError, Detail};
 use axum::http::HeaderMap;
 
 pub(super) const ORDERS_KEEP_MS: i64 = 6 * 3600 * 1000;
@@ -17,13 +18,22 @@ pub(super) struct Policy {
     pub(super) replay_ok: bool,
 }
 
-pub(super) fn request_id(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get("paypal-request-id")
-        .and_then(|v| v.to_str().ok())
-        .map(str::trim)
-        .filter(|v| !v.is_empty() && v.len() <= 108)
-        .map(String::from)
+/// The request id, if any; one longer than PayPal's 108 characters is a 400.
+pub(super) fn request_id(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+    let Some(value) = headers.get("paypal-request-id") else {
+        return Ok(None);
+    };
+    let value = value.to_str().map(str::trim).unwrap_or("");
+    if value.is_empty() || value.len() > 108 {
+        return Err(ApiError::invalid_request(
+            Detail::new(
+                "INVALID_STRING_LENGTH",
+                "The value of a field is either too short or too long.",
+            )
+            .field("PayPal-Request-Id", "body"),
+        ));
+    }
+    Ok(Some(value.to_string()))
 }
 
 /// The key a request id is stored under: the operation and path it was used for.

@@ -51,6 +51,9 @@ pub struct SimConfig {
     pub webhook_timeout: Duration,
     /// The `app_id` in token responses.
     pub app_id: String,
+    /// Whether a capture whose `invoice_id` an earlier capture already used answers 422
+    /// DUPLICATE_INVOICE_ID, as an account with "Block accidental payments" does (on by default).
+    pub unique_invoice_ids: bool,
 }
 
 impl SimConfig {
@@ -68,6 +71,7 @@ impl SimConfig {
             webhook_max_attempts: 25,
             webhook_timeout: Duration::from_secs(10),
             app_id: "APP-80W284485P519543T".into(),
+            unique_invoice_ids: true,
         }
     }
 
@@ -80,6 +84,12 @@ impl SimConfig {
     /// The OAuth token lifetime in seconds.
     pub fn with_token_ttl(mut self, secs: u64) -> Self {
         self.token_ttl = secs;
+        self
+    }
+
+    /// See [`SimConfig::unique_invoice_ids`].
+    pub fn with_unique_invoice_ids(mut self, on: bool) -> Self {
+        self.unique_invoice_ids = on;
         self
     }
 
@@ -121,7 +131,8 @@ pub struct Simulator {
 impl Simulator {
     /// Objects live in memory only: for tests.
     pub fn in_memory(config: SimConfig) -> Self {
-        let state = State::new(&config.base_url, merchant_id(&config.client_id));
+        let mut state = State::new(&config.base_url, merchant_id(&config.client_id));
+        state.unique_invoice_ids = config.unique_invoice_ids;
         Self::build(config, None, state)
     }
 
@@ -130,6 +141,7 @@ impl Simulator {
     pub async fn persistent(config: SimConfig, pool: sqlx::SqlitePool) -> Result<Self, String> {
         let store = Store::open(pool).await.map_err(|e| e.to_string())?;
         let mut state = State::new(&config.base_url, merchant_id(&config.client_id));
+        state.unique_invoice_ids = config.unique_invoice_ids;
         store.load(&mut state).await.map_err(|e| e.to_string())?;
         let sim = Self::build(config, Some(store), state);
         sim.resume().await;
@@ -183,6 +195,31 @@ impl Simulator {
         Ok(id)
     }
 
+    /// What the buyer's "Pay now" on the approval page does (for tests without a browser):
+    /// the order becomes APPROVED, paid with `funding`; returns the payer id.
+    pub async fn approve_order(
+        &self,
+        order_id: &str,
+        funding: crate::model::Funding,
+    ) -> Result<String, String> {
+        let mut state = self.inner.state.lock().await;
+        let out = state
+            .approve(order_id, funding)
+            .map_err(|e| e.body.to_string());
+        self.commit(&mut state).await;
+        out
+    }
+
+    /// A PENDING capture settles: COMPLETED (`complete`) or DECLINED, with its webhook.
+    pub async fn settle_capture(&self, capture_id: &str, complete: bool) -> Result<(), String> {
+        let mut state = self.inner.state.lock().await;
+        let out = state
+            .settle_capture(capture_id, complete)
+            .map_err(|e| e.body.to_string());
+        self.commit(&mut state).await;
+        out
+    }
+
     /// Every webhook attempt so far (newest last).
     pub fn attempts(&self) -> Vec<Attempt> {
         self.inner
@@ -217,13 +254,27 @@ impl Simulator {
             )
             .route(
                 "/v1/notifications/webhooks/{id}",
-                get(rest::get_webhook).delete(rest::delete_webhook),
+                get(rest::get_webhook)
+                    .patch(rest::patch_webhook)
+                    .delete(rest::delete_webhook),
+            )
+            .route(
+                "/v1/notifications/webhooks-events/{id}",
+                get(rest::get_event),
+            )
+            .route(
+                "/v1/notifications/webhooks-events/{id}/resend",
+                post(rest::resend_event),
             )
             .route(
                 "/v1/notifications/verify-webhook-signature",
                 post(rest::verify_webhook_signature),
             )
             .route("/v1/notifications/certs/{id}", get(rest::cert))
+            .route(
+                "/v1/notifications/simulate-event",
+                post(rest::simulate_event),
+            )
             .route("/sdk/js", get(checkout::sdk_js))
             .route("/sdk/buttons.css", get(checkout::buttons_css))
             .route("/checkoutnow", get(checkout::page))
@@ -245,6 +296,7 @@ impl Simulator {
                 )
                 .route("/_sim/deliveries", get(control::deliveries))
                 .route("/_sim/events", get(control::events))
+                .route("/_sim/clock", post(control::advance_clock))
                 .route("/_sim/reset", post(control::reset));
         }
         api.fallback(pipeline::not_found).with_state(self.clone())

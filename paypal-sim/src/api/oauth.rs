@@ -35,6 +35,18 @@ pub(super) async fn token(
     body: Bytes,
 ) -> Response {
     let debug_id = new_debug_id();
+    // The token endpoint is slowed and failed by the same fault knobs as the REST API.
+    let faults = sim.faults();
+    if faults.latency_ms > 0 {
+        tokio::time::sleep(std::time::Duration::from_millis(faults.latency_ms)).await;
+    }
+    if faults.error_kind != "drop" && sim.roll(faults.error_rate) {
+        let e = match faults.error_kind.as_str() {
+            "429" => ApiError::rate_limited(),
+            _ => ApiError::internal(),
+        };
+        return respond(Err(e), &debug_id);
+    }
     let config = &sim.inner.config;
     match basic_credentials(&headers) {
         Some((id, secret)) if id == config.client_id && secret == config.client_secret => {}

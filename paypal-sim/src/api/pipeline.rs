@@ -97,10 +97,15 @@ impl Simulator {
                 return respond(Err(e), &debug_id);
             }
         }
+        let request_id = match op.idempotency.map(|_| idempotency::request_id(headers)) {
+            Some(Err(e)) => return respond(Err(e), &debug_id),
+            Some(Ok(id)) => id,
+            None => None,
+        };
         let mut state = self.inner.state.lock().await;
         let key = op
             .idempotency
-            .and_then(|p| idempotency::request_id(headers).map(|id| (p, id)))
+            .zip(request_id)
             .map(|(p, id)| (p, idempotency::key(op.name, op.path, &id)));
         if let Some((policy, key)) = &key {
             if let Some(entry) = state.replay(key, policy.keep_ms) {

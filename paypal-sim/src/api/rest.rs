@@ -103,7 +103,11 @@ pub(super) async fn capture_order(
         json: true,
         idempotency: ORDERS,
     };
-    sim.rest(&headers, body, op, |state, _| {
+    sim.rest(&headers, body, op, |state, input| {
+        // No body, `{}` or `{"payment_source": …}`.
+        if !(input.is_object() || input.is_null()) {
+            return Err(ApiError::malformed_json());
+        }
         state.capture_order(&id)?;
         let view = if full {
             OrderView::Full
@@ -236,6 +240,82 @@ pub(super) async fn get_webhook(
     };
     sim.rest(&headers, Bytes::new(), op, |state, _| {
         Ok((200, state.webhook_or_404(&id)?.to_json(&state.base)))
+    })
+    .await
+}
+
+pub(super) async fn patch_webhook(
+    State(sim): State<Simulator>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    sim.rest(
+        &headers,
+        body,
+        plain("webhooks.patch", "/v1/notifications/webhooks/{id}"),
+        |state, input| {
+            state.patch_webhook(&id, input)?;
+            Ok((200, state.webhooks[&id].to_json(&state.base)))
+        },
+    )
+    .await
+}
+
+/// `GET /v1/notifications/webhooks-events/{id}`.
+pub(super) async fn get_event(
+    State(sim): State<Simulator>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let op = Op {
+        json: false,
+        ..plain(
+            "webhooks-events.get",
+            "/v1/notifications/webhooks-events/{id}",
+        )
+    };
+    sim.rest(&headers, Bytes::new(), op, |state, _| {
+        match state.events.get(&id) {
+            Some(e) => Ok((200, e.to_json(&state.base))),
+            None => Err(crate::engine::webhook_error(
+                404,
+                "INVALID_RESOURCE_ID",
+                "Resource id is invalid.",
+            )),
+        }
+    })
+    .await
+}
+
+/// `POST /v1/notifications/webhooks-events/{id}/resend` -> 202 with the event.
+pub(super) async fn resend_event(
+    State(sim): State<Simulator>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let op = plain(
+        "webhooks-events.resend",
+        "/v1/notifications/webhooks-events/{id}/resend",
+    );
+    sim.rest(&headers, body, op, |state, input| {
+        state.resend_event(&id, input)?;
+        Ok((202, state.events[&id].to_json(&state.base)))
+    })
+    .await
+}
+
+/// `POST /v1/notifications/simulate-event` -> 202 with the mock event.
+pub(super) async fn simulate_event(
+    State(sim): State<Simulator>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let op = plain("webhooks.simulate", "/v1/notifications/simulate-event");
+    sim.rest(&headers, body, op, |state, input| {
+        let id = state.simulate_event(input)?;
+        Ok((202, state.events[&id].to_json(&state.base)))
     })
     .await
 }

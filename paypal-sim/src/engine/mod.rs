@@ -14,6 +14,7 @@ use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 pub use render::OrderView;
+pub use webhooks::webhook_error;
 
 /// What an operation answers: HTTP status and body, or a PayPal error.
 pub type ApiResult = Result<(u16, Value), crate::model::ApiError>;
@@ -67,8 +68,10 @@ pub struct State {
     pub dirty: BTreeSet<(Kind, String)>,
     /// Events made since the last commit, to deliver.
     pub new_events: Vec<String>,
-    /// When set, `now_ms` answers this (tests).
-    pub clock: Option<i64>,
+    /// Added to the real clock (`POST /_sim/clock`), in milliseconds.
+    pub clock_offset: i64,
+    /// See `SimConfig::unique_invoice_ids`.
+    pub unique_invoice_ids: bool,
 }
 
 const ID_ALPHABET: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
@@ -106,7 +109,7 @@ impl State {
     }
 
     pub fn now(&self) -> i64 {
-        self.clock.unwrap_or_else(crate::time::now_ms)
+        crate::time::now_ms() + self.clock_offset
     }
 
     pub fn touch(&mut self, kind: Kind, id: &str) {
@@ -136,6 +139,7 @@ impl State {
             resource,
             create_time: self.now(),
             undelivered,
+            sign_as: None,
         };
         self.events.insert(id.clone(), event);
         self.event_order.push(id.clone());

@@ -402,7 +402,12 @@ impl State {
             return Err(ApiError::unprocessable(op, "INSTRUMENT_DECLINED")
                 .with_link(&self.approve_url(id), "redirect"));
         }
-        if let Some(invoice) = &order.purchase_unit.invoice_id {
+        if let Some(invoice) = order
+            .purchase_unit
+            .invoice_id
+            .as_ref()
+            .filter(|_| self.unique_invoice_ids)
+        {
             let duplicate = self.captures.values().any(|c| {
                 c.invoice_id.as_ref() == Some(invoice) && c.status != "DECLINED" && c.order_id != id
             });

@@ -146,7 +146,7 @@ impl ApiError {
         let mut e = Self::envelope(
             401,
             "AUTHENTICATION_FAILURE",
-            "Authentication failed due to invalid authentication credentials or a missing Authorization header.",
+            "Authentication failed due to missing authorization header, or invalid authentication credentials.",
             &[],
             "orders",
         );

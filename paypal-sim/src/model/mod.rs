@@ -204,6 +204,11 @@ pub struct Event {
     pub create_time: i64,
     #[serde(default)]
     pub undelivered: Vec<String>,
+    /// The webhook id the deliveries are signed for, when not the receiving webhook's own:
+    /// PayPal signs mock events from `simulate-event` with the literal `WEBHOOK_ID`
+    /// (https://developer.paypal.com/api/rest/webhooks/simulator/).
+    #[serde(default)]
+    pub sign_as: Option<String>,
 }
 
 impl Event {
