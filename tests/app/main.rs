@@ -10,6 +10,7 @@ mod catalog;
 mod checkout;
 mod emails;
 mod payments;
+mod paypal;
 mod security;
 mod self_healing;
 mod smtp_sink;

@@ -22,8 +22,8 @@ pub use catalog::{list_products, product_by_slug};
 pub use orders::{
     create_order, expired_orders, extend_hold, open_order_for_cart, order_by_id, order_items,
     order_timeline, revise_order, set_gateway_payment_ref, set_gateway_ref, set_payment_intent,
-    set_revision, switch_gateway, unsettled_orders, Created, OrderDraft, OrderItemRow, OrderRow,
-    StockHold,
+    set_revision, switch_gateway, undo_switch_to, unsettled_orders, Created, OrderDraft,
+    OrderItemRow, OrderRow, StockHold,
 };
 pub use outbox::{
     claim_due, describe as describe_email, email_by_id, emails, forget_expired_links,

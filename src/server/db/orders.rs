@@ -392,10 +392,13 @@ pub async fn switch_gateway(
 ) -> Result<Option<OrderRow>, sqlx::Error> {
     let _turn = super::write_turn(pool).await;
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    // To cards again, the old PaymentIntent (canceled) is forgotten and a new one made; to
+    // another gateway it stays, so its late events still find the order (and are ignored).
     let switched = sqlx::query(
-        "UPDATE orders SET gateway = ?, gateway_ref = NULL, gateway_payment_ref = NULL, payment_intent_id = NULL,
+        "UPDATE orders SET gateway = ?1, gateway_ref = NULL, gateway_payment_ref = NULL,
+                payment_intent_id = CASE WHEN ?1 = 'stripe' THEN NULL ELSE payment_intent_id END,
                 revision = revision + 1, updated_at = unixepoch()
-         WHERE id = ? AND revision = ? AND status IN ('pending', 'payment_failed')",
+         WHERE id = ?2 AND revision = ?3 AND status IN ('pending', 'payment_failed')",
     )
     .bind(to)
     .bind(&order.id)
@@ -417,6 +420,34 @@ pub async fn switch_gateway(
     let order = order_in(&mut tx, &order.id).await?;
     tx.commit().await?;
     Ok(Some(order))
+}
+
+/// Back to cards when the card payment could not be canceled (it is on its way): the
+/// PaymentIntent was kept, so nothing else changes.
+pub async fn undo_switch_to(
+    pool: &SqlitePool,
+    order_id: &str,
+    from: Gateway,
+) -> Result<(), sqlx::Error> {
+    let _turn = super::write_turn(pool).await;
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let undone = sqlx::query("UPDATE orders SET gateway = 'stripe', updated_at = unixepoch() WHERE id = ? AND gateway = ? AND gateway_ref IS NULL")
+        .bind(order_id)
+        .bind(from)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+        == 1;
+    if undone {
+        NewTimelineEntry::note(
+            order_id,
+            TimelineKind::Updated,
+            "Back to the card payment, which could not be canceled",
+        )
+        .insert(&mut tx)
+        .await?;
+    }
+    tx.commit().await
 }
 
 /// PayPal's order for an order now paid with PayPal (set once).

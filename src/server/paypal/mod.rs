@@ -88,34 +88,38 @@ pub async fn create(
             return Ok(existing.clone());
         }
     } else {
-        if let Some(pi) = &order.payment_intent_id {
-            let key = format!("order-{}-r{}-to-paypal", order.id, order.revision);
-            match state
-                .payments
-                .stripe
-                .cancel_payment_intent(pi, "abandoned", &key)
-                .await
-            {
-                Ok(_) => {}
-                Err(e) if e.refused() => {
-                    // Processing or paid by card meanwhile: the card payment wins.
-                    super::reconcile::refresh(state, &order, sync::now())
-                        .await
-                        .map_err(|e| {
-                            tracing::warn!(error = %e, "reading back a card payment");
-                            AppError::Internal
-                        })?;
-                    return Err(AppError::PaymentInProgress);
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "canceling the card payment before PayPal");
-                    return Err(AppError::Payment(e.shopper_message()));
-                }
-            }
-        }
+        // Moved first, so the card payment's cancellation (its webhook may come back before
+        // Stripe's answer) finds an order that no longer listens to it.
+        let card_payment = order.payment_intent_id.clone();
         order = db::switch_gateway(&state.pool, &order, Gateway::Paypal)
             .await?
             .ok_or(AppError::PaymentInProgress)?;
+        if let Some(pi) = card_payment {
+            let key = format!("order-{}-r{}-to-paypal", order.id, order.revision);
+            let canceled = state
+                .payments
+                .stripe
+                .cancel_payment_intent(&pi, "abandoned", &key)
+                .await;
+            if let Err(e) = canceled {
+                // Processing or paid by card meanwhile (or Stripe unreachable): the card
+                // payment stays the order's.
+                tracing::warn!(error = %e, "card payment not canceled; the order stays with cards");
+                db::undo_switch_to(&state.pool, &order.id, Gateway::Paypal).await?;
+                if e.refused() {
+                    if let Some(order) = db::order_by_id(&state.pool, &order.id).await? {
+                        super::reconcile::refresh(state, &order, sync::now())
+                            .await
+                            .map_err(|e| {
+                                tracing::warn!(error = %e, "reading back a card payment");
+                                AppError::Internal
+                            })?;
+                    }
+                    return Err(AppError::PaymentInProgress);
+                }
+                return Err(AppError::Payment(e.shopper_message()));
+            }
+        }
     }
     let request_id = format!("order-{}-r{}-paypal", order.id, order.revision);
     let invoice_id = format!("{}-r{}", order.id, order.revision);

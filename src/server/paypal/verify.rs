@@ -118,6 +118,11 @@ impl Verifier {
         Ok(verifier)
     }
 
+    /// The webhook id the signatures must name.
+    pub fn webhook_id(&self) -> &str {
+        &self.webhook_id
+    }
+
     pub async fn verify(&self, headers: &HeaderMap, body: &[u8]) -> Result<(), VerifyError> {
         let id = header(headers, "paypal-transmission-id")?;
         let time = header(headers, "paypal-transmission-time")?;
