@@ -43,10 +43,13 @@ set +e
     echo "app-exit=$?"
     cargo test -p stripe-sim 2>&1
     echo "sim-exit=$?"
+    cargo test -p paypal-sim 2>&1
+    echo "paypal-sim-exit=$?"
 } | tee target/test-logs/cargo.log
 cargo_status=0
 grep -q '^app-exit=0$' target/test-logs/cargo.log || cargo_status=1
 grep -q '^sim-exit=0$' target/test-logs/cargo.log || cargo_status=1
+grep -q '^paypal-sim-exit=0$' target/test-logs/cargo.log || cargo_status=1
 set -e
 read -r p f < <(awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($i ~ /^passed;?$/) p += $(i-1); if ($i ~ /^failed;?$/) f += $(i-1) } }
                     END { print p + 0, f + 0 }' target/test-logs/cargo.log)
