@@ -288,10 +288,13 @@ impl Polling {
     }
 }
 
+/// A callback handed to PayPal's SDK: `(data, actions) -> result`.
+type Callback = Closure<dyn FnMut(JsValue, JsValue) -> JsValue>;
+
 /// PayPal's buttons, rendered; closed when dropped. Keeps the callbacks alive meanwhile.
 pub struct PayPalButtons {
     buttons: SendWrapper<super::paypal_js::Buttons>,
-    _callbacks: SendWrapper<Vec<Closure<dyn FnMut(JsValue, JsValue) -> JsValue>>>,
+    _callbacks: SendWrapper<Vec<Callback>>,
 }
 
 impl Drop for PayPalButtons {
