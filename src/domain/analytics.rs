@@ -31,6 +31,17 @@ pub struct Analytics {
     pub average_order: Option<Money>,
     pub refunded: Money,
     pub top_products: Vec<TopProduct>,
+    /// The same figures per payment gateway (the gateways that had orders in the window).
+    pub by_gateway: Vec<GatewayFigures>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GatewayFigures {
+    pub gateway: super::gateway::Gateway,
+    pub revenue: Money,
+    pub orders_paid: i64,
+    pub success_permille: Option<i64>,
+    pub failure_permille: Option<i64>,
 }
 
 /// `part` of `whole` in tenths of a percent, rounded half up; `None` when there is no whole.
@@ -56,6 +67,8 @@ pub struct Inputs {
     pub attempts_failed: i64,
     pub refunded: i64,
     pub top: Vec<(String, i64, i64)>,
+    /// Per gateway: (gateway, revenue, orders paid, attempts succeeded, attempts failed).
+    pub gateways: Vec<(super::gateway::Gateway, i64, i64, i64, i64)>,
 }
 
 pub fn summarise(input: Inputs) -> Analytics {
@@ -96,6 +109,19 @@ pub fn summarise(input: Inputs) -> Analytics {
                 revenue: money(r),
             })
             .collect(),
+        by_gateway: input
+            .gateways
+            .into_iter()
+            .map(
+                |(gateway, revenue, orders_paid, ok, failed)| GatewayFigures {
+                    gateway,
+                    revenue: money(revenue),
+                    orders_paid,
+                    success_permille: permille(ok, ok + failed),
+                    failure_permille: permille(failed, ok + failed),
+                },
+            )
+            .collect(),
         days,
     }
 }
@@ -127,7 +153,14 @@ mod tests {
             attempts_failed: 1,
             refunded: 1000,
             top: vec![("Mug".into(), 3, 5000)],
+            gateways: vec![
+                (super::super::gateway::Gateway::Stripe, 3000, 1, 1, 1),
+                (super::super::gateway::Gateway::Paypal, 2000, 1, 1, 0),
+            ],
         });
+        assert_eq!(a.by_gateway[0].revenue.to_string(), "$30.00");
+        assert_eq!(a.by_gateway[0].failure_permille, Some(500));
+        assert_eq!(a.by_gateway[1].success_permille, Some(1000));
         assert_eq!(
             a.days.iter().map(|d| d.revenue.minor).collect::<Vec<_>>(),
             vec![0, 5000, 0]

@@ -38,6 +38,13 @@ const STRIPE_FRAME_SRC: &str =
     "https://js.stripe.com https://*.js.stripe.com https://hooks.stripe.com";
 const STRIPE_CONNECT_SRC: &str = "https://api.stripe.com";
 
+/// What PayPal's JS SDK needs (https://developer.paypal.com/sdk/js/csp/): its scripts and
+/// images, its API, and the frames and windows it opens, on PayPal's hosts.
+const PAYPAL_SCRIPT_SRC: &str = "https://*.paypal.com https://*.paypalobjects.com";
+const PAYPAL_FRAME_SRC: &str = "https://*.paypal.com";
+const PAYPAL_CONNECT_SRC: &str = "https://*.paypal.com";
+const PAYPAL_IMG_SRC: &str = "https://*.paypal.com https://*.paypalobjects.com";
+
 /// For the simulator's own pages: its iframes run inline scripts and styles, and the shop frames
 /// them.
 const SIMULATOR_POLICY: &str = "default-src 'self'; script-src 'self' 'unsafe-inline'; \
@@ -58,6 +65,8 @@ struct PaymentSources {
     connect: String,
     /// The whole `frame-src` list.
     frame: String,
+    /// Added to `img-src` (a leading space, or empty).
+    img: String,
 }
 
 impl PaymentSources {
@@ -70,18 +79,35 @@ impl PaymentSources {
                 script: String::new(),
                 connect: String::new(),
                 frame: "'self'".into(),
+                img: String::new(),
             },
             Some(origin) if origin == "https://js.stripe.com" => PaymentSources {
                 script: format!(" {STRIPE_SCRIPT_SRC}"),
                 connect: format!(" {STRIPE_CONNECT_SRC}"),
                 frame: STRIPE_FRAME_SRC.into(),
+                img: String::new(),
             },
             Some(origin) => PaymentSources {
                 script: format!(" {origin}"),
                 connect: format!(" {origin}"),
                 frame: origin,
+                img: String::new(),
             },
         }
+    }
+
+    /// PayPal's SDK beside, when it comes from PayPal (the embedded simulator's is on this origin).
+    fn with_paypal(mut self, js_url: Option<&str>) -> Self {
+        if js_url
+            .and_then(origin)
+            .is_some_and(|o| o.ends_with(".paypal.com"))
+        {
+            self.script.push_str(&format!(" {PAYPAL_SCRIPT_SRC}"));
+            self.connect.push_str(&format!(" {PAYPAL_CONNECT_SRC}"));
+            self.frame.push_str(&format!(" {PAYPAL_FRAME_SRC}"));
+            self.img.push_str(&format!(" {PAYPAL_IMG_SRC}"));
+        }
+        self
     }
 }
 
@@ -106,7 +132,8 @@ pub struct SecurityHeaders {
 impl SecurityHeaders {
     pub fn new(config: &Config, payments: &Payments) -> Self {
         SecurityHeaders {
-            payments: PaymentSources::for_js_url(&payments.js_url),
+            payments: PaymentSources::for_js_url(&payments.js_url)
+                .with_paypal(payments.paypal.as_ref().map(|p| p.js_url.as_str())),
             simulator_path: payments
                 .js_url
                 .starts_with(&format!("{SIMULATOR_PATH}/"))
@@ -121,10 +148,11 @@ impl SecurityHeaders {
             script,
             connect,
             frame,
+            img,
         } = &self.payments;
         format!(
             "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'{script}; \
-             style-src 'self'; img-src 'self'; connect-src 'self'{connect}; frame-src {frame}; \
+             style-src 'self'; img-src 'self'{img}; connect-src 'self'{connect}; frame-src {frame}; \
              object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
         )
     }
@@ -235,6 +263,43 @@ mod tests {
             .contains("script-src 'self' 'nonce-N' 'wasm-unsafe-eval' http://127.0.0.1:12111;"));
         assert!(policy.contains("connect-src 'self' http://127.0.0.1:12111;"));
         assert!(policy.contains("frame-src http://127.0.0.1:12111;"));
+    }
+
+    #[test]
+    fn real_paypal_gets_what_paypal_documents_and_the_embedded_one_nothing() {
+        let with = |paypal: &str| SecurityHeaders {
+            payments: PaymentSources::for_js_url("https://js.stripe.com/v3/")
+                .with_paypal(Some(paypal)),
+            simulator_path: None,
+            hsts: false,
+        };
+        let policy = with("https://www.sandbox.paypal.com/sdk/js").shop_policy("N");
+        assert!(
+            policy.contains(
+                "https://*.js.stripe.com https://*.paypal.com https://*.paypalobjects.com;"
+            ),
+            "{policy}"
+        );
+        assert!(
+            policy.contains("img-src 'self' https://*.paypal.com https://*.paypalobjects.com;"),
+            "{policy}"
+        );
+        assert!(
+            policy.contains("connect-src 'self' https://api.stripe.com https://*.paypal.com;"),
+            "{policy}"
+        );
+        assert!(
+            policy.contains("https://hooks.stripe.com https://*.paypal.com;"),
+            "{policy}"
+        );
+        assert_eq!(
+            with("/paypal-sim/sdk/js").shop_policy("N"),
+            sources("https://js.stripe.com/v3/").shop_policy("N")
+        );
+        // A look-alike host is not PayPal.
+        assert!(!with("https://www.paypal.com.evil.example/sdk/js")
+            .shop_policy("N")
+            .contains("paypal"));
     }
 
     #[test]

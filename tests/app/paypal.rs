@@ -606,3 +606,58 @@ async fn webhooks_are_verified_and_applied_once() {
     assert_eq!(recorded, 1);
     let _ = paypal;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn analytics_compare_the_gateways() {
+    let (app, base, paypal) = paypal_app().await;
+    // By card.
+    let (_, card_order, card_total, pi) = at_payment(&app, "card@example.com").await;
+    Sim::of(&app, &base).confirm(&pi, "pm_card_visa").await;
+    eventually("the card order paid", || async {
+        order_status(&app, &card_order).await == "paid"
+    })
+    .await;
+    // By PayPal: declined once, then paid.
+    let (shopper, order_id, total, _) = at_payment(&app, "both@example.com").await;
+    let paypal_order: String = create(&app, &shopper, &order_id, total)
+        .await
+        .json()
+        .as_str()
+        .unwrap()
+        .into();
+    paypal.approve(&paypal_order, "declined").await;
+    capture(&app, &shopper, &order_id, "first").await;
+    paypal.approve(&paypal_order, "balance").await;
+    capture(&app, &shopper, &order_id, "second").await;
+    eventually("PayPal's completed capture recorded", || async {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM webhook_events WHERE type = 'PAYMENT.CAPTURE.COMPLETED'",
+        )
+        .fetch_one(&app.state.pool)
+        .await
+        .unwrap();
+        n == 1
+    })
+    .await;
+
+    let merchant = crate::admin::signed_in(&app).await;
+    let figures = merchant.call(&app, "admin/analytics", "").await.json();
+    let of = |gateway: &str| {
+        figures["by_gateway"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|g| g["gateway"] == gateway)
+            .cloned()
+            .unwrap_or_else(|| panic!("no {gateway} in {figures}"))
+    };
+    let (card, pp) = (of("stripe"), of("paypal"));
+    assert_eq!(card["revenue"]["minor"], card_total);
+    assert_eq!(card["orders_paid"], 1);
+    assert_eq!(card["success_permille"], 1000);
+    assert_eq!(pp["revenue"]["minor"], total);
+    assert_eq!(pp["orders_paid"], 1);
+    assert_eq!(pp["success_permille"], 500, "one declined, one paid: {pp}");
+    assert_eq!(pp["failure_permille"], 500);
+    assert_eq!(figures["revenue"]["minor"], card_total + total);
+}

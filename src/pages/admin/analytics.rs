@@ -43,6 +43,23 @@ fn Figures(figures: Analytics) -> impl IntoView {
             <div><dt>"Average order"</dt><dd data-testid="average-order">{figures.average_order.map(|m| m.to_string()).unwrap_or_else(|| "—".into())}</dd></div>
             <div><dt>"Refunded"</dt><dd data-testid="refunded">{figures.refunded.to_string()}</dd></div>
         </dl>
+        <h2>"By payment method"</h2>
+        <div class="table-wrap">
+            <table data-testid="by-gateway">
+                <thead><tr><th scope="col">"Method"</th><th scope="col">"Revenue"</th><th scope="col">"Orders paid"</th><th scope="col">"Success"</th><th scope="col">"Failure"</th></tr></thead>
+                <tbody>
+                    {figures.by_gateway.into_iter().map(|g| view! {
+                        <tr data-gateway=g.gateway.as_str()>
+                            <td>{g.gateway.label()}</td>
+                            <td class="price">{g.revenue.to_string()}</td>
+                            <td>{g.orders_paid}</td>
+                            <td>{rate(g.success_permille)}</td>
+                            <td>{rate(g.failure_permille)}</td>
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
         <h2>"Revenue per day"</h2>
         <RevenueChart days=figures.days/>
         <h2>"Top products"</h2>

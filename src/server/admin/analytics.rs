@@ -25,5 +25,6 @@ pub async fn analytics(
         attempts_failed,
         refunded: db::refunded_total(pool, from_day).await?,
         top: db::top_products(pool, from_day, 5).await?,
+        gateways: db::gateway_figures(pool, from_day).await?,
     }))
 }

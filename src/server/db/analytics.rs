@@ -1,5 +1,6 @@
 //! The merchant's analytics: sums and counts over orders and payment events.
 
+use crate::domain::gateway::Gateway;
 use sqlx::SqlitePool;
 
 /// Statuses of orders whose money was taken as ordered and is (at least partly) still there:
@@ -30,14 +31,38 @@ pub async fn order_counts(pool: &SqlitePool, from: i64) -> Result<(i64, i64), sq
     .await
 }
 
-/// Payment attempts that succeeded and that failed since `from`, from Stripe's events.
+/// Event types that report a payment attempt's end, at every gateway.
+const SUCCEEDED: &str = "('payment_intent.succeeded', 'PAYMENT.CAPTURE.COMPLETED')";
+const FAILED: &str =
+    "('payment_intent.payment_failed', 'PAYMENT.CAPTURE.DECLINED', 'PAYMENT.CAPTURE.DENIED')";
+
+/// Payment attempts that succeeded and that failed since `from`, from the gateways' events.
 pub async fn payment_attempts(pool: &SqlitePool, from: i64) -> Result<(i64, i64), sqlx::Error> {
-    sqlx::query_as(
-        "SELECT coalesce(sum(type = 'payment_intent.succeeded'), 0), coalesce(sum(type = 'payment_intent.payment_failed'), 0)
-         FROM webhook_events WHERE received_at >= ? AND order_id IS NOT NULL",
-    )
+    sqlx::query_as(&format!(
+        "SELECT coalesce(sum(type IN {SUCCEEDED}), 0), coalesce(sum(type IN {FAILED}), 0)
+         FROM webhook_events WHERE received_at >= ? AND order_id IS NOT NULL"
+    ))
     .bind(from)
     .fetch_one(pool)
+    .await
+}
+
+/// Per gateway since `from`: (gateway, revenue, orders paid, attempts succeeded, failed).
+pub async fn gateway_figures(
+    pool: &SqlitePool,
+    from: i64,
+) -> Result<Vec<(Gateway, i64, i64, i64, i64)>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "WITH paid AS (SELECT gateway, sum(total_minor) AS revenue, count(*) AS n FROM orders
+                       WHERE created_at >= ?1 AND status IN {PAID_STATUSES} GROUP BY gateway),
+              tries AS (SELECT gateway, sum(type IN {SUCCEEDED}) AS ok, sum(type IN {FAILED}) AS failed
+                        FROM webhook_events WHERE received_at >= ?1 AND order_id IS NOT NULL GROUP BY gateway),
+              seen AS (SELECT DISTINCT gateway FROM orders WHERE created_at >= ?1)
+         SELECT seen.gateway, coalesce(paid.revenue, 0), coalesce(paid.n, 0), coalesce(tries.ok, 0), coalesce(tries.failed, 0)
+         FROM seen LEFT JOIN paid USING (gateway) LEFT JOIN tries USING (gateway) ORDER BY seen.gateway DESC"
+    ))
+    .bind(from)
+    .fetch_all(pool)
     .await
 }
 

@@ -14,8 +14,8 @@ mod writer;
 
 pub use admin::{admin_orders, status_counts, OrderCursor, OrderFilter};
 pub use analytics::{
-    order_counts, payment_attempts, refunded_total, revenue_by_day, set_sync_value, sync_value,
-    top_products,
+    gateway_figures, order_counts, payment_attempts, refunded_total, revenue_by_day,
+    set_sync_value, sync_value, top_products,
 };
 pub use cart::{add_item, load_cart, remove_item, set_quantity, Change};
 pub use catalog::{list_products, product_by_slug};
