@@ -70,6 +70,9 @@ pub struct PayPalSettings {
     pub api_base: String,
     /// `PAYPAL_JS_URL`, default PayPal's JS SDK for the environment.
     pub js_url: String,
+    /// `PAYPAL_TEST_CERT_URL`: a certificate URL prefix trusted besides PayPal's own (a
+    /// standalone PayPal simulator's `…/v1/notifications/certs/`); refused with `PAYPAL_ENV=live`.
+    pub test_cert_url: Option<String>,
 }
 
 /// Where emails go. Without `SMTP_URL` they stay in the outbox, readable in the admin.
@@ -379,7 +382,15 @@ impl PayPalSettings {
                 Err(bad(var, "must be an http(s) URL"))
             }
         };
+        let test_cert_url = get("PAYPAL_TEST_CERT_URL");
+        if test_cert_url.is_some() && live {
+            return Err(bad(
+                "PAYPAL_TEST_CERT_URL",
+                "is for tests against a simulator; it cannot be set with PAYPAL_ENV=live",
+            ));
+        }
         Ok(PayPalSettings {
+            test_cert_url,
             client_id,
             client_secret,
             webhook_id,
@@ -591,6 +602,35 @@ mod tests {
         assert!(!printed.contains("sk_test_abcdef123"));
         assert!(!printed.contains("whsec_one"));
         assert_eq!(c.stripe.webhook_secrets.len(), 2);
+    }
+
+    #[test]
+    fn paypal_credentials_go_together_and_test_certificates_stay_out_of_live() {
+        let all = [
+            ("PAYPAL_CLIENT_ID", "AbC"),
+            ("PAYPAL_CLIENT_SECRET", "EfG"),
+            ("PAYPAL_WEBHOOK_ID", "1JE4291016473214C"),
+        ];
+        let c = config(&all).unwrap();
+        assert_eq!(c.paypal.api_base, "https://api-m.sandbox.paypal.com");
+        assert!(!format!("{c:?}").contains("EfG"));
+        let e = config(&all[..2]).unwrap_err();
+        assert_eq!(e.var, "PAYPAL_WEBHOOK_ID");
+        let mut live = all.to_vec();
+        live.push(("PAYPAL_ENV", "live"));
+        assert_eq!(
+            config(&live).unwrap().paypal.api_base,
+            "https://api-m.paypal.com"
+        );
+        live.push((
+            "PAYPAL_TEST_CERT_URL",
+            "http://127.0.0.1:12112/v1/notifications/certs/",
+        ));
+        assert_eq!(config(&live).unwrap_err().var, "PAYPAL_TEST_CERT_URL");
+        assert_eq!(
+            config(&[("PAYPAL_ENV", "prod")]).unwrap_err().var,
+            "PAYPAL_ENV"
+        );
     }
 
     #[test]

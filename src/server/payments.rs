@@ -47,10 +47,15 @@ fn real_paypal(config: &Config) -> Option<super::paypal::PayPal> {
     };
     Some(super::paypal::PayPal {
         client: super::paypal::client::PayPalClient::new(&settings.api_base, id, secret.clone()),
-        verifier: super::paypal::verify::Verifier::new(
-            webhook,
-            super::paypal::verify::CertPolicy::paypal(),
-        ),
+        verifier: super::paypal::verify::Verifier::new(webhook, {
+            let mut policy = super::paypal::verify::CertPolicy::paypal();
+            if let Some(prefix) = &settings.test_cert_url {
+                tracing::warn!(%prefix, "PayPal webhooks may also be signed by a test certificate");
+                policy.url_prefixes.push(prefix.clone());
+                policy.name_suffixes.push(".paypal-sim.local".into());
+            }
+            policy
+        }),
         js_url: settings.js_url.clone(),
     })
 }
