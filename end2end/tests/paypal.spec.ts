@@ -129,6 +129,7 @@ test('the merchant refunds a PayPal order in part, then in full', async ({ brows
   await expect(admin.getByRole('heading', { name: 'Orders' })).toBeVisible();
   await admin.goto(`/admin/orders/${orderId}`);
   await expect(admin.getByTestId('admin-order-status')).toHaveText('Paid');
+  await expect(admin.getByTestId('gateway')).toHaveText('PayPal');
   const major = (minor: number) => `${Math.floor(minor / 100)}.${String(minor % 100).padStart(2, '0')}`;
   await admin.getByLabel(/^Amount/).fill(major(tin.price_minor));
   await admin.getByRole('button', { name: 'Review refund' }).click();

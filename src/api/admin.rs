@@ -71,16 +71,18 @@ pub async fn get_analytics() -> Result<crate::domain::analytics::Analytics, AppE
     crate::server::admin::analytics(&state, now, 30).await
 }
 
-/// "Refresh from Stripe" on the admin's order page.
+/// "Refresh from Stripe" (or PayPal) on the admin's order page.
 #[server(endpoint = "admin/refresh")]
 pub async fn admin_refresh_order(id: String) -> Result<String, AppError> {
     let state = crate::server::admin::require_admin().await?;
     crate::server::reconcile::refresh_order(&state, &id, 0)
         .await
-        .map(|()| "Read back from Stripe: the order is up to date.".to_string())
+        .map(|()| "Read back from the payment provider: the order is up to date.".to_string())
         .map_err(|e| {
             tracing::warn!(error = %e, "refreshing an order from Stripe");
-            AppError::Payment("Stripe could not be reached; try again in a moment.".into())
+            AppError::Payment(
+                "The payment provider could not be reached; try again in a moment.".into(),
+            )
         })
 }
 

@@ -77,6 +77,10 @@ pub struct AdminOrderDetail {
     pub order: OrderView,
     pub payment_intent_id: Option<String>,
     pub dashboard_url: Option<String>,
+    /// Who takes the payment, and that gateway's order and payment (PayPal's order and capture).
+    pub gateway: crate::domain::gateway::Gateway,
+    pub gateway_ref: Option<String>,
+    pub gateway_payment_ref: Option<String>,
     pub refundable: Money,
     pub refunds: Vec<RefundView>,
     /// Newest first.

@@ -79,7 +79,7 @@ fn OrderAdmin(
                     let id = order.id.clone();
                     move |_| { refresh.dispatch(AdminRefreshOrder { id: id.clone() }); }
                 }
-                disabled=move || refresh.pending().get()>"Refresh from Stripe"</button>
+                disabled=move || refresh.pending().get()>{if detail.gateway == crate::domain::gateway::Gateway::Paypal { "Refresh from PayPal" } else { "Refresh from Stripe" }}</button>
         </p>
         <ActionNotice result=refresh.value()/>
         <p class="order-status">"Status: "
@@ -91,6 +91,9 @@ fn OrderAdmin(
             <div><dt>"Placed (UTC)"</dt><dd>{day(order.created_at)}</dd></div>
             <div><dt>"Total"</dt><dd class="price">{order.total.to_string()}</dd></div>
             <div><dt>"Refundable"</dt><dd class="price" data-testid="refundable">{detail.refundable.to_string()}</dd></div>
+            <div><dt>"Paid with"</dt><dd data-testid="gateway">{detail.gateway.label()}</dd></div>
+            {detail.gateway_ref.map(|id| view! { <div><dt>"PayPal order"</dt><dd><code>{id}</code></dd></div> })}
+            {detail.gateway_payment_ref.map(|id| view! { <div><dt>"PayPal capture"</dt><dd><code>{id}</code></dd></div> })}
             <div><dt>"PaymentIntent"</dt><dd>
                 {match (detail.payment_intent_id, detail.dashboard_url) {
                     (Some(pi), Some(url)) => view! { <a href=url rel="noopener" target="_blank">{pi}</a> }.into_any(),
