@@ -2,6 +2,7 @@ import type { APIRequestContext, Page } from '@playwright/test';
 import { expect, test } from './support/test';
 import { healQuery, query } from './support/db';
 import { ADMIN_PASSWORD, HEAL_PORT } from './support/env';
+import { toCheckout } from './support/checkout';
 import { dbProduct, hydrated, usd } from './support/shop';
 
 // PayPal beside the card form, in the embedded default: the PayPal simulator's JS SDK stand-in
@@ -12,13 +13,7 @@ const EMAIL = 'paypal-shopper@example.com';
 
 /** Cart → checkout → payment step, with PayPal's button rendered. Returns the order id. */
 async function toPayPal(page: Page, slug = 'stoneware-mug', quantity = 1): Promise<string> {
-  await page.goto(`/products/${slug}`);
-  await hydrated(page);
-  await page.getByLabel('Quantity').fill(String(quantity));
-  await page.getByRole('button', { name: 'Add to cart' }).click();
-  await expect(page.getByRole('status')).toContainText('Added');
-  await page.goto('/checkout');
-  await hydrated(page);
+  await toCheckout(page, slug, quantity);
   await page.getByLabel('Email for your receipt').fill(EMAIL);
   await page.getByRole('button', { name: 'Continue to payment' }).click();
   await expect(page.getByTestId('paypal-button').locator('[data-funding-source="paypal"]')).toBeVisible();

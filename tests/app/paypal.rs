@@ -113,6 +113,15 @@ async fn at_payment(app: &TestApp, email: &str) -> (Visitor, String, i64, String
     )
 }
 
+/// A shopper whose order has moved to PayPal: (shopper, order id, total, PayPal's order id).
+async fn paying_with_paypal(app: &TestApp, email: &str) -> (Visitor, String, i64, String) {
+    let (shopper, order_id, total, _) = at_payment(app, email).await;
+    let created = create(app, &shopper, &order_id, total).await;
+    assert_eq!(created.status, StatusCode::OK, "{}", created.body);
+    let paypal_order = created.json().as_str().unwrap().to_string();
+    (shopper, order_id, total, paypal_order)
+}
+
 async fn create(
     app: &TestApp,
     shopper: &Visitor,
@@ -231,13 +240,8 @@ async fn paying_with_paypal_cancels_the_card_payment_and_pays_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_declined_funding_source_is_chosen_again_and_paid_once() {
     let (app, _base, paypal) = paypal_app().await;
-    let (shopper, order_id, total, _) = at_payment(&app, "declined@example.com").await;
-    let paypal_order: String = create(&app, &shopper, &order_id, total)
-        .await
-        .json()
-        .as_str()
-        .unwrap()
-        .into();
+    let (shopper, order_id, total, paypal_order) =
+        paying_with_paypal(&app, "declined@example.com").await;
     paypal.approve(&paypal_order, "declined").await;
     assert_eq!(
         capture(&app, &shopper, &order_id, "first").await,
@@ -256,13 +260,8 @@ async fn a_declined_funding_source_is_chosen_again_and_paid_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_pending_capture_is_processing_until_its_webhook_completes_it() {
     let (app, _base, paypal) = paypal_app().await;
-    let (shopper, order_id, total, _) = at_payment(&app, "echeck@example.com").await;
-    let paypal_order: String = create(&app, &shopper, &order_id, total)
-        .await
-        .json()
-        .as_str()
-        .unwrap()
-        .into();
+    let (shopper, order_id, total, paypal_order) =
+        paying_with_paypal(&app, "echeck@example.com").await;
     paypal.approve(&paypal_order, "pending").await;
     assert_eq!(
         capture(&app, &shopper, &order_id, "a").await["status"],
@@ -289,13 +288,8 @@ async fn a_pending_capture_is_processing_until_its_webhook_completes_it() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_admin_refunds_a_paypal_order_in_part_then_in_full() {
     let (app, _base, paypal) = paypal_app().await;
-    let (shopper, order_id, total, _) = at_payment(&app, "refund@example.com").await;
-    let paypal_order: String = create(&app, &shopper, &order_id, total)
-        .await
-        .json()
-        .as_str()
-        .unwrap()
-        .into();
+    let (shopper, order_id, total, paypal_order) =
+        paying_with_paypal(&app, "refund@example.com").await;
     paypal.approve(&paypal_order, "balance").await;
     capture(&app, &shopper, &order_id, "a").await;
     let merchant = crate::admin::signed_in(&app).await;
@@ -385,13 +379,8 @@ async fn back_to_the_card_form_the_order_gets_a_new_payment_intent_and_paypal_ca
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_expired_paypal_order_is_canceled_and_never_captured() {
     let (app, _base, paypal) = paypal_app().await;
-    let (shopper, order_id, total, _) = at_payment(&app, "late@example.com").await;
-    let paypal_order: String = create(&app, &shopper, &order_id, total)
-        .await
-        .json()
-        .as_str()
-        .unwrap()
-        .into();
+    let (shopper, order_id, total, paypal_order) =
+        paying_with_paypal(&app, "late@example.com").await;
     paypal.approve(&paypal_order, "balance").await;
     sqlx::query("UPDATE orders SET expires_at = 1 WHERE id = ?")
         .bind(&order_id)
@@ -509,13 +498,8 @@ fn rand_id() -> u128 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn webhooks_are_verified_and_applied_once() {
     let (app, base, paypal) = paypal_app().await;
-    let (shopper, order_id, total, _) = at_payment(&app, "hooks@example.com").await;
-    let paypal_order: String = create(&app, &shopper, &order_id, total)
-        .await
-        .json()
-        .as_str()
-        .unwrap()
-        .into();
+    let (shopper, order_id, total, paypal_order) =
+        paying_with_paypal(&app, "hooks@example.com").await;
     let webhook_id = app
         .state
         .payments
@@ -618,13 +602,8 @@ async fn analytics_compare_the_gateways() {
     })
     .await;
     // By PayPal: declined once, then paid.
-    let (shopper, order_id, total, _) = at_payment(&app, "both@example.com").await;
-    let paypal_order: String = create(&app, &shopper, &order_id, total)
-        .await
-        .json()
-        .as_str()
-        .unwrap()
-        .into();
+    let (shopper, order_id, total, paypal_order) =
+        paying_with_paypal(&app, "both@example.com").await;
     paypal.approve(&paypal_order, "declined").await;
     capture(&app, &shopper, &order_id, "first").await;
     paypal.approve(&paypal_order, "balance").await;
