@@ -240,7 +240,7 @@ async fn paying_with_paypal_cancels_the_card_payment_and_pays_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_declined_funding_source_is_chosen_again_and_paid_once() {
     let (app, _base, paypal) = paypal_app().await;
-    let (shopper, order_id, total, paypal_order) =
+    let (shopper, order_id, _, paypal_order) =
         paying_with_paypal(&app, "declined@example.com").await;
     paypal.approve(&paypal_order, "declined").await;
     assert_eq!(
@@ -260,8 +260,7 @@ async fn a_declined_funding_source_is_chosen_again_and_paid_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_pending_capture_is_processing_until_its_webhook_completes_it() {
     let (app, _base, paypal) = paypal_app().await;
-    let (shopper, order_id, total, paypal_order) =
-        paying_with_paypal(&app, "echeck@example.com").await;
+    let (shopper, order_id, _, paypal_order) = paying_with_paypal(&app, "echeck@example.com").await;
     paypal.approve(&paypal_order, "pending").await;
     assert_eq!(
         capture(&app, &shopper, &order_id, "a").await["status"],
@@ -379,8 +378,7 @@ async fn back_to_the_card_form_the_order_gets_a_new_payment_intent_and_paypal_ca
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_expired_paypal_order_is_canceled_and_never_captured() {
     let (app, _base, paypal) = paypal_app().await;
-    let (shopper, order_id, total, paypal_order) =
-        paying_with_paypal(&app, "late@example.com").await;
+    let (shopper, order_id, _, paypal_order) = paying_with_paypal(&app, "late@example.com").await;
     paypal.approve(&paypal_order, "balance").await;
     sqlx::query("UPDATE orders SET expires_at = 1 WHERE id = ?")
         .bind(&order_id)
@@ -498,7 +496,7 @@ fn rand_id() -> u128 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn webhooks_are_verified_and_applied_once() {
     let (app, base, paypal) = paypal_app().await;
-    let (shopper, order_id, total, paypal_order) =
+    let (_shopper, order_id, total, paypal_order) =
         paying_with_paypal(&app, "hooks@example.com").await;
     let webhook_id = app
         .state
