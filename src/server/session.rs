@@ -7,6 +7,7 @@ use axum::extract::Request;
 use axum::http::{header, Method};
 use axum::middleware::Next;
 use axum::response::Response;
+use leptos::prelude::use_context;
 use rand::distributions::{Alphanumeric, DistString};
 use sqlx::SqlitePool;
 use tower_sessions::cookie::SameSite;
@@ -92,21 +93,38 @@ fn new_cart_id() -> String {
     Alphanumeric.sample_string(&mut rand::thread_rng(), 32)
 }
 
-/// The visitor's cart id, created on first use.
-async fn cart_id(session: &Session) -> Result<String, AppError> {
+/// The visitor's cart id, created on first use; `true` when it was created just now.
+async fn cart_id_or_new(session: &Session) -> Result<(String, bool), AppError> {
     if let Some(id) = session
         .get::<String>(CART_KEY)
         .await
         .map_err(session_failed)?
     {
-        return Ok(id);
+        return Ok((id, false));
     }
     let id = new_cart_id();
     session
         .insert(CART_KEY, &id)
         .await
         .map_err(session_failed)?;
-    Ok(id)
+    Ok((id, true))
+}
+
+/// The visitor's cart id, created on first use.
+async fn cart_id(session: &Session) -> Result<String, AppError> {
+    Ok(cart_id_or_new(session).await?.0)
+}
+
+/// Marks a page request whose visitor was given a new cart id by this very request
+/// ([`ensure_visitor`]): a cart nobody could have added to yet, so the page renders it empty
+/// without asking the database.
+#[derive(Clone, Copy, Debug)]
+struct NewCart;
+
+/// Whether the request being rendered created the visitor's cart ([`NewCart`]).
+pub fn cart_is_new() -> bool {
+    use_context::<axum::http::request::Parts>()
+        .is_some_and(|parts| parts.extensions.get::<NewCart>().is_some())
 }
 
 async fn current_session() -> Result<Session, AppError> {
@@ -138,7 +156,7 @@ pub async fn existing_cart() -> Result<(AppState, Option<String>), AppError> {
 
 /// Gives every visitor who loads a page a session (and so a cart id) before any form is sent.
 /// Two tabs opened later share that cookie, so their adds go to the same cart.
-pub async fn ensure_visitor(session: Session, request: Request, next: Next) -> Response {
+pub async fn ensure_visitor(session: Session, mut request: Request, next: Next) -> Response {
     let wants_page = request.method() == Method::GET
         && request
             .headers()
@@ -146,9 +164,13 @@ pub async fn ensure_visitor(session: Session, request: Request, next: Next) -> R
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.contains("text/html"));
     if wants_page {
-        if let Err(e) = cart_id(&session).await {
+        match cart_id_or_new(&session).await {
+            Ok((_, true)) => {
+                request.extensions_mut().insert(NewCart);
+            }
+            Ok((_, false)) => {}
             // The page still renders; the cart is created on the first add instead.
-            tracing::warn!(error = %e, "could not start a visitor session");
+            Err(e) => tracing::warn!(error = %e, "could not start a visitor session"),
         }
     }
     next.run(request).await
