@@ -9,7 +9,8 @@
 //! PaymentIntents the shop does not know: each is still recorded, so each is a write);
 //! `page` GETs a page as a browser would (`Accept: text/html`), either as new visitors each time
 //! (`fresh`, no cookie) or as one returning visitor (`cookie`). Only 127.0.0.1 is accepted, the
-//! count is bounded, and every request has a 10-second timeout.
+//! count is bounded, and every request has a 10-second timeout. `BENCH_SERVER` (e.g. `shop`,
+//! `bare`) is appended to the label, to tell servers apart in one table.
 
 use std::time::{Duration, Instant};
 
@@ -44,6 +45,10 @@ async fn main() {
             arg(6).as_deref().unwrap_or("fresh")
         ),
         _ => panic!("{usage}"),
+    };
+    let label = match std::env::var("BENCH_SERVER") {
+        Ok(server) if !server.is_empty() => format!("{label}, {server}"),
+        _ => label,
     };
     // One returning visitor's cookie, from a first visit.
     let cookie = if mode == "page" && arg(6).as_deref() == Some("cookie") {
