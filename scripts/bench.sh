@@ -30,6 +30,7 @@ release="$TARGET_DIR/release"
 ORDERS="${BENCH_ORDERS:-1000000}"
 EVENTS="${BENCH_EVENTS:-20000}"
 REQUESTS="${BENCH_REQUESTS:-10000}"
+ROUNDS="${BENCH_ROUNDS:-3}"
 PRODUCT=/products/stoneware-mug
 CONNECTIONS=16
 mkdir -p target/bench
@@ -39,7 +40,7 @@ record() { tee -a "$results"; }
 # A benchmark that fails leaves a line saying so, and the others still run.
 run() { local what="$1"; shift; "$@" || echo "$what: failed (exit $?; see the output above)"; }
 servers=()
-trap 'for s in ${servers[@]+"${servers[@]}"}; do kill "$s" 2>/dev/null; done' EXIT
+trap 'for s in ${servers[@]+"${servers[@]}"}; do kill "$s" 2>/dev/null || true; done' EXIT
 wait_for() { for _ in $(seq 1 150); do curl -sf -o /dev/null "$1" && return 0; sleep 0.2; done; echo "no answer from $1" >&2; return 1; }
 
 step "Bundle (as served: content-hashed, precompressed at build time)"
@@ -91,15 +92,33 @@ run "webhook ingest" "$load" webhooks http://127.0.0.1:3301 whsec_bench "$EVENTS
 BENCH_SERVER=bare "$load" page http://127.0.0.1:3302 / 2000 "$CONNECTIONS" fresh >/dev/null # warm-up
 BENCH_SERVER=shop "$load" page http://127.0.0.1:3301 / 2000 "$CONNECTIONS" cookie >/dev/null # warm-up
 [ -z "${BENCH_BASELINE:-}" ] || "$load" page http://127.0.0.1:3303 / 2000 "$CONNECTIONS" cookie >/dev/null # warm-up
-for visitor in fresh cookie; do
-    for path in / "$PRODUCT"; do
-        run "GET $path ($visitor), shop" env BENCH_SERVER=shop "$load" page http://127.0.0.1:3301 "$path" "$REQUESTS" "$CONNECTIONS" "$visitor" | record
-        if [ -n "${BENCH_BASELINE:-}" ]; then
-            run "GET $path ($visitor), baseline" env BENCH_SERVER=baseline "$load" page http://127.0.0.1:3303 "$path" "$REQUESTS" "$CONNECTIONS" "$visitor" | record
-        fi
+# BENCH_ROUNDS rounds (default 3), the servers taking turns within each round, so that a
+# neighbour's load on this shared machine hits them alike; each row is the round with the
+# median throughput, with the range of all rounds.
+rounds="$(mktemp -d)"
+for round in $(seq 1 "$ROUNDS"); do
+    for visitor in fresh cookie; do
+        for path in / "$PRODUCT"; do
+            run "GET $path ($visitor), shop" env BENCH_SERVER=shop "$load" page http://127.0.0.1:3301 "$path" "$REQUESTS" "$CONNECTIONS" "$visitor"
+            if [ -n "${BENCH_BASELINE:-}" ]; then
+                run "GET $path ($visitor), baseline" env BENCH_SERVER=baseline "$load" page http://127.0.0.1:3303 "$path" "$REQUESTS" "$CONNECTIONS" "$visitor"
+            fi
+        done
     done
-done
-run "GET / (fresh), bare" env BENCH_SERVER=bare "$load" page http://127.0.0.1:3302 / "$REQUESTS" "$CONNECTIONS" fresh | record
+    run "GET / (fresh), bare" env BENCH_SERVER=bare "$load" page http://127.0.0.1:3302 / "$REQUESTS" "$CONNECTIONS" fresh
+done | tee "$rounds/all"
+# One line per label: the median round by requests/s, plus the range.
+cut -d: -f1 "$rounds/all" | awk '!seen[$0]++' | while IFS= read -r label; do
+    grep -F "$label: " "$rounds/all" | awk -v label="$label" '
+        { if (match($0, /[0-9.]+\/s,/)) { r[NR] = substr($0, RSTART, RLENGTH - 3) + 0 } else { r[NR] = -1 }; line[NR] = $0 }
+        END {
+            n = NR; for (i = 1; i <= n; i++) idx[i] = i
+            for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (r[idx[j]] < r[idx[i]]) { t = idx[i]; idx[i] = idx[j]; idx[j] = t }
+            m = idx[int((n + 1) / 2)]
+            printf "%s (median of %d rounds; %.0f–%.0f/s)\n", line[m], n, r[idx[1]], r[idx[n]]
+        }'
+done | record
+rm -rf "$rounds"
 
 step "Results"
 echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(uname -srm), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), load average $(cut -d' ' -f1-3 /proc/loadavg)"
