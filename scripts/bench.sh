@@ -105,6 +105,11 @@ for round in $(seq 1 "$ROUNDS"); do
             fi
         done
     done
+    # As a browser asks for it: brotli, compressed per response by the server.
+    run "GET / (cookie) br, shop" env BENCH_SERVER=shop BENCH_ENCODING=br "$load" page http://127.0.0.1:3301 / "$REQUESTS" "$CONNECTIONS" cookie
+    if [ -n "${BENCH_BASELINE:-}" ]; then
+        run "GET / (cookie) br, baseline" env BENCH_SERVER=baseline BENCH_ENCODING=br "$load" page http://127.0.0.1:3303 / "$REQUESTS" "$CONNECTIONS" cookie
+    fi
     run "GET / (fresh), bare" env BENCH_SERVER=bare "$load" page http://127.0.0.1:3302 / "$REQUESTS" "$CONNECTIONS" fresh
 done | tee "$rounds/all"
 # One line per label: the median round by requests/s, plus the range.
