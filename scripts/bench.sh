@@ -42,6 +42,18 @@ run() { local what="$1"; shift; "$@" || echo "$what: failed (exit $?; see the ou
 servers=()
 trap 'for s in ${servers[@]+"${servers[@]}"}; do kill "$s" 2>/dev/null || true; done' EXIT
 wait_for() { for _ in $(seq 1 150); do curl -sf -o /dev/null "$1" && return 0; sleep 0.2; done; echo "no answer from $1" >&2; return 1; }
+# Each server must be the one this run started: a port already answering (a server left from
+# an earlier run) stops the run, and so does a server that exited after starting.
+ensure_free() {
+    for port in "$@"; do
+        if curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$port/"; then
+            echo "port $port is already in use: stop what listens there first" >&2
+            exit 1
+        fi
+    done
+}
+ensure_running() { for pid in "$@"; do kill -0 "$pid" 2>/dev/null || { echo "a server exited at start" >&2; exit 1; }; done; }
+ensure_free 3300 3301 3302 3303
 
 step "Bundle (as served: content-hashed, precompressed at build time)"
 for ext in wasm js css; do
@@ -57,6 +69,7 @@ DATABASE_URL=sqlite:target/bench/bench.db CHECKOUT_ADDR=127.0.0.1:3300 LEPTOS_SI
     "$release/checkout" &
 servers+=($!)
 wait_for http://127.0.0.1:3300/
+ensure_running "${servers[@]}"
 (cd end2end && run "page load in Chromium" env BENCH_BASE=http://127.0.0.1:3300 BENCH_PRODUCT="$PRODUCT" node bench/page-load.mjs) | record
 (cd end2end && run "webhook 2xx -> status in the browser" env BENCH_DB="$ROOT/target/bench/bench.db" node bench/webhook-latency.mjs) | record
 kill "${servers[-1]}" 2>/dev/null; wait "${servers[-1]}" 2>/dev/null || true
@@ -86,6 +99,7 @@ if [ -n "${BENCH_BASELINE:-}" ]; then
     servers+=($!)
     wait_for http://127.0.0.1:3303/
 fi
+ensure_running "${servers[@]:1}"
 load="$release/examples/bench_http"
 "$load" webhooks http://127.0.0.1:3301 whsec_bench 2000 "$CONNECTIONS" >/dev/null # warm-up
 run "webhook ingest" "$load" webhooks http://127.0.0.1:3301 whsec_bench "$EVENTS" "$CONNECTIONS" | record
