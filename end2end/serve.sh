@@ -9,6 +9,6 @@ export DATABASE_URL="sqlite:$db"
 export CHECKOUT_ADDR="127.0.0.1:$port"
 export LEPTOS_SITE_ROOT=target/site
 export RUST_LOG="${RUST_LOG:-warn}"
-ADMIN_PASSWORD_HASH="$(printf '%s\n' 'e2e merchant password' | ./target/debug/checkout hash-password)"
+ADMIN_PASSWORD_HASH="$(printf '%s\n' 'e2e merchant password' | "${CARGO_TARGET_DIR:-target}"/debug/checkout hash-password)"
 export ADMIN_PASSWORD_HASH
-exec ./target/debug/checkout
+exec "${CARGO_TARGET_DIR:-target}"/debug/checkout

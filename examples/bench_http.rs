@@ -9,7 +9,10 @@
 //! PaymentIntents the shop does not know: each is still recorded, so each is a write);
 //! `page` GETs a page as a browser would (`Accept: text/html`), either as new visitors each time
 //! (`fresh`, no cookie) or as one returning visitor (`cookie`). Only 127.0.0.1 is accepted, the
-//! count is bounded, and every request has a 10-second timeout.
+//! count is bounded, and every request has a 10-second timeout. `BENCH_SERVER` (e.g. `shop`,
+//! `bare`) is appended to the label, to tell servers apart in one table. `BENCH_ENCODING=br`
+//! (or `gzip`) sends that `Accept-Encoding`, as a browser does; the bytes counted are then the
+//! compressed ones (nothing is decompressed).
 
 use std::time::{Duration, Instant};
 
@@ -45,6 +48,17 @@ async fn main() {
         ),
         _ => panic!("{usage}"),
     };
+    let encoding = std::env::var("BENCH_ENCODING")
+        .ok()
+        .filter(|e| !e.is_empty());
+    let label = match &encoding {
+        Some(encoding) if mode == "page" => format!("{label}, Accept-Encoding {encoding}"),
+        _ => label,
+    };
+    let label = match std::env::var("BENCH_SERVER") {
+        Ok(server) if !server.is_empty() => format!("{label}, {server}"),
+        _ => label,
+    };
     // One returning visitor's cookie, from a first visit.
     let cookie = if mode == "page" && arg(6).as_deref() == Some("cookie") {
         let first = client
@@ -74,6 +88,7 @@ async fn main() {
             run.clone(),
             cookie.clone(),
         );
+        let encoding = encoding.clone();
         workers.push(tokio::spawn(async move {
             let mut times = Vec::new();
             let mut failed = 0usize;
@@ -115,6 +130,9 @@ async fn main() {
                         .header("accept", "text/html");
                     if let Some(cookie) = &cookie {
                         r = r.header("cookie", cookie);
+                    }
+                    if let Some(encoding) = &encoding {
+                        r = r.header("accept-encoding", encoding);
                     }
                     r
                 };

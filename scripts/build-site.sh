@@ -12,12 +12,12 @@ release=0
 step "Building the browser bundle (wasm)"
 if [ "$release" -eq 1 ]; then
     cargo build --lib --target wasm32-unknown-unknown --no-default-features --features hydrate \
-        --target-dir target/front --profile wasm-release
-    wasm=target/front/wasm32-unknown-unknown/wasm-release/checkout.wasm
+        --target-dir "$TARGET_DIR/front" --profile wasm-release
+    wasm="$TARGET_DIR"/front/wasm32-unknown-unknown/wasm-release/checkout.wasm
 else
     cargo build --lib --target wasm32-unknown-unknown --no-default-features --features hydrate \
-        --target-dir target/front
-    wasm=target/front/wasm32-unknown-unknown/debug/checkout.wasm
+        --target-dir "$TARGET_DIR/front"
+    wasm="$TARGET_DIR"/front/wasm32-unknown-unknown/debug/checkout.wasm
 fi
 rm -rf target/site
 mkdir -p target/site/pkg
@@ -36,13 +36,13 @@ cp style/main.css target/site/pkg/checkout.css
 # hash.txt beside the server binary, where Leptos looks for it; precompressed for the wire.
 profile=debug
 [ "$release" -eq 1 ] && profile=release
-mkdir -p "target/$profile"
-: > "target/$profile/hash.txt"
+mkdir -p "$TARGET_DIR/$profile"
+: > "$TARGET_DIR/$profile/hash.txt"
 for ext in js wasm css; do
     file="target/site/pkg/checkout.$ext"
     hash="$(sha256sum "$file" | cut -c1-16)"
     cp "$file" "target/site/pkg/checkout.$hash.$ext"
-    echo "$ext: $hash" >> "target/$profile/hash.txt"
+    echo "$ext: $hash" >> "$TARGET_DIR/$profile/hash.txt"
 done
 if [ "$release" -eq 1 ]; then
     step "Precompressing the bundle (brotli, gzip)"

@@ -9,6 +9,9 @@ cd "$ROOT"
 export RUSTFLAGS="--cfg erase_components"
 export LEPTOS_OUTPUT_NAME=checkout
 export PATH="$HOME/.cargo/bin:$ROOT/tools/node_modules/.bin:$PATH"
+# Where cargo builds (CARGO_TARGET_DIR if set, as cargo itself does); the wasm build goes in
+# its own folder beneath it. The site (target/site) and logs stay in the project's target/.
+TARGET_DIR="${CARGO_TARGET_DIR:-target}"
 
 step() { printf '\n==> %s\n' "$*"; }
 have() { command -v "$1" >/dev/null 2>&1; }

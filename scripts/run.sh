@@ -16,4 +16,4 @@ fi
 
 step "Serving the shop on http://${CHECKOUT_ADDR:-127.0.0.1:3000}"
 export LEPTOS_SITE_ROOT=target/site
-exec "./target/$profile/checkout"
+exec "$TARGET_DIR/$profile/checkout"

@@ -34,7 +34,7 @@ check() {
 check fmt cargo fmt --all --check
 check clippy-server cargo clippy --workspace --all-targets --no-default-features --features ssr -- -D warnings
 check clippy-browser cargo clippy --lib --target wasm32-unknown-unknown --no-default-features \
-    --features hydrate --target-dir target/front -- -D warnings
+    --features hydrate --target-dir "$TARGET_DIR/front" -- -D warnings
 
 step "Unit and integration tests (cargo test)"
 set +e

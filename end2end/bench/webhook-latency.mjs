@@ -31,6 +31,7 @@ async function call(cookie, endpoint, form) {
 async function makeOrder() {
   let { cookie } = await call(null, 'cart/add', { product_id: '7', quantity: '1' });
   const { body } = await call(cookie, 'checkout/start', { email: 'bench@example.com' });
+  if (!body.client_secret) throw new Error(`checkout/start answered ${JSON.stringify(body)}`);
   return { orderId: body.order_id, pi: body.client_secret.split('_secret_')[0], amount: body.total.minor };
 }
 

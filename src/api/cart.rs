@@ -11,10 +11,11 @@ pub async fn get_cart() -> Result<Cart, AppError> {
     use crate::server::{db, session};
 
     match session::existing_cart().await? {
-        (state, Some(cart_id)) => {
+        (state, Some(cart_id)) if !session::cart_is_new() => {
             Ok(db::load_cart(&state.pool, &cart_id, &state.config.currency).await?)
         }
-        (state, None) => Ok(Cart {
+        // No cart yet, or one this very page request created: nothing can be in it.
+        (state, _) => Ok(Cart {
             lines: Vec::new(),
             currency: state.config.currency.clone(),
         }),

@@ -52,6 +52,11 @@ pub async fn connect(url: &str) -> Result<SqlitePool, sqlx::Error> {
         .busy_timeout(Duration::from_secs(5));
     let pool = SqlitePoolOptions::new()
         .max_connections(8)
+        // sqlx's default pings every idle connection before handing it out: a round trip to
+        // the connection's thread before each query. A SQLite connection is a file in this
+        // process; it does not go stale like a network one (and a connection whose thread
+        // failed is still caught: sqlx pings each one when it is given back).
+        .test_before_acquire(false)
         .connect_with(options)
         .await?;
     sqlx::migrate!("./migrations").run(&pool).await?;
