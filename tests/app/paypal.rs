@@ -638,3 +638,40 @@ async fn analytics_compare_the_gateways() {
     assert_eq!(pp["failure_permille"], 500);
     assert_eq!(figures["revenue"]["minor"], card_total + total);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_capture_whose_answer_was_lost_is_found_on_the_next_approval() {
+    let (app, _base, paypal) = paypal_app().await;
+    let (shopper, order_id, _, paypal_order) =
+        paying_with_paypal(&app, "lost-answer@example.com").await;
+    paypal.approve(&paypal_order, "balance").await;
+    // Captured at PayPal by a call whose answer the shop never got (its process died, say),
+    // and no webhook tells it.
+    paypal.faults(json!({"webhook_loss_rate": 1.0})).await;
+    let captured = paypal
+        .call(
+            reqwest::Method::POST,
+            &format!("/v2/checkout/orders/{paypal_order}/capture"),
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(captured["status"], "COMPLETED", "{captured}");
+    // Another approval's capture: PayPal says ORDER_ALREADY_CAPTURED, the order is read back.
+    assert_eq!(order_status(&app, &order_id).await, "pending");
+    let found = capture(&app, &shopper, &order_id, "second").await;
+    assert_eq!(found["status"], "paid", "{found}");
+    let read_back: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM order_events WHERE order_id = ? AND kind = 'reconciled'",
+    )
+    .bind(&order_id)
+    .fetch_one(&app.state.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        read_back, 1,
+        "paid from PayPal's ORDER_ALREADY_CAPTURED and a read-back"
+    );
+    let captures =
+        paypal.order(&paypal_order).await["purchase_units"][0]["payments"]["captures"].clone();
+    assert_eq!(captures.as_array().unwrap().len(), 1, "{captures}");
+}
