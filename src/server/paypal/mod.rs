@@ -181,6 +181,9 @@ pub async fn capture(
             "That payment attempt is not valid.".into(),
         ));
     }
+    // One at a time with the cart's checkout (which may take the order back to cards) and the
+    // order's expiry: the order cannot leave PayPal, or be canceled, while PayPal captures it.
+    let _one_at_a_time = state.cart_locks.lock(cart_id).await;
     let order = shoppers_order(state, cart_id, order_id).await?;
     let (Gateway::Paypal, Some(paypal_order)) = (order.gateway, order.gateway_ref.clone()) else {
         return Err(AppError::Payment(
@@ -430,6 +433,19 @@ pub async fn refresh(state: &AppState, order: &OrderRow, now: i64) -> Result<(),
 /// by PayPal if never captured), and ours captures only open orders; so the order is canceled
 /// here, after reading PayPal once so that a payment already taken wins.
 pub async fn expire(state: &AppState, order: &OrderRow, now: i64) -> Result<(), PayPalError> {
+    // Not while the shopper's capture is running (see `capture`): the order as it is after it.
+    let _one_at_a_time = state.cart_locks.lock(&order.cart_id).await;
+    let Some(order) = db::order_by_id(&state.pool, &order.id)
+        .await
+        .map_err(|e| PayPalError::Unexpected(e.to_string()))?
+        .filter(|o| {
+            o.gateway == Gateway::Paypal
+                && matches!(o.status, OrderStatus::Pending | OrderStatus::PaymentFailed)
+        })
+    else {
+        return Ok(());
+    };
+    let order = &order;
     if let (None, Some(pi)) = (&order.gateway_ref, &order.payment_intent_id) {
         // Moved to PayPal, but no PayPal order was made: the card payment's cancellation may
         // never have happened (the process died in between), so it is asked again with the
