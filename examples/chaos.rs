@@ -832,14 +832,15 @@ impl Shopper {
     }
 
     /// A PayPal button's call to the app, retried (with the same form: the same attempt) while
-    /// the app is down, answers 500 or says PayPal is not answering; any other answer is final.
+    /// the app is down, answers 500 or asks to try again (PayPal or Stripe not answering, as
+    /// the shopper presses again); any other answer is final.
     async fn call_paypal(&self, endpoint: &str, form: &[(&str, &str)]) -> Option<(u16, String)> {
         let deadline = Instant::now() + Duration::from_secs(25);
         let mut wait = 50;
         loop {
             let answer = self.call_once(endpoint, form).await;
             match &answer {
-                Some((502, body)) if !body.contains("not answering") => return answer,
+                Some((502, body)) if !body.contains("try again") => return answer,
                 Some((status, _)) if *status < 500 => return answer,
                 _ if Instant::now() > deadline => return answer,
                 _ => {}
@@ -1537,7 +1538,11 @@ async fn paypal_flow(
             flow.outcome = match (&flow.paid, &flow.paypal_paid) {
                 (Some(_), Some(_)) => "paid twice (card and PayPal)".into(),
                 (Some(_), None) | (None, Some(_)) => "paid".into(),
-                (None, None) => format!("{} (card tab: {card})", flow.outcome),
+                (None, None) => format!(
+                    "{} (card tab {})",
+                    flow.outcome,
+                    card.split(':').next().unwrap_or_default()
+                ),
             };
         }
         _ => pay_paypal(shopper, flow, session, plan, rng).await,
