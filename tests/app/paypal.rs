@@ -460,7 +460,10 @@ async fn an_interrupted_move_to_paypal_that_expires_cancels_its_card_payment() {
         .execute(&app.state.pool)
         .await
         .unwrap();
-    checkout::server::reconcile::run_once(&app.state, checkout::server::sync::now()).await;
+    // Back to cards, then expired as a card order: its PaymentIntent canceled with it.
+    for _ in 0..2 {
+        checkout::server::reconcile::run_once(&app.state, checkout::server::sync::now()).await;
+    }
     assert_eq!(order_status(&app, &order_id).await, "canceled");
     assert_eq!(
         Sim::of(&app, &base).payment_intent(&pi).await["status"],

@@ -446,27 +446,15 @@ pub async fn expire(state: &AppState, order: &OrderRow, now: i64) -> Result<(), 
         return Ok(());
     };
     let order = &order;
-    if let (None, Some(pi)) = (&order.gateway_ref, &order.payment_intent_id) {
+    if order.gateway_ref.is_none() && order.payment_intent_id.is_some() {
         // Moved to PayPal, but no PayPal order was made: the card payment's cancellation may
-        // never have happened (the process died in between), so it is asked again with the
-        // move's key before the order is canceled. Paid by card meanwhile: back to cards, whose
-        // expiry reads the payment back.
-        let key = format!("order-{}-r{}-to-paypal", order.id, order.revision);
-        if let Err(e) = state
-            .payments
-            .stripe
-            .cancel_payment_intent(pi, "abandoned", &key)
+        // never have happened (the process died in between). Back to cards, whose expiry (next
+        // round) cancels the card payment and the order, or reads back a payment made by card
+        // meanwhile.
+        db::undo_switch_to(&state.pool, &order.id, Gateway::Paypal)
             .await
-        {
-            if !e.refused() {
-                return Err(PayPalError::Unexpected(e.to_string()));
-            }
-            tracing::info!(order = %order.id, error = %e, "card payment not canceled at expiry; back to cards");
-            db::undo_switch_to(&state.pool, &order.id, Gateway::Paypal)
-                .await
-                .map_err(|e| PayPalError::Unexpected(e.to_string()))?;
-            return Ok(());
-        }
+            .map_err(|e| PayPalError::Unexpected(e.to_string()))?;
+        return Ok(());
     }
     refresh(state, order, now).await?;
     let still_open = db::order_by_id(&state.pool, &order.id)
