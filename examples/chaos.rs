@@ -5,10 +5,18 @@
 //! payment was lost, charged wrongly or twice, no stock was oversold or left held, and every
 //! abandoned order was canceled with its PaymentIntent. Prints a table; exits 1 on a violation.
 //!
-//! Run it with `scripts/chaos.sh [--checkouts 200] [--fault PHASE]`, which builds both binaries.
+//! With `--paypal-bin` a share of the shoppers (`--paypal-share`, 0.3) pays with PayPal against
+//! the standalone `paypal-sim` (approved through its control API: balance, a declined funding
+//! source and a new approval, an eCheck that clears or is denied, abandoned after the PayPal
+//! order was made, a card and PayPal at once, back to cards from another tab), under the same
+//! faults; every completed capture must be an order paid once, for its total.
+//!
+//! Run it with `scripts/chaos.sh [--checkouts 200] [--fault PHASE]`, which builds the binaries.
 //! Directly: `chaos --app-bin target/debug/checkout --sim-bin target/debug/stripe-sim
-//! [--checkouts N] [--fault duplicate|lost|api|kill|all] [--concurrency 16] [--seed N] [--keep]`.
+//! [--paypal-bin target/debug/paypal-sim] [--paypal-share 0.3] [--checkouts N]
+//! [--fault duplicate|lost|api|kill|all] [--concurrency 16] [--seed N] [--keep]`.
 
+use rand::distributions::DistString;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::Value;
@@ -39,6 +47,9 @@ const ENDPOINTS_WHEN_DUPLICATING: usize = 5;
 const QUIESCENCE_TIMEOUT: Duration = Duration::from_secs(HOLD_SECONDS + 40);
 /// The longest one shopper's flow may take.
 const FLOW_TIMEOUT: Duration = Duration::from_secs(90);
+/// The PayPal simulator's REST credentials (also the app's).
+const PP_CLIENT_ID: &str = "chaos-paypal-client-id";
+const PP_SECRET: &str = "chaos-paypal-client-secret";
 
 // ---------------------------------------------------------------------------------------------
 // Options
@@ -108,6 +119,10 @@ struct Options {
     seed: u64,
     app_bin: PathBuf,
     sim_bin: PathBuf,
+    /// The standalone PayPal simulator; without it nobody pays with PayPal.
+    paypal_bin: Option<PathBuf>,
+    /// Share of the shoppers who pay with PayPal.
+    paypal_share: f64,
     keep: bool,
     /// The whole run gives up after this long (default 120 s + half a second per checkout).
     timeout: Option<Duration>,
@@ -115,7 +130,8 @@ struct Options {
 
 fn usage() -> ! {
     eprintln!(
-        "usage: chaos --app-bin PATH --sim-bin PATH [--checkouts 200] [--fault duplicate|lost|api|kill|all]\n\
+        "usage: chaos --app-bin PATH --sim-bin PATH [--paypal-bin PATH] [--paypal-share 0.3]\n\
+         \x20            [--checkouts 200] [--fault duplicate|lost|api|kill|all]\n\
          \x20            [--concurrency 16] [--seed N] [--keep] [--timeout SECONDS]"
     );
     std::process::exit(2)
@@ -137,6 +153,8 @@ fn options() -> Options {
         seed: rand::random::<u32>() as u64,
         app_bin: profile_dir.join("checkout"),
         sim_bin: profile_dir.join("stripe-sim"),
+        paypal_bin: None,
+        paypal_share: 0.3,
         keep: false,
         timeout: None,
     };
@@ -150,6 +168,8 @@ fn options() -> Options {
             "--seed" => o.seed = value().parse().unwrap_or_else(|_| usage()),
             "--app-bin" => o.app_bin = value().into(),
             "--sim-bin" => o.sim_bin = value().into(),
+            "--paypal-bin" => o.paypal_bin = Some(value().into()),
+            "--paypal-share" => o.paypal_share = value().parse().unwrap_or_else(|_| usage()),
             "--keep" => o.keep = true,
             "--timeout" => {
                 o.timeout = Some(Duration::from_secs(
@@ -159,10 +179,21 @@ fn options() -> Options {
             _ => usage(),
         }
     }
-    if o.checkouts == 0 || o.checkouts > 100_000 || o.concurrency == 0 || o.concurrency > 256 {
+    if o.checkouts == 0
+        || o.checkouts > 100_000
+        || o.concurrency == 0
+        || o.concurrency > 256
+        || !(0.0..=1.0).contains(&o.paypal_share)
+    {
         usage()
     }
-    for bin in [&o.app_bin, &o.sim_bin] {
+    if o.paypal_bin.is_none() {
+        o.paypal_share = 0.0;
+    }
+    for bin in [&o.app_bin, &o.sim_bin]
+        .into_iter()
+        .chain(o.paypal_bin.as_ref())
+    {
         if !bin.is_file() {
             eprintln!("chaos: {} not found (build it first)", bin.display());
             std::process::exit(2)
@@ -271,7 +302,93 @@ fn tail(path: &Path, lines: usize) -> String {
 }
 
 // ---------------------------------------------------------------------------------------------
-// One phase's world: a simulator, the app (restartable), its database.
+// One phase's world: the simulators, the app (restartable), its database.
+
+/// The standalone PayPal simulator of a phase: its port and a bearer token for its REST and
+/// control API.
+struct PayPalSim {
+    port: u16,
+    token: String,
+    webhook_id: String,
+}
+
+impl PayPalSim {
+    fn base(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Starts it with the app's webhook URL registered, and takes a token.
+    async fn start(bin: &Path, dir: &Path, app_port: u16, http: &reqwest::Client) -> PayPalSim {
+        let port = free_port();
+        let log = dir.join("paypal-sim.log");
+        let env: Vec<(String, String)> = [
+            ("PAYPAL_SIM_ADDR", format!("127.0.0.1:{port}")),
+            ("PAYPAL_SIM_CLIENT_ID", PP_CLIENT_ID.to_string()),
+            ("PAYPAL_SIM_CLIENT_SECRET", PP_SECRET.to_string()),
+            (
+                "PAYPAL_SIM_WEBHOOK",
+                format!("http://127.0.0.1:{app_port}/webhooks/paypal"),
+            ),
+            ("RUST_LOG", "warn".to_string()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+        let pid = spawn(bin, &[], &env, dir, &log);
+        wait_ready(port, pid, &log).await;
+        // "webhook id for {url}: {id}", printed before it listens.
+        let webhook_id = std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .lines()
+            .find_map(|l| {
+                let (_, rest) = l.split_once("webhook id for ")?;
+                Some(rest.rsplit_once(": ")?.1.trim().to_string())
+            })
+            .unwrap_or_else(|| panic!("no webhook id in {}:\n{}", log.display(), tail(&log, 30)));
+        let mut token = None;
+        for attempt in 0..20 {
+            let answer = http
+                .post(format!("http://127.0.0.1:{port}/v1/oauth2/token"))
+                .basic_auth(PP_CLIENT_ID, Some(PP_SECRET))
+                .form(&[("grant_type", "client_credentials")])
+                .send()
+                .await;
+            if let Ok(response) = answer {
+                if let Ok(body) = response.json::<Value>().await {
+                    if let Some(t) = body["access_token"].as_str() {
+                        token = Some(t.to_string());
+                        break;
+                    }
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(50 * (attempt + 1))).await;
+        }
+        PayPalSim {
+            port,
+            token: token.expect("a PayPal simulator token"),
+            webhook_id,
+        }
+    }
+
+    /// What the app needs to pay through it.
+    fn app_env(&self) -> Vec<(String, String)> {
+        let base = self.base();
+        [
+            ("PAYPAL_CLIENT_ID", PP_CLIENT_ID.to_string()),
+            ("PAYPAL_CLIENT_SECRET", PP_SECRET.to_string()),
+            ("PAYPAL_WEBHOOK_ID", self.webhook_id.clone()),
+            ("PAYPAL_API_BASE", base.clone()),
+            ("PAYPAL_JS_URL", format!("{base}/sdk/js")),
+            (
+                "PAYPAL_TEST_CERT_URL",
+                format!("{base}/v1/notifications/certs/"),
+            ),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect()
+    }
+}
 
 struct World {
     phase: Phase,
@@ -281,6 +398,8 @@ struct World {
     app_bin: PathBuf,
     app_env: Vec<(String, String)>,
     app_pid: Mutex<u32>,
+    /// The PayPal simulator (kept running across the app's restarts), when PayPal is on.
+    paypal: Option<PayPalSim>,
     http: reqwest::Client,
     db: SqlitePool,
     /// Product id → (slug, price, stock when the shoppers started).
@@ -338,6 +457,12 @@ impl World {
             .build()
             .expect("HTTP client");
         wait_ready(sim_port, sim_pid, &dir.join("sim.log")).await;
+        let paypal = match &o.paypal_bin {
+            Some(bin) if o.paypal_share > 0.0 => {
+                Some(PayPalSim::start(bin, &dir, app_port, &http).await)
+            }
+            _ => None,
+        };
 
         let mut secrets = vec![first_secret];
         if phase.duplicates() {
@@ -359,7 +484,7 @@ impl World {
         }
 
         let db_path = dir.join("app.db");
-        let app_env: Vec<(String, String)> = [
+        let mut app_env: Vec<(String, String)> = [
             ("CHECKOUT_ADDR", format!("127.0.0.1:{app_port}")),
             ("DATABASE_URL", format!("sqlite:{}", db_path.display())),
             ("LEPTOS_SITE_ROOT", dir.join("site").display().to_string()),
@@ -377,6 +502,7 @@ impl World {
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))
         .collect();
+        app_env.extend(paypal.iter().flat_map(PayPalSim::app_env));
         let app_pid = spawn(&o.app_bin, &[], &app_env, &dir, &dir.join("app.log"));
         wait_ready(app_port, app_pid, &dir.join("app.log")).await;
 
@@ -414,6 +540,7 @@ impl World {
             app_bin: o.app_bin.clone(),
             app_env,
             app_pid: Mutex::new(app_pid),
+            paypal,
             http,
             db,
             products,
@@ -463,6 +590,71 @@ impl World {
             f.push(("webhook_loss_rate", self.phase.loss_rate().to_string()));
         }
         f
+    }
+
+    /// A call to the PayPal simulator with its token (REST or control), retried on no answer,
+    /// 5xx and 429 (its faults apply to REST calls); `None` without PayPal or any answer.
+    async fn pp(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Option<(u16, Value)> {
+        let pp = self.paypal.as_ref()?;
+        let mut wait = 50;
+        for attempt in 0..20 {
+            let mut request = self
+                .http
+                .request(method.clone(), format!("{}{path}", pp.base()))
+                .bearer_auth(&pp.token);
+            if let Some(body) = &body {
+                request = request.json(body);
+            }
+            if let Ok(response) = request.send().await {
+                let status = response.status().as_u16();
+                if let Ok(text) = response.text().await {
+                    if status < 500 && status != 429 || attempt == 19 {
+                        return Some((status, serde_json::from_str(&text).unwrap_or(Value::Null)));
+                    }
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(wait)).await;
+            wait = (wait * 2).min(800);
+        }
+        None
+    }
+
+    /// PayPal's faults for this phase: its webhooks as Stripe's, and, with `api`, 30 % of REST
+    /// calls failing that way (`500`, `503`, `429` or `drop`). `None` turns everything off.
+    async fn paypal_faults(&self, on: Option<Option<&str>>) {
+        if self.paypal.is_none() {
+            return;
+        }
+        let mut f = serde_json::Map::new();
+        if let Some(api) = on {
+            if self.phase.duplicates() {
+                f.insert("webhook_duplicate_rate".into(), 0.5.into());
+                f.insert("webhook_shuffle_ms".into(), 1500.into());
+            }
+            if self.phase.loss_rate() > 0.0 {
+                f.insert("webhook_loss_rate".into(), self.phase.loss_rate().into());
+            }
+            if let Some(kind) = api {
+                f.insert("error_rate".into(), 0.3.into());
+                f.insert("error_kind".into(), kind.into());
+            }
+        }
+        let set = self
+            .pp(
+                reqwest::Method::POST,
+                "/_sim/faults",
+                Some(Value::Object(f)),
+            )
+            .await;
+        assert!(
+            matches!(set, Some((200, _))),
+            "PayPal faults not set: {set:?}"
+        );
     }
 
     async fn stop(&self) {
@@ -599,6 +791,7 @@ impl Shopper {
             .http
             .post(self.world.app(&format!("/api/{endpoint}")))
             .header("Accept", "application/json")
+            .header("sec-fetch-site", "same-origin")
             .form(form);
         if let Some(cookie) = self
             .cookie
@@ -636,6 +829,71 @@ impl Shopper {
             tokio::time::sleep(Duration::from_millis(wait)).await;
             wait = (wait * 2).min(800);
         }
+    }
+
+    /// A PayPal button's call to the app, retried (with the same form: the same attempt) while
+    /// the app is down, answers 500 or asks to try again (PayPal or Stripe not answering, as
+    /// the shopper presses again); any other answer is final.
+    async fn call_paypal(&self, endpoint: &str, form: &[(&str, &str)]) -> Option<(u16, String)> {
+        let deadline = Instant::now() + Duration::from_secs(25);
+        let mut wait = 50;
+        loop {
+            let answer = self.call_once(endpoint, form).await;
+            match &answer {
+                Some((502, body)) if !body.contains("try again") => return answer,
+                Some((status, _)) if *status < 500 => return answer,
+                _ if Instant::now() > deadline => return answer,
+                _ => {}
+            }
+            tokio::time::sleep(Duration::from_millis(wait)).await;
+            wait = (wait * 2).min(800);
+        }
+    }
+
+    /// `createOrder`: the PayPal order for what the page shows.
+    async fn paypal_create(&self, session: &Session) -> Result<String, (u16, String)> {
+        let shown = session.total.to_string();
+        let form = [
+            ("order_id", session.order_id.as_str()),
+            ("shown_minor", shown.as_str()),
+        ];
+        match self.call_paypal("checkout/paypal/create", &form).await {
+            Some((200, body)) => serde_json::from_str::<String>(&body).map_err(|_| (200, body)),
+            Some((status, body)) => Err((status, body)),
+            None => Err((0, "no answer".into())),
+        }
+    }
+
+    /// `onApprove`: the capture of one approval; (order status, restart).
+    async fn paypal_capture(
+        &self,
+        session: &Session,
+        attempt: &str,
+    ) -> Result<(String, bool), (u16, String)> {
+        let form = [
+            ("order_id", session.order_id.as_str()),
+            ("attempt", attempt),
+        ];
+        match self.call_paypal("checkout/paypal/capture", &form).await {
+            Some((200, body)) => {
+                let v: Value = serde_json::from_str(&body).unwrap_or_default();
+                match v["status"].as_str() {
+                    Some(status) => Ok((status.to_string(), v["restart"] == Value::Bool(true))),
+                    None => Err((200, body)),
+                }
+            }
+            Some((status, body)) => Err((status, body)),
+            None => Err((0, "no answer".into())),
+        }
+    }
+
+    /// The buyer's "Pay now" in PayPal's window, with a funding source.
+    async fn approve(&self, paypal_order: &str, funding: &str) -> bool {
+        let path = format!("/_sim/orders/{paypal_order}/approve?funding={funding}");
+        matches!(
+            self.world.pp(reqwest::Method::POST, &path, None).await,
+            Some((200, _))
+        )
     }
 
     async fn add(&self, product: i64, quantity: i64) -> bool {
@@ -854,6 +1112,26 @@ enum Behaviour {
     ChangeCart,
     TwoTabs,
     Abandon,
+    PayPal(PayPalPlan),
+}
+
+/// How a PayPal shopper goes about it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum PayPalPlan {
+    /// Approves with the PayPal balance (one in four captures about when the hold runs out).
+    Balance,
+    /// A funding source PayPal declines at capture, then the balance (a new approval).
+    DeclinedThenBalance,
+    /// An eCheck: the capture stays pending, then clears or is denied.
+    Pending { clears: bool },
+    /// Leaves once the PayPal order is made (the PayPal window closed).
+    Abandon,
+    /// A declined card first, then PayPal.
+    CardFirst,
+    /// Two tabs: one pays by card, the other with PayPal, at once.
+    CardAndPayPal,
+    /// Two tabs: one captures with PayPal while the other goes back to the card form and pays.
+    BackToCards,
 }
 
 /// What one shopper did and saw.
@@ -871,6 +1149,14 @@ struct Flow {
     /// checked out again.
     restarts: usize,
     outcome: String,
+    /// Every PayPal order the shopper got.
+    paypal_orders: BTreeSet<String>,
+    /// The PayPal payment the shopper saw taken: order, PayPal order, amount shown.
+    paypal_paid: Option<(String, String, i64)>,
+    /// Funding sources PayPal declined (approved again with another).
+    declines: usize,
+    /// An eCheck capture that was pending, and whether it cleared.
+    pending: Option<bool>,
 }
 
 impl Flow {
@@ -880,7 +1166,19 @@ impl Flow {
     }
 }
 
-fn pick_behaviour(rng: &mut StdRng) -> Behaviour {
+fn pick_behaviour(rng: &mut StdRng, paypal_share: f64) -> Behaviour {
+    if paypal_share > 0.0 && rng.gen_bool(paypal_share) {
+        return Behaviour::PayPal(match rng.gen_range(0..100) {
+            0..35 => PayPalPlan::Balance,
+            35..52 => PayPalPlan::DeclinedThenBalance,
+            52..62 => PayPalPlan::Pending { clears: true },
+            62..67 => PayPalPlan::Pending { clears: false },
+            67..75 => PayPalPlan::Abandon,
+            75..83 => PayPalPlan::CardFirst,
+            83..92 => PayPalPlan::CardAndPayPal,
+            _ => PayPalPlan::BackToCards,
+        });
+    }
     match rng.gen_range(0..100) {
         0..40 => Behaviour::Pay,
         40..55 => Behaviour::DeclineThenRetry,
@@ -987,19 +1285,278 @@ async fn pay(shopper: &Shopper, flow: &mut Flow, mut session: Session, card: Car
     flow.outcome = "canceled three times".into();
 }
 
-async fn flow(world: Arc<World>, n: usize, seed: u64) -> Flow {
+/// How one PayPal payment of an order ended.
+enum PayPalEnd {
+    /// Paid, failed, abandoned or no answer (the flow's outcome says).
+    Done,
+    /// The order expired (or was no longer payable) before the capture: check out again.
+    Expired,
+}
+
+fn new_attempt(rng: &mut StdRng) -> String {
+    rand::distributions::Alphanumeric.sample_string(rng, 16)
+}
+
+/// The order is canceled in the app (what the shopper's page would say after a reload).
+async fn order_canceled(world: &World, order_id: &str) -> bool {
+    sqlx::query_scalar::<_, String>("SELECT status FROM orders WHERE id = ?")
+        .bind(order_id)
+        .fetch_optional(&world.db)
+        .await
+        .ok()
+        .flatten()
+        .is_some_and(|s| s == "canceled")
+}
+
+/// One PayPal payment of the session's order: the PayPal order made, approved (with `funding`
+/// first), captured, a declined funding source approved again with the balance; a pending
+/// capture cleared or denied after a while.
+async fn paypal_once(
+    shopper: &Shopper,
+    flow: &mut Flow,
+    session: &Session,
+    plan: PayPalPlan,
+    rng: &mut StdRng,
+) -> PayPalEnd {
+    let world = &shopper.world;
+    let paypal_order = match shopper.paypal_create(session).await {
+        Ok(p) => p,
+        Err((409, _)) if order_canceled(world, &session.order_id).await => {
+            return PayPalEnd::Expired
+        }
+        Err((status, body)) => {
+            flow.outcome = format!("PayPal refused: create {status} {body}");
+            return PayPalEnd::Done;
+        }
+    };
+    flow.paypal_orders.insert(paypal_order.clone());
+    if plan == PayPalPlan::Abandon {
+        flow.outcome = "abandoned".into();
+        return PayPalEnd::Done;
+    }
+    think(rng).await;
+    let first = match plan {
+        PayPalPlan::DeclinedThenBalance => "declined",
+        PayPalPlan::Pending { .. } => "pending",
+        _ => "balance",
+    };
+    if !shopper.approve(&paypal_order, first).await {
+        flow.outcome = format!("no answer: approval of {paypal_order}");
+        return PayPalEnd::Done;
+    }
+    // One in four captures late, about when the hold runs out, racing the expiry.
+    if plan == PayPalPlan::Balance && rng.gen_bool(0.25) {
+        let late = rng.gen_range(HOLD_SECONDS * 1000 - 1000..HOLD_SECONDS * 1000 + 1500);
+        tokio::time::sleep(Duration::from_millis(late)).await;
+    }
+    let mut attempt = new_attempt(rng);
+    for _ in 0..4 {
+        match shopper.paypal_capture(session, &attempt).await {
+            Ok((_, true)) => {
+                flow.declines += 1;
+                think(rng).await;
+                if !shopper.approve(&paypal_order, "balance").await {
+                    flow.outcome = format!("no answer: approval of {paypal_order}");
+                    return PayPalEnd::Done;
+                }
+                attempt = new_attempt(rng);
+            }
+            Ok((status, false)) => {
+                return match status.as_str() {
+                    "paid" => {
+                        flow.paypal_paid =
+                            Some((session.order_id.clone(), paypal_order, session.total));
+                        flow.outcome = "paid".into();
+                        PayPalEnd::Done
+                    }
+                    "processing" => {
+                        settle_pending(world, flow, session, &paypal_order, plan, rng).await;
+                        PayPalEnd::Done
+                    }
+                    "canceled" => PayPalEnd::Expired,
+                    other => {
+                        flow.outcome = format!("PayPal capture left the order {other}");
+                        PayPalEnd::Done
+                    }
+                }
+            }
+            Err((502, body)) if body.contains("expired") => return PayPalEnd::Expired,
+            Err((status, body)) => {
+                flow.outcome = format!("PayPal refused: capture {status} {body}");
+                return PayPalEnd::Done;
+            }
+        }
+    }
+    flow.outcome = "PayPal declined four times".into();
+    PayPalEnd::Done
+}
+
+/// A pending (eCheck) capture clears or is denied at PayPal after a while.
+async fn settle_pending(
+    world: &World,
+    flow: &mut Flow,
+    session: &Session,
+    paypal_order: &str,
+    plan: PayPalPlan,
+    rng: &mut StdRng,
+) {
+    let clears = !matches!(plan, PayPalPlan::Pending { clears: false });
+    tokio::time::sleep(Duration::from_millis(rng.gen_range(300..1500))).await;
+    let order = world
+        .pp(
+            reqwest::Method::GET,
+            &format!("/v2/checkout/orders/{paypal_order}"),
+            None,
+        )
+        .await;
+    let capture = order
+        .as_ref()
+        .and_then(|(_, o)| o["purchase_units"][0]["payments"]["captures"][0]["id"].as_str())
+        .map(str::to_string);
+    let Some(capture) = capture else {
+        flow.outcome = format!("no answer: pending capture of {paypal_order} not found");
+        return;
+    };
+    let verb = if clears { "complete" } else { "deny" };
+    let settled = world
+        .pp(
+            reqwest::Method::POST,
+            &format!("/_sim/captures/{capture}/{verb}"),
+            None,
+        )
+        .await;
+    if !matches!(settled, Some((200, _))) {
+        flow.outcome = format!("no answer: pending capture {capture} not settled: {settled:?}");
+        return;
+    }
+    flow.pending = Some(clears);
+    if clears {
+        flow.paypal_paid = Some((
+            session.order_id.clone(),
+            paypal_order.to_string(),
+            session.total,
+        ));
+        flow.outcome = "paid after a pending capture".into();
+    } else {
+        flow.outcome = "payment failed: pending capture denied".into();
+    }
+}
+
+/// Pays with PayPal until paid or failed for good; an order expired under the shopper means
+/// checking out again.
+async fn pay_paypal(
+    shopper: &Shopper,
+    flow: &mut Flow,
+    mut session: Session,
+    plan: PayPalPlan,
+    rng: &mut StdRng,
+) {
+    for _ in 0..3 {
+        match paypal_once(shopper, flow, &session, plan, rng).await {
+            PayPalEnd::Done => return,
+            PayPalEnd::Expired => {
+                flow.restarts += 1;
+                let email = format!("shopper{}@example.com", flow.n);
+                match start(shopper, flow, &email).await {
+                    Some(next) => session = next,
+                    None => return,
+                }
+            }
+        }
+    }
+    flow.outcome = "expired three times".into();
+}
+
+/// What a tab saw of one card payment, without checking out again.
+fn card_outcome(flow: &mut Flow, session: &Session, paid: Paid) {
+    match paid {
+        Paid::Succeeded(at) => {
+            flow.paid = Some((session.payment_intent.clone(), session.total, at));
+            flow.outcome = "paid".into();
+        }
+        Paid::Failed(why) => flow.outcome = format!("payment failed: {why}"),
+        Paid::Canceled => flow.outcome = "card payment canceled".into(),
+        Paid::Unknown(why) => flow.outcome = format!("no answer: {why}"),
+    }
+}
+
+/// The PayPal behaviours.
+async fn paypal_flow(
+    shopper: &Shopper,
+    flow: &mut Flow,
+    session: Session,
+    plan: PayPalPlan,
+    rng: &mut StdRng,
+) {
+    let n = flow.n;
+    match plan {
+        PayPalPlan::CardFirst => {
+            let paid = shopper.pay(&session, Card::Declined).await;
+            card_outcome(flow, &session, paid);
+            if flow.paid.is_none() {
+                think(rng).await;
+                pay_paypal(shopper, flow, session, PayPalPlan::Balance, rng).await;
+            }
+        }
+        PayPalPlan::CardAndPayPal | PayPalPlan::BackToCards => {
+            // Tab a pays with PayPal; tab b with a card, on this order's PaymentIntent, or
+            // (back to cards) after checking out again from the card form a little later.
+            let tab_b = shopper.clone();
+            let (mut a, mut b) = (Flow::empty(n), Flow::empty(n));
+            let mut rng_a = StdRng::seed_from_u64(rng.gen());
+            let wait_b = Duration::from_millis(rng.gen_range(0..1500));
+            let email = format!("shopper{n}@example.com");
+            let card_tab = async {
+                if plan == PayPalPlan::BackToCards {
+                    tokio::time::sleep(wait_b).await;
+                    match tab_b.start(&email).await {
+                        Start::Ok(again) => {
+                            b.saw(&again);
+                            let paid = tab_b.pay(&again, Card::Visa).await;
+                            card_outcome(&mut b, &again, paid);
+                        }
+                        Start::Refused(why) | Start::Failed(why) => {
+                            b.outcome = format!("back to cards refused: {why}")
+                        }
+                    }
+                } else {
+                    let paid = tab_b.pay(&session, Card::Visa).await;
+                    card_outcome(&mut b, &session, paid);
+                }
+            };
+            let paypal_tab = async {
+                if let PayPalEnd::Expired =
+                    paypal_once(shopper, &mut a, &session, PayPalPlan::Balance, &mut rng_a).await
+                {
+                    a.outcome = "expired".into();
+                }
+            };
+            tokio::join!(paypal_tab, card_tab);
+            flow.absorb(a);
+            let card = b.outcome.clone();
+            flow.absorb(b);
+            flow.outcome = match (&flow.paid, &flow.paypal_paid) {
+                (Some(_), Some(_)) => "paid twice (card and PayPal)".into(),
+                (Some(_), None) | (None, Some(_)) => "paid".into(),
+                (None, None) => format!(
+                    "{} (card tab {})",
+                    flow.outcome,
+                    card.split(':').next().unwrap_or_default()
+                ),
+            };
+        }
+        _ => pay_paypal(shopper, flow, session, plan, rng).await,
+    }
+}
+
+async fn flow(world: Arc<World>, n: usize, seed: u64, paypal_share: f64) -> Flow {
     let mut rng = StdRng::seed_from_u64(seed);
-    let behaviour = pick_behaviour(&mut rng);
+    let behaviour = pick_behaviour(&mut rng, paypal_share);
     let card = pick_card(&mut rng);
     let mut flow = Flow {
-        n,
         behaviour,
         card,
-        orders: BTreeSet::new(),
-        paid: None,
-        payment_intents: BTreeSet::new(),
-        restarts: 0,
-        outcome: String::new(),
+        ..Flow::empty(n)
     };
     let shopper = Shopper::new(&world);
     let email = format!("shopper{n}@example.com");
@@ -1022,6 +1579,7 @@ async fn flow(world: Arc<World>, n: usize, seed: u64) -> Flow {
     };
     think(&mut rng).await;
     match behaviour {
+        Behaviour::PayPal(plan) => paypal_flow(&shopper, &mut flow, session, plan, &mut rng).await,
         Behaviour::Pay => {
             // One in four pays late, about when the hold runs out, racing the reconciler
             // that cancels expired orders.
@@ -1121,6 +1679,25 @@ impl Flow {
             payment_intents: BTreeSet::new(),
             restarts: 0,
             outcome: String::new(),
+            paypal_orders: BTreeSet::new(),
+            paypal_paid: None,
+            declines: 0,
+            pending: None,
+        }
+    }
+
+    /// What a tab saw, added to the shopper's flow (its outcome kept if the flow has none).
+    fn absorb(&mut self, tab: Flow) {
+        self.orders.extend(tab.orders);
+        self.payment_intents.extend(tab.payment_intents);
+        self.paypal_orders.extend(tab.paypal_orders);
+        self.restarts += tab.restarts;
+        self.declines += tab.declines;
+        self.pending = self.pending.or(tab.pending);
+        self.paid = self.paid.take().or(tab.paid);
+        self.paypal_paid = self.paypal_paid.take().or(tab.paypal_paid);
+        if self.outcome.is_empty() {
+            self.outcome = tab.outcome;
         }
     }
 }
@@ -1153,6 +1730,10 @@ async fn failure_rotator(world: Arc<World>, stop: Arc<AtomicBool>) {
         faults.push(("failure_rate", "0.3".into()));
         faults.push(("failure_kind", kinds[round % kinds.len()].into()));
         world.faults(&faults).await;
+        let paypal_kinds = ["500", "503", "429", "drop"];
+        world
+            .paypal_faults(Some(Some(paypal_kinds[round % paypal_kinds.len()])))
+            .await;
         round += 1;
         for _ in 0..25 {
             if stop.load(Ordering::Relaxed) {
@@ -1201,6 +1782,8 @@ struct OrderRow {
     payment_intent: Option<String>,
     stock_hold: String,
     oversold: bool,
+    gateway: String,
+    gateway_ref: Option<String>,
 }
 
 #[derive(Default)]
@@ -1232,6 +1815,19 @@ struct Report {
     seconds: f64,
     /// Orders to show the timeline of.
     suspects: BTreeSet<String>,
+    /// Shoppers who chose PayPal.
+    paypal_shoppers: usize,
+    /// PayPal orders at the simulator, completed captures, app orders paid through them.
+    paypal_orders: usize,
+    paypal_captured: usize,
+    paypal_paid: usize,
+    /// Funding sources declined at capture (approved again), pending captures settled by the
+    /// shoppers, and by the driver at the end.
+    declines: usize,
+    pending: usize,
+    pending_swept: usize,
+    /// PayPal webhook deliveries answered 2xx, and the distinct events among them.
+    paypal_deliveries: (usize, usize),
 }
 
 impl Report {
@@ -1244,26 +1840,129 @@ impl Report {
     }
 }
 
+/// An `orders` row as the checks read it.
+type OrderTuple = (
+    String,
+    String,
+    String,
+    i64,
+    Option<String>,
+    String,
+    bool,
+    String,
+    Option<String>,
+);
+
 async fn orders(db: &SqlitePool) -> Vec<OrderRow> {
-    sqlx::query_as::<_, (String, String, String, i64, Option<String>, String, bool)>(
-        "SELECT id, cart_id, status, total_minor, payment_intent_id, stock_hold, oversold FROM orders",
+    sqlx::query_as::<_, OrderTuple>(
+        "SELECT id, cart_id, status, total_minor, payment_intent_id, stock_hold, oversold, gateway, gateway_ref FROM orders",
     )
     .fetch_all(db)
     .await
     .expect("orders")
     .into_iter()
     .map(
-        |(id, cart_id, status, total, payment_intent, stock_hold, oversold)| OrderRow {
-            id,
-            cart_id,
-            status,
-            total,
-            payment_intent,
-            stock_hold,
-            oversold,
+        |(id, cart_id, status, total, payment_intent, stock_hold, oversold, gateway, gateway_ref)| {
+            OrderRow {
+                id,
+                cart_id,
+                status,
+                total,
+                payment_intent,
+                stock_hold,
+                oversold,
+                gateway,
+                gateway_ref,
+            }
         },
     )
     .collect()
+}
+
+/// "12.34" → 1234 (PayPal's amounts, in a two-decimal currency).
+fn paypal_minor(value: &str) -> Option<i64> {
+    let (whole, fraction) = value.split_once('.').unwrap_or((value, "0"));
+    let fraction = format!("{fraction:0<2}");
+    if fraction.len() != 2 {
+        return None;
+    }
+    Some(whole.parse::<i64>().ok()? * 100 + fraction.parse::<i64>().ok()?)
+}
+
+/// Every PayPal order the simulator has events for, the app points at or a shopper got, as the
+/// simulator has it now.
+async fn paypal_orders(
+    world: &World,
+    orders: &[OrderRow],
+    flows: &[Flow],
+) -> BTreeMap<String, Value> {
+    let mut ids: BTreeSet<String> = orders
+        .iter()
+        .filter_map(|o| o.gateway_ref.clone())
+        .collect();
+    ids.extend(flows.iter().flat_map(|f| f.paypal_orders.iter().cloned()));
+    if let Some((200, events)) = world.pp(reqwest::Method::GET, "/_sim/events", None).await {
+        for e in events["events"].as_array().into_iter().flatten() {
+            let resource = &e["resource"];
+            let kind = e["event_type"].as_str().unwrap_or_default();
+            let id = if kind.starts_with("CHECKOUT.ORDER.") {
+                resource["id"].as_str()
+            } else {
+                resource["supplementary_data"]["related_ids"]["order_id"].as_str()
+            };
+            ids.extend(id.map(str::to_string));
+        }
+    } else if world.paypal.is_some() {
+        panic!("the PayPal simulator's events could not be read");
+    }
+    let mut all = BTreeMap::new();
+    for id in ids {
+        match world
+            .pp(
+                reqwest::Method::GET,
+                &format!("/v2/checkout/orders/{id}"),
+                None,
+            )
+            .await
+        {
+            Some((200, order)) => {
+                all.insert(id, order);
+            }
+            other => panic!("PayPal order {id} could not be read: {other:?}"),
+        }
+    }
+    all
+}
+
+/// eCheck captures still pending once the shoppers are done (their flow gave up before it
+/// cleared them) clear now, as they would at PayPal.
+async fn clear_pending_captures(world: &World, flows: &[Flow]) -> usize {
+    let mut cleared = 0;
+    for id in flows.iter().flat_map(|f| f.paypal_orders.iter()) {
+        let Some((200, order)) = world
+            .pp(
+                reqwest::Method::GET,
+                &format!("/v2/checkout/orders/{id}"),
+                None,
+            )
+            .await
+        else {
+            continue;
+        };
+        for c in order["purchase_units"][0]["payments"]["captures"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            if c["status"] == "PENDING" {
+                let path = format!("/_sim/captures/{}/complete", c["id"].as_str().unwrap_or(""));
+                if let Some((200, _)) = world.pp(reqwest::Method::POST, &path, None).await {
+                    cleared += 1;
+                }
+            }
+        }
+    }
+    cleared
 }
 
 /// Every PaymentIntent of the simulator, paged with `starting_after`.
@@ -1326,12 +2025,45 @@ struct Facts {
     payment_intents: Vec<Value>,
     order_index: HashMap<String, usize>,
     pi_index: HashMap<String, usize>,
+    /// PayPal orders by id, as the PayPal simulator has them.
+    paypal: BTreeMap<String, Value>,
+    /// Completed PayPal captures by the app's order (`custom_id`): (PayPal order, capture,
+    /// amount in minor units).
+    captured: HashMap<String, Vec<(String, String, i64)>>,
 }
 
 impl Facts {
-    async fn read(world: &World) -> Facts {
+    async fn read(world: &World, flows: &[Flow]) -> Facts {
         let orders = orders(&world.db).await;
         let payment_intents = payment_intents(world).await;
+        let paypal = paypal_orders(world, &orders, flows).await;
+        let mut captured: HashMap<String, Vec<(String, String, i64)>> = HashMap::new();
+        for (id, order) in &paypal {
+            let unit = &order["purchase_units"][0];
+            for c in unit["payments"]["captures"]
+                .as_array()
+                .into_iter()
+                .flatten()
+            {
+                if matches!(
+                    c["status"].as_str(),
+                    Some("COMPLETED" | "PARTIALLY_REFUNDED" | "REFUNDED")
+                ) {
+                    let order_id = unit["custom_id"]
+                        .as_str()
+                        .or(c["custom_id"].as_str())
+                        .unwrap_or_default();
+                    captured.entry(order_id.to_string()).or_default().push((
+                        id.clone(),
+                        c["id"].as_str().unwrap_or_default().to_string(),
+                        c["amount"]["value"]
+                            .as_str()
+                            .and_then(paypal_minor)
+                            .unwrap_or(-1),
+                    ));
+                }
+            }
+        }
         let order_index = orders
             .iter()
             .enumerate()
@@ -1347,6 +2079,8 @@ impl Facts {
             payment_intents,
             order_index,
             pi_index,
+            paypal,
+            captured,
         }
     }
 
@@ -1370,7 +2104,7 @@ async fn check(
     paid_seen: &HashMap<String, Instant>,
     report: &mut Report,
 ) {
-    let facts = Facts::read(world).await;
+    let facts = Facts::read(world, flows).await;
     report.orders = facts.orders.len();
     report.paid = facts.orders.iter().filter(|o| o.status == "paid").count();
     report.canceled = facts
@@ -1379,6 +2113,7 @@ async fn check(
         .filter(|o| o.status == "canceled")
         .count();
     check_payments(&facts, flows, report);
+    check_paypal(&facts, flows, report);
     check_stock(world, &facts, report).await;
     check_cancellations(&facts, flows, report);
     measure(world, &facts, flows, paid_seen, report).await;
@@ -1456,11 +2191,12 @@ fn check_payments(facts: &Facts, flows: &[Flow], report: &mut Report) {
         }
         if matches!(o.status.as_str(), "paid" | "needs_review")
             && !facts.pi_of(o).is_some_and(|pi| pi["status"] == "succeeded")
+            && !facts.captured.contains_key(&o.id)
         {
             report.suspects.insert(o.id.clone());
             report.wrong.push(format!(
-                "order {} is {} without a succeeded PaymentIntent ({:?})",
-                o.id, o.status, o.payment_intent
+                "order {} is {} without a succeeded PaymentIntent ({:?}) or a PayPal capture ({:?})",
+                o.id, o.status, o.payment_intent, o.gateway_ref
             ));
         }
         if let Some(list) = succeeded_by_order.get(&o.id).filter(|l| l.len() > 1) {
@@ -1475,8 +2211,17 @@ fn check_payments(facts: &Facts, flows: &[Flow], report: &mut Report) {
     // Each shopper meant to buy once: one cart, at most one order charged.
     let mut charged_per_cart: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for o in &facts.orders {
-        if succeeded_by_order.contains_key(&o.id) {
+        if succeeded_by_order.contains_key(&o.id) || facts.captured.contains_key(&o.id) {
             charged_per_cart.entry(&o.cart_id).or_default().push(&o.id);
+        }
+        if let (Some(cards), Some(paypal)) =
+            (succeeded_by_order.get(&o.id), facts.captured.get(&o.id))
+        {
+            report.suspects.insert(o.id.clone());
+            report.double.push(format!(
+                "order {} was paid by card ({cards:?}) and with PayPal ({paypal:?})",
+                o.id
+            ));
         }
     }
     for (cart, list) in charged_per_cart.iter().filter(|(_, l)| l.len() > 1) {
@@ -1496,6 +2241,117 @@ fn check_payments(facts: &Facts, flows: &[Flow], report: &mut Report) {
                 ));
             }
         }
+    }
+}
+
+/// Every completed PayPal capture is its order's payment: the order paid, for its total, through
+/// that PayPal order; one capture per PayPal order, one per order; what the shopper was shown
+/// is what PayPal took; an abandoned PayPal order took nothing and its order was canceled.
+fn check_paypal(facts: &Facts, flows: &[Flow], report: &mut Report) {
+    for (id, order) in &facts.paypal {
+        report.paypal_orders += 1;
+        let captures = order["purchase_units"][0]["payments"]["captures"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        let custom_id = order["purchase_units"][0]["custom_id"]
+            .as_str()
+            .unwrap_or_default();
+        if captures.len() > 1 {
+            report.suspects.insert(custom_id.to_string());
+            report.double.push(format!(
+                "PayPal order {id} (order {custom_id}) has {} captures",
+                captures.len()
+            ));
+        }
+        for c in captures.iter().filter(|c| c["status"] == "PENDING") {
+            report.suspects.insert(custom_id.to_string());
+            report.not_canceled.push(format!(
+                "PayPal capture {} of {id} (order {custom_id}) is still pending",
+                c["id"]
+            ));
+        }
+    }
+    for (order_id, list) in &facts.captured {
+        report.paypal_captured += list.len();
+        if list.len() > 1 {
+            report.suspects.insert(order_id.clone());
+            report.double.push(format!(
+                "order {order_id} was captured {} times at PayPal: {list:?}",
+                list.len()
+            ));
+        }
+        let Some(o) = facts.order(order_id) else {
+            report.lost.push(format!(
+                "PayPal captures {list:?} for order {order_id:?}, which does not exist"
+            ));
+            continue;
+        };
+        for (paypal_order, capture, amount) in list {
+            if o.status != "paid" {
+                report.suspects.insert(o.id.clone());
+                let list = if o.status == "needs_review" {
+                    &mut report.wrong
+                } else {
+                    &mut report.lost
+                };
+                list.push(format!(
+                    "PayPal capture {capture} of {paypal_order} completed ({amount}) but order {} is {}",
+                    o.id, o.status
+                ));
+            } else if o.total != *amount {
+                report.suspects.insert(o.id.clone());
+                report.wrong.push(format!(
+                    "order {} total {} but PayPal capture {capture} took {amount}",
+                    o.id, o.total
+                ));
+            }
+            if o.gateway != "paypal" || o.gateway_ref.as_deref() != Some(paypal_order.as_str()) {
+                report.suspects.insert(o.id.clone());
+                report.wrong.push(format!(
+                    "order {} was paid by PayPal capture {capture} of {paypal_order} but records {} {:?}",
+                    o.id, o.gateway, o.gateway_ref
+                ));
+            }
+        }
+        if o.status == "paid" {
+            report.paypal_paid += 1;
+        }
+    }
+    for f in flows {
+        if let Some((order_id, paypal_order, shown)) = &f.paypal_paid {
+            let taken = facts
+                .captured
+                .get(order_id)
+                .and_then(|l| l.iter().find(|(p, _, _)| p == paypal_order))
+                .map(|(_, _, amount)| *amount);
+            if taken != Some(*shown) {
+                report.suspects.insert(order_id.clone());
+                report.wrong.push(format!(
+                    "shopper {} was shown {shown} and PayPal order {paypal_order} took {taken:?}",
+                    f.n
+                ));
+            }
+        }
+        if f.behaviour == Behaviour::PayPal(PayPalPlan::Abandon) {
+            for id in &f.orders {
+                match facts.order(id) {
+                    Some(o) if o.status == "canceled" && !facts.captured.contains_key(id) => {}
+                    other => {
+                        report.suspects.insert(id.clone());
+                        report.not_canceled.push(format!(
+                            "abandoned PayPal order {id} is {:?}",
+                            other.map(|o| &o.status)
+                        ));
+                    }
+                }
+            }
+        }
+        if matches!(f.behaviour, Behaviour::PayPal(_)) {
+            report.paypal_shoppers += 1;
+        }
+        report.declines += f.declines;
+        report.pending += usize::from(f.pending.is_some());
     }
 }
 
@@ -1651,6 +2507,24 @@ async fn measure(
         .filter_map(|d| d["event"].as_str())
         .collect();
     report.deliveries = (delivered.len(), events.len());
+    if let Some((200, attempts)) = world
+        .pp(reqwest::Method::GET, "/_sim/deliveries", None)
+        .await
+    {
+        let delivered: Vec<&Value> = attempts["deliveries"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter(|d| (200..300).contains(&d["status"].as_u64().unwrap_or(0)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let events: std::collections::HashSet<&str> = delivered
+            .iter()
+            .filter_map(|d| d["event"].as_str())
+            .collect();
+        report.paypal_deliveries = (delivered.len(), events.len());
+    }
 }
 
 /// An `order_events` row: at, kind, old status, new status, detail.
@@ -1702,6 +2576,7 @@ async fn run_phase(o: &Options, phase: Phase, checkouts: usize, root: &Path) -> 
         paid_seen.clone(),
     ));
     world.faults(&world.webhook_faults()).await;
+    world.paypal_faults(Some(None)).await;
     let rotator = phase
         .api_failures()
         .then(|| tokio::spawn(failure_rotator(world.clone(), stop.clone())));
@@ -1711,13 +2586,19 @@ async fn run_phase(o: &Options, phase: Phase, checkouts: usize, root: &Path) -> 
 
     // The shoppers, at most `concurrency` at a time.
     let gate = Arc::new(tokio::sync::Semaphore::new(o.concurrency));
+    let paypal_share = if world.paypal.is_some() {
+        o.paypal_share
+    } else {
+        0.0
+    };
     let mut tasks = Vec::new();
     for n in 0..checkouts {
         let permit = gate.clone().acquire_owned().await.expect("semaphore");
         let world = world.clone();
         let flow_seed = seed.wrapping_mul(1_000_003).wrapping_add(n as u64);
         tasks.push(tokio::spawn(async move {
-            let result = tokio::time::timeout(FLOW_TIMEOUT, flow(world, n, flow_seed)).await;
+            let result =
+                tokio::time::timeout(FLOW_TIMEOUT, flow(world, n, flow_seed, paypal_share)).await;
             drop(permit);
             result.unwrap_or_else(|_| {
                 let mut f = Flow::empty(n);
@@ -1740,6 +2621,8 @@ async fn run_phase(o: &Options, phase: Phase, checkouts: usize, root: &Path) -> 
         r.await.expect("rotator");
     }
     world.faults(&[]).await;
+    world.paypal_faults(None).await;
+    report.pending_swept = clear_pending_captures(&world, &flows).await;
     let settling = Instant::now();
     if let Err(e) = quiescence(&world).await {
         report.not_canceled.push(e);
@@ -1808,6 +2691,7 @@ fn print_table(reports: &[Report]) {
         "checkouts",
         "orders",
         "paid",
+        "by PayPal",
         "canceled",
         "lost",
         "wrong",
@@ -1831,6 +2715,7 @@ fn print_table(reports: &[Report]) {
         total.checkouts += r.checkouts;
         total.orders += r.orders;
         total.paid += r.paid;
+        total.paypal_paid += r.paypal_paid;
         total.canceled += r.canceled;
         total.lost.extend(r.lost.clone());
         total.wrong.extend(r.wrong.clone());
@@ -1857,6 +2742,7 @@ fn print_table(reports: &[Report]) {
             r.checkouts.to_string(),
             r.orders.to_string(),
             r.paid.to_string(),
+            r.paypal_paid.to_string(),
             r.canceled.to_string(),
             r.lost.len().to_string(),
             r.wrong.len().to_string(),
@@ -1975,9 +2861,27 @@ async fn main() {
             .iter()
             .map(|(k, n)| format!("{k} {n}"))
             .collect();
+        let paypal = if o.paypal_share > 0.0 {
+            format!(
+                "; PayPal: {} shoppers, {} PayPal orders, {} captured, {} orders paid, {} declined \
+                 and approved again, {} pending captures settled (+{} at the end), webhooks 2xx {} \
+                 ({} events)",
+                report.paypal_shoppers,
+                report.paypal_orders,
+                report.paypal_captured,
+                report.paypal_paid,
+                report.declines,
+                report.pending,
+                report.pending_swept,
+                report.paypal_deliveries.0,
+                report.paypal_deliveries.1
+            )
+        } else {
+            String::new()
+        };
         println!(
             "phase {:<9} {:>5} checkouts in {:>6.1} s: {} (shoppers: {}; hold ran out while paying {}; \
-             PaymentIntents never handed out and left open {}; slowest heal {})",
+             PaymentIntents never handed out and left open {}; slowest heal {}{paypal})",
             phase.name(),
             share,
             report.seconds,

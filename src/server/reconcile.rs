@@ -92,7 +92,11 @@ pub async fn expire(state: &AppState, now: i64) -> Result<usize, SyncError> {
     let orders = db::expired_orders(&state.pool, now, BATCH).await?;
     for order in &orders {
         if order.gateway == Gateway::Paypal {
-            super::paypal::expire(state, order, now).await?;
+            // One PayPal order PayPal (or Stripe) will not answer about does not hold back the
+            // others' expiry: it is tried again next round.
+            if let Err(e) = super::paypal::expire(state, order, now).await {
+                tracing::warn!(order = %order.id, error = %e, "expiring a PayPal order");
+            }
             continue;
         }
         let Some(pi) = &order.payment_intent_id else {

@@ -398,6 +398,66 @@ async fn an_expired_paypal_order_is_canceled_and_never_captured() {
     assert!(paypal.order(&paypal_order).await["purchase_units"][0]["payments"].is_null());
 }
 
+/// The order moved to PayPal as `create` does first, and the process died before the card
+/// payment was canceled at Stripe.
+async fn moved_to_paypal_without_canceling(app: &TestApp, order_id: &str) {
+    use checkout::domain::gateway::Gateway;
+    use checkout::server::db;
+    let order = db::order_by_id(&app.state.pool, order_id)
+        .await
+        .unwrap()
+        .unwrap();
+    db::switch_gateway(&app.state.pool, &order, Gateway::Paypal)
+        .await
+        .unwrap()
+        .expect("moved to PayPal");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_move_to_paypal_interrupted_before_the_card_payment_was_canceled_cancels_it_first() {
+    let (app, base, paypal) = paypal_app().await;
+    let (shopper, order_id, total, pi) = at_payment(&app, "crash@example.com").await;
+    moved_to_paypal_without_canceling(&app, &order_id).await;
+    let stripe = Sim::of(&app, &base);
+    assert_eq!(
+        stripe.payment_intent(&pi).await["status"],
+        "requires_payment_method"
+    );
+
+    // The shopper presses the PayPal button again: the card payment is canceled before PayPal
+    // gets an order, so the card form can no longer pay it.
+    let created = create(&app, &shopper, &order_id, total).await;
+    assert_eq!(created.status, StatusCode::OK, "{}", created.body);
+    assert_eq!(stripe.payment_intent(&pi).await["status"], "canceled");
+    let paypal_order: String = created.json().as_str().unwrap().into();
+    paypal.approve(&paypal_order, "balance").await;
+    assert_eq!(
+        capture(&app, &shopper, &order_id, "after-crash").await["status"],
+        "paid"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_interrupted_move_to_paypal_that_expires_cancels_its_card_payment() {
+    let (app, base, _paypal) = paypal_app().await;
+    let (_shopper, order_id, _, pi) = at_payment(&app, "gone@example.com").await;
+    moved_to_paypal_without_canceling(&app, &order_id).await;
+    sqlx::query("UPDATE orders SET expires_at = 1 WHERE id = ?")
+        .bind(&order_id)
+        .execute(&app.state.pool)
+        .await
+        .unwrap();
+    // Back to cards, then expired as a card order: its PaymentIntent canceled with it.
+    for _ in 0..2 {
+        checkout::server::reconcile::run_once(&app.state, checkout::server::sync::now()).await;
+    }
+    assert_eq!(order_status(&app, &order_id).await, "canceled");
+    assert_eq!(
+        Sim::of(&app, &base).payment_intent(&pi).await["status"],
+        "canceled"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn create_and_capture_are_paid_once_through_errors_dropped_answers_and_an_expired_token() {
     let (app, base, paypal) = paypal_app().await;

@@ -82,43 +82,47 @@ pub async fn create(
             total.currency
         )));
     };
+    let card_payment = order.payment_intent_id.clone();
     if order.gateway == Gateway::Paypal {
         if let Some(existing) = &order.gateway_ref {
             // A second click, or the button made again: the same PayPal order.
             return Ok(existing.clone());
         }
+        // Moved to PayPal before, but no PayPal order was made: the process may have died
+        // before the card payment was canceled, so its cancellation is asked again (the same
+        // idempotency key, so Stripe answers a cancellation already made the same way). A
+        // PayPal order is never made while the card payment can still be paid.
     } else {
         // Moved first, so the card payment's cancellation (its webhook may come back before
         // Stripe's answer) finds an order that no longer listens to it.
-        let card_payment = order.payment_intent_id.clone();
         order = db::switch_gateway(&state.pool, &order, Gateway::Paypal)
             .await?
             .ok_or(AppError::PaymentInProgress)?;
-        if let Some(pi) = card_payment {
-            let key = format!("order-{}-r{}-to-paypal", order.id, order.revision);
-            let canceled = state
-                .payments
-                .stripe
-                .cancel_payment_intent(&pi, "abandoned", &key)
-                .await;
-            if let Err(e) = canceled {
-                // Processing or paid by card meanwhile (or Stripe unreachable): the card
-                // payment stays the order's.
-                tracing::warn!(error = %e, "card payment not canceled; the order stays with cards");
-                db::undo_switch_to(&state.pool, &order.id, Gateway::Paypal).await?;
-                if e.refused() {
-                    if let Some(order) = db::order_by_id(&state.pool, &order.id).await? {
-                        super::reconcile::refresh(state, &order, sync::now())
-                            .await
-                            .map_err(|e| {
-                                tracing::warn!(error = %e, "reading back a card payment");
-                                AppError::Internal
-                            })?;
-                    }
-                    return Err(AppError::PaymentInProgress);
+    }
+    if let Some(pi) = card_payment {
+        let key = format!("order-{}-r{}-to-paypal", order.id, order.revision);
+        let canceled = state
+            .payments
+            .stripe
+            .cancel_payment_intent(&pi, "abandoned", &key)
+            .await;
+        if let Err(e) = canceled {
+            // Processing or paid by card meanwhile (or Stripe unreachable): the card
+            // payment stays the order's.
+            tracing::warn!(error = %e, "card payment not canceled; the order stays with cards");
+            db::undo_switch_to(&state.pool, &order.id, Gateway::Paypal).await?;
+            if e.refused() {
+                if let Some(order) = db::order_by_id(&state.pool, &order.id).await? {
+                    super::reconcile::refresh(state, &order, sync::now())
+                        .await
+                        .map_err(|e| {
+                            tracing::warn!(error = %e, "reading back a card payment");
+                            AppError::Internal
+                        })?;
                 }
-                return Err(AppError::Payment(e.shopper_message()));
+                return Err(AppError::PaymentInProgress);
             }
+            return Err(AppError::Payment(e.shopper_message()));
         }
     }
     let request_id = format!("order-{}-r{}-paypal", order.id, order.revision);
@@ -177,6 +181,9 @@ pub async fn capture(
             "That payment attempt is not valid.".into(),
         ));
     }
+    // One at a time with the cart's checkout (which may take the order back to cards) and the
+    // order's expiry: the order cannot leave PayPal, or be canceled, while PayPal captures it.
+    let _one_at_a_time = state.cart_locks.lock(cart_id).await;
     let order = shoppers_order(state, cart_id, order_id).await?;
     let (Gateway::Paypal, Some(paypal_order)) = (order.gateway, order.gateway_ref.clone()) else {
         return Err(AppError::Payment(
@@ -426,6 +433,29 @@ pub async fn refresh(state: &AppState, order: &OrderRow, now: i64) -> Result<(),
 /// by PayPal if never captured), and ours captures only open orders; so the order is canceled
 /// here, after reading PayPal once so that a payment already taken wins.
 pub async fn expire(state: &AppState, order: &OrderRow, now: i64) -> Result<(), PayPalError> {
+    // Not while the shopper's capture is running (see `capture`): the order as it is after it.
+    let _one_at_a_time = state.cart_locks.lock(&order.cart_id).await;
+    let Some(order) = db::order_by_id(&state.pool, &order.id)
+        .await
+        .map_err(|e| PayPalError::Unexpected(e.to_string()))?
+        .filter(|o| {
+            o.gateway == Gateway::Paypal
+                && matches!(o.status, OrderStatus::Pending | OrderStatus::PaymentFailed)
+        })
+    else {
+        return Ok(());
+    };
+    let order = &order;
+    if order.gateway_ref.is_none() && order.payment_intent_id.is_some() {
+        // Moved to PayPal, but no PayPal order was made: the card payment's cancellation may
+        // never have happened (the process died in between). Back to cards, whose expiry (next
+        // round) cancels the card payment and the order, or reads back a payment made by card
+        // meanwhile.
+        db::undo_switch_to(&state.pool, &order.id, Gateway::Paypal)
+            .await
+            .map_err(|e| PayPalError::Unexpected(e.to_string()))?;
+        return Ok(());
+    }
     refresh(state, order, now).await?;
     let still_open = db::order_by_id(&state.pool, &order.id)
         .await
