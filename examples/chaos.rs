@@ -2494,7 +2494,18 @@ async fn measure(
         &[],
     )
     .await;
-    let delivered: Vec<&Value> = attempts["data"]
+    report.deliveries = delivered_2xx(&attempts["data"]);
+    if let Some((200, attempts)) = world
+        .pp(reqwest::Method::GET, "/_sim/deliveries", None)
+        .await
+    {
+        report.paypal_deliveries = delivered_2xx(&attempts["deliveries"]);
+    }
+}
+
+/// Of a simulator's webhook delivery attempts: (answered 2xx, distinct events among them).
+fn delivered_2xx(attempts: &Value) -> (usize, usize) {
+    let delivered: Vec<&Value> = attempts
         .as_array()
         .map(|a| {
             a.iter()
@@ -2506,25 +2517,7 @@ async fn measure(
         .iter()
         .filter_map(|d| d["event"].as_str())
         .collect();
-    report.deliveries = (delivered.len(), events.len());
-    if let Some((200, attempts)) = world
-        .pp(reqwest::Method::GET, "/_sim/deliveries", None)
-        .await
-    {
-        let delivered: Vec<&Value> = attempts["deliveries"]
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .filter(|d| (200..300).contains(&d["status"].as_u64().unwrap_or(0)))
-                    .collect()
-            })
-            .unwrap_or_default();
-        let events: std::collections::HashSet<&str> = delivered
-            .iter()
-            .filter_map(|d| d["event"].as_str())
-            .collect();
-        report.paypal_deliveries = (delivered.len(), events.len());
-    }
+    (delivered.len(), events.len())
 }
 
 /// An `order_events` row: at, kind, old status, new status, detail.
