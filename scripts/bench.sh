@@ -55,11 +55,11 @@ ensure_free() {
 ensure_running() { for pid in "$@"; do kill -0 "$pid" 2>/dev/null || { echo "a server exited at start" >&2; exit 1; }; done; }
 ensure_free 3300 3301 3302 3303
 
-step "Bundle (as served: content-hashed, precompressed at build time)"
-for ext in wasm js css; do
-    hash="$(awk -v e="$ext:" '$1 == e { print $2 }' "$release/hash.txt")"
-    file="target/site/pkg/checkout.$hash.$ext"
-    printf 'bundle %s: raw %s, gzip %s, brotli %s bytes\n' "$ext" \
+step "Bundle (as served: in a content-named folder, precompressed at build time)"
+# Every file of the bundle: the shopper's (checkout.*) and the admin's lazily loaded chunks.
+bundle_dir="target/site/$(cat "$release/bundle.txt")"
+for file in "$bundle_dir"/*.wasm "$bundle_dir"/*.js "$bundle_dir"/*.css; do
+    printf 'bundle %s: raw %s, gzip %s, brotli %s bytes\n' "$(basename "$file")" \
         "$(stat -c %s "$file")" "$(stat -c %s "$file.gz")" "$(stat -c %s "$file.br")"
 done | record
 

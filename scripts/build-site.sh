@@ -10,43 +10,50 @@ release=0
 [ "${1:-}" = "--release" ] && release=1
 
 step "Building the browser bundle (wasm)"
+# --emit-relocs lets the split step below move the admin pages (#[lazy_route]) into chunks of
+# their own. FRONT_RUSTFLAGS (lib.sh) is also what clippy uses for this target directory.
+profile_args=()
+wasm_profile=debug
 if [ "$release" -eq 1 ]; then
-    cargo build --lib --target wasm32-unknown-unknown --no-default-features --features hydrate \
-        --target-dir "$TARGET_DIR/front" --profile wasm-release
-    wasm="$TARGET_DIR"/front/wasm32-unknown-unknown/wasm-release/checkout.wasm
-else
-    cargo build --lib --target wasm32-unknown-unknown --no-default-features --features hydrate \
-        --target-dir "$TARGET_DIR/front"
-    wasm="$TARGET_DIR"/front/wasm32-unknown-unknown/debug/checkout.wasm
+    profile_args=(--profile wasm-release)
+    wasm_profile=wasm-release
 fi
-rm -rf target/site
-mkdir -p target/site/pkg
-wasm-bindgen --target web --no-typescript --out-dir target/site/pkg --out-name checkout "$wasm"
-# HydrationScripts loads <name>.wasm, not <name>_bg.wasm.
-mv target/site/pkg/checkout_bg.wasm target/site/pkg/checkout.wasm
-if [ "$release" -eq 1 ]; then
-    # The flags cargo-leptos 0.3.6 passes (npm's binaryen: Debian's makes wasm that fails to load).
-    wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
-        target/site/pkg/checkout.wasm -o target/site/pkg/checkout.wasm
-fi
-cp -r public/. target/site/
-cp style/main.css target/site/pkg/checkout.css
+RUSTFLAGS="$FRONT_RUSTFLAGS" cargo build --lib --target wasm32-unknown-unknown \
+    --no-default-features --features hydrate --target-dir "$TARGET_DIR/front" "${profile_args[@]}"
+wasm="$TARGET_DIR"/front/wasm32-unknown-unknown/$wasm_profile/checkout.wasm
+ensure_wasm_split
 
-# Content-hashed copies (cached for a year by browsers: a new build has new names), listed in
-# hash.txt beside the server binary, where Leptos looks for it; precompressed for the wire.
+# The bundle goes into a folder named after its content (pkg/<16 hex digits>/), which browsers
+# may cache for good: a new build has a new folder, and files inside keep the names the
+# generated JS refers to. bundle.txt beside the server binary names the folder.
+rm -rf target/site
+stage=target/site/pkg/next
+mkdir -p "$stage"
+"$TARGET_DIR"/tools/release/checkout-wasm-split "$wasm" "$stage" "${wasm%.wasm}_split.wasm" checkout
+wasm-bindgen --target web --no-typescript --keep-lld-exports --no-demangle \
+    --out-dir "$stage" --out-name checkout "${wasm%.wasm}_split.wasm"
+# HydrationScripts loads <name>.wasm, not <name>_bg.wasm.
+mv "$stage/checkout_bg.wasm" "$stage/checkout.wasm"
+if [ "$release" -eq 1 ]; then
+    # The flags cargo-leptos 0.3.6 passes (npm's binaryen: Debian's makes wasm that fails to load),
+    # on the main module and on each lazily loaded chunk.
+    for module in "$stage"/*.wasm; do
+        wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int "$module" -o "$module"
+    done
+fi
+cp style/main.css "$stage/checkout.css"
+bundle="$(cd "$stage" && find . -type f | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -c1-16)"
+mv "$stage" "target/site/pkg/$bundle"
+cp -r public/. target/site/
+
 profile=debug
 [ "$release" -eq 1 ] && profile=release
 mkdir -p "$TARGET_DIR/$profile"
-: > "$TARGET_DIR/$profile/hash.txt"
-for ext in js wasm css; do
-    file="target/site/pkg/checkout.$ext"
-    hash="$(sha256sum "$file" | cut -c1-16)"
-    cp "$file" "target/site/pkg/checkout.$hash.$ext"
-    echo "$ext: $hash" >> "$TARGET_DIR/$profile/hash.txt"
-done
+rm -f "$TARGET_DIR/$profile/hash.txt"
+echo "pkg/$bundle" > "$TARGET_DIR/$profile/bundle.txt"
 if [ "$release" -eq 1 ]; then
     step "Precompressing the bundle (brotli, gzip)"
-    node scripts/precompress.mjs target/site/pkg/checkout.*.js target/site/pkg/checkout.*.wasm target/site/pkg/checkout.*.css
+    node scripts/precompress.mjs "target/site/pkg/$bundle"/*
 fi
 
 step "Building the server and the standalone Stripe simulator"

@@ -9,8 +9,9 @@ ensure_wasm_bindgen
 ensure_tools
 ensure_cargo_leptos
 
-step "Watching and serving the shop (cargo leptos watch $*)"
+step "Watching and serving the shop (cargo leptos watch --split $*)"
 # cargo-leptos appends --cfg erase_components to RUSTFLAGS itself; passing ours too would make
 # the flags differ from the other builds' and rebuild every crate.
 unset RUSTFLAGS
-exec cargo leptos watch "$@"
+# --split: the admin pages are lazy routes, compiled into chunks of their own.
+exec cargo leptos watch --split "$@"

@@ -7,6 +7,9 @@ cd "$ROOT"
 # cargo-leptos adds this flag to dev builds; plain cargo must use the same RUSTFLAGS or the
 # whole dependency tree is rebuilt.
 export RUSTFLAGS="--cfg erase_components"
+# The browser bundle is linked with relocations kept, which the wasm split step needs
+# (cargo-leptos adds the same flag for `--split`).
+FRONT_RUSTFLAGS="$RUSTFLAGS -Clink-args=--emit-relocs"
 export LEPTOS_OUTPUT_NAME=checkout
 export PATH="$HOME/.cargo/bin:$ROOT/tools/node_modules/.bin:$PATH"
 # Where cargo builds (CARGO_TARGET_DIR if set, as cargo itself does); the wasm build goes in
@@ -43,6 +46,12 @@ ensure_wasm_bindgen() {
         # No --locked: its lockfile pins a webpki-roots release the registry here lacks.
         cargo install -f wasm-bindgen-cli --version "$want"
     fi
+}
+
+# The wasm split step (tools/wasm-split, built once into the target folder; cargo skips it after).
+ensure_wasm_split() {
+    cargo build --quiet --release --locked --manifest-path tools/wasm-split/Cargo.toml \
+        --target-dir "$TARGET_DIR/tools"
 }
 
 ensure_cargo_leptos() {

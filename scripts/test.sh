@@ -33,8 +33,10 @@ check() {
 }
 check fmt cargo fmt --all --check
 check clippy-server cargo clippy --workspace --all-targets --no-default-features --features ssr -- -D warnings
-check clippy-browser cargo clippy --lib --target wasm32-unknown-unknown --no-default-features \
-    --features hydrate --target-dir "$TARGET_DIR/front" -- -D warnings
+check clippy-browser env RUSTFLAGS="$FRONT_RUSTFLAGS" cargo clippy --lib --target wasm32-unknown-unknown \
+    --no-default-features --features hydrate --target-dir "$TARGET_DIR/front" -- -D warnings
+check clippy-wasm-split cargo clippy --manifest-path tools/wasm-split/Cargo.toml --locked \
+    --target-dir "$TARGET_DIR/tools" -- -D warnings
 
 step "Unit and integration tests (cargo test)"
 set +e

@@ -4,16 +4,16 @@ use crate::components::cart_context::CartProvider;
 use crate::components::layout::{SiteFooter, SiteHeader};
 use crate::components::payments_banner::PaymentsBanner;
 use crate::pages::admin::{
-    AdminEmailPage, AdminEmailsPage, AdminOrderPage, AdminPage, AnalyticsPage,
+    AdminOrderRoute, AdminOrdersRoute, AnalyticsRoute, EmailRoute, EmailsRoute,
 };
 use crate::pages::{
-    cart::CartPage, checkout::CheckoutPage, find_order::FindOrderPage, not_found::NotFound,
-    order::OrderPage, product::ProductPage, shop::ShopPage,
+    cart::CartPage, checkout::CheckoutRoute, find_order::FindOrderPage, not_found::NotFound,
+    order::OrderRoute, product::ProductPage, shop::ShopPage,
 };
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::{path, SsrMode};
+use leptos_router::{path, Lazy, SsrMode};
 
 pub const SHOP_NAME: &str = "Hearth & Kettle";
 
@@ -55,17 +55,18 @@ pub fn App() -> impl IntoView {
                 <main id="main" class="container">
                     // Async: pages are sent once their data is loaded, so they read well
                     // with JavaScript off and hydrate without a flash of loading states.
+                    // Lazy routes: their code is a separate chunk of the bundle (see pages::lazy_page).
                     <Routes fallback=NotFound>
                         <Route path=path!("/") view=ShopPage ssr=SsrMode::Async/>
                         <Route path=path!("/products/:slug") view=ProductPage ssr=SsrMode::Async/>
                         <Route path=path!("/cart") view=CartPage ssr=SsrMode::Async/>
-                        <Route path=path!("/checkout") view=CheckoutPage ssr=SsrMode::Async/>
-                        <Route path=path!("/orders/:id") view=OrderPage ssr=SsrMode::Async/>
-                        <Route path=path!("/admin") view=AdminPage ssr=SsrMode::Async/>
-                        <Route path=path!("/admin/orders/:id") view=AdminOrderPage ssr=SsrMode::Async/>
-                        <Route path=path!("/admin/analytics") view=AnalyticsPage ssr=SsrMode::Async/>
-                        <Route path=path!("/admin/emails") view=AdminEmailsPage ssr=SsrMode::Async/>
-                        <Route path=path!("/admin/emails/:id") view=AdminEmailPage ssr=SsrMode::Async/>
+                        <Route path=path!("/checkout") view={Lazy::<CheckoutRoute>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("/orders/:id") view={Lazy::<OrderRoute>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("/admin") view={Lazy::<AdminOrdersRoute>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("/admin/orders/:id") view={Lazy::<AdminOrderRoute>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("/admin/analytics") view={Lazy::<AnalyticsRoute>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("/admin/emails") view={Lazy::<EmailsRoute>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("/admin/emails/:id") view={Lazy::<EmailRoute>::new()} ssr=SsrMode::Async/>
                         <Route path=path!("/find-order") view=FindOrderPage/>
                     </Routes>
                 </main>

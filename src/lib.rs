@@ -17,9 +17,16 @@ pub mod server;
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
-    // Lets tests (and curious people) tell a hydrated page from server-rendered HTML.
-    if let Some(body) = leptos::prelude::document().body() {
+    let Some(body) = leptos::prelude::document().body() else {
+        return;
+    };
+    // Asynchronous, as `leptos::mount::hydrate_lazy` is: on an admin page, the page's lazily
+    // loaded chunk is fetched before the server's HTML is hydrated.
+    wasm_bindgen_futures::spawn_local(async move {
+        leptos::mount::hydrate_from_async(body.clone(), app::App)
+            .await
+            .forget();
+        // Lets tests (and curious people) tell a hydrated page from server-rendered HTML.
         let _ = body.set_attribute("data-hydrated", "true");
-    }
+    });
 }

@@ -3,6 +3,7 @@ import { pay, toPayment } from './support/checkout';
 import { query } from './support/db';
 import { ADMIN_PASSWORD, E2E_PORT } from './support/env';
 import { fillCard } from './support/sim';
+import { bundle } from './support/shop';
 import { expect, test } from './support/test';
 
 // No page, asset or answer the shop serves holds a server-side secret: not the Stripe secret key
@@ -39,6 +40,8 @@ function headersText(headers: Record<string, string>): string {
 
 test('no page or file the shop serves holds a secret', async ({ request }) => {
   const known = secrets();
+  // Every file of the browser bundle, the admin's lazily loaded chunks included.
+  const { dir, main, loader, chunks } = await bundle(request);
   const queue = [
     '/',
     '/cart',
@@ -46,15 +49,16 @@ test('no page or file the shop serves holds a secret', async ({ request }) => {
     '/admin',
     '/admin/analytics',
     '/no-such-page',
-    '/pkg/checkout.js',
-    '/pkg/checkout.wasm',
-    '/pkg/checkout.css',
     '/favicon.svg',
     // The embedded simulator's Stripe.js stand-in and its pages, served by the shop too.
     '/stripe-sim/v3/',
     '/stripe-sim/v3/elements-inner.html',
     '/stripe-sim/v3/three-ds-challenge.html',
     '/stripe-sim/_sim/demo.html',
+    ...main,
+    loader,
+    `${dir}/__wasm_split_manifest.json`,
+    ...chunks,
   ];
   const seen = new Set<string>();
   const leaks: string[] = [];

@@ -1,5 +1,5 @@
 import { E2E_PORT } from './support/env';
-import { hydrated } from './support/shop';
+import { bundle, hydrated } from './support/shop';
 import { expect, test } from './support/test';
 
 // The security headers as a browser meets them, and the guard every test runs under (support/
@@ -36,7 +36,8 @@ test('every page has a policy whose nonce is fresh and is the one on its scripts
 });
 
 test('files and the simulator get their headers too', async ({ request }) => {
-  for (const path of ['/pkg/checkout.js', '/pkg/checkout.css', '/favicon.svg']) {
+  const { main, loader, chunks } = await bundle(request);
+  for (const path of [...main, loader, ...chunks, '/favicon.svg']) {
     const headers = (await request.get(path)).headers();
     expect(headers['x-content-type-options'], path).toBe('nosniff');
     expect(headers['content-security-policy'], path).toContain("frame-ancestors 'none'");

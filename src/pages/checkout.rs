@@ -9,6 +9,11 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_navigate;
 use std::sync::Arc;
 
+lazy_page! {
+    /// `/checkout`: with Stripe Elements and the PayPal button, loaded when the shopper checks out.
+    CheckoutRoute => CheckoutPage;
+}
+
 #[component]
 pub fn CheckoutPage() -> impl IntoView {
     let start = ServerAction::<StartCheckout>::new();

@@ -10,6 +10,11 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
+lazy_page! {
+    /// `/orders/:id`: the order's live status, loaded when an order is shown.
+    OrderRoute => OrderPage;
+}
+
 #[component]
 pub fn OrderPage() -> impl IntoView {
     let params = use_params_map();

@@ -46,13 +46,34 @@ pub async fn cache_control(request: Request, next: Next) -> Response {
     response
 }
 
-/// `/pkg/checkout.<16 hex digits>.<ext>`, as build-site.sh names the bundle.
+/// The bundle's folder as build-site.sh names it (`pkg/<16 hex digits>`, its content's hash),
+/// read from `bundle.txt` beside the server binary, if that folder is in the site. None for a
+/// binary built another way (`cargo leptos`, which writes `pkg/` itself and serves it uncached).
+pub fn bundle_dir_beside_binary(site_root: &str) -> Option<String> {
+    let exe = std::env::current_exe().ok()?;
+    let text = std::fs::read_to_string(exe.parent()?.join("bundle.txt")).ok()?;
+    let dir = text.trim();
+    if !is_bundle_dir(dir) {
+        tracing::warn!("bundle.txt names {dir:?}, not pkg/<hash>: serving pkg/ uncached");
+        return None;
+    }
+    if !std::path::Path::new(site_root).join(dir).is_dir() {
+        tracing::warn!("bundle.txt names {dir}, which {site_root} lacks: serving pkg/ uncached");
+        return None;
+    }
+    Some(dir.to_string())
+}
+
+fn is_bundle_dir(dir: &str) -> bool {
+    dir.strip_prefix("pkg/")
+        .is_some_and(|hash| hash.len() == 16 && hash.chars().all(|c| c.is_ascii_hexdigit()))
+}
+
+/// A file inside a content-named bundle folder: `/pkg/<16 hex digits>/<file>`.
 fn is_hashed_asset(path: &str) -> bool {
-    let Some(name) = path.strip_prefix("/pkg/") else {
-        return false;
-    };
-    let parts: Vec<&str> = name.split('.').collect();
-    parts.len() == 3 && parts[1].len() == 16 && parts[1].chars().all(|c| c.is_ascii_hexdigit())
+    path.strip_prefix('/')
+        .and_then(|p| p.rsplit_once('/'))
+        .is_some_and(|(dir, file)| is_bundle_dir(dir) && !file.is_empty())
 }
 
 /// Files from `public/` (images, the icon) as opposed to pages and API routes.
@@ -65,12 +86,16 @@ mod tests {
     use super::is_hashed_asset;
 
     #[test]
-    fn only_content_hashed_bundle_names_are_cached_for_good() {
-        assert!(is_hashed_asset("/pkg/checkout.0123456789abcdef.wasm"));
-        assert!(is_hashed_asset("/pkg/checkout.0123456789abcdef.js"));
+    fn only_files_in_a_content_named_bundle_folder_are_cached_for_good() {
+        assert!(is_hashed_asset("/pkg/0123456789abcdef/checkout.wasm"));
+        assert!(is_hashed_asset("/pkg/0123456789abcdef/split_admin_0.wasm"));
+        assert!(is_hashed_asset("/pkg/0123456789abcdef/__wasm_split.js"));
         assert!(!is_hashed_asset("/pkg/checkout.wasm"));
         assert!(!is_hashed_asset("/pkg/checkout.css"));
         assert!(!is_hashed_asset("/products/mug"));
-        assert!(!is_hashed_asset("/pkg/checkout.0123456789abcdeg.js"));
+        assert!(!is_hashed_asset("/pkg/0123456789abcdeg/checkout.js"));
+        assert!(!is_hashed_asset("/pkg/0123456789abcdef/"));
+        assert!(!is_hashed_asset("/pkg/0123456789abcdef/x/y.js"));
+        assert!(!is_hashed_asset("/x/pkg/0123456789abcdef/checkout.js"));
     }
 }

@@ -140,12 +140,11 @@ pub async fn run() -> i32 {
     if leptos_options.output_name.is_empty() {
         leptos_options.output_name = "checkout".into();
     }
-    // build-site.sh names the bundle after its content and writes hash.txt beside the binary:
-    // then pages link the hashed names, which are cached for good.
-    leptos_options.hash_files = std::env::current_exe()
-        .ok()
-        .and_then(|exe| exe.parent().map(|dir| dir.join(&*leptos_options.hash_file)))
-        .is_some_and(|hashes| hashes.exists());
+    // build-site.sh puts the bundle in a folder named after its content and names that folder
+    // in bundle.txt beside the binary: pages then link files that are cached for good.
+    if let Some(pkg_dir) = super::delivery::bundle_dir_beside_binary(&leptos_options.site_root) {
+        leptos_options.site_pkg_dir = pkg_dir.into();
+    }
     let addr = config.addr;
 
     let (router, state) = match build_router(config, leptos_options).await {

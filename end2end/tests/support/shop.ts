@@ -1,4 +1,4 @@
-import { expect, type Page } from '@playwright/test';
+import { expect, type APIRequestContext, type Page } from '@playwright/test';
 import { query } from './db';
 
 export interface DbProduct {
@@ -43,4 +43,30 @@ export function countReloads(page: Page): () => number {
     loads += 1;
   });
   return () => loads;
+}
+
+/** The browser bundle as the shop serves it: its content-named folder (from the page's
+ * preload link), the files every page loads, and the lazily loaded chunks of each lazy route
+ * (from the split manifest in the same folder, keyed by the route's split name). */
+export async function bundle(request: APIRequestContext) {
+  const html = await (await request.get('/', { headers: { Accept: 'text/html' } })).text();
+  const dir = html.match(/href="(\/pkg\/[0-9a-f]{16})\/checkout\.js"/)?.[1];
+  if (!dir) throw new Error('no bundle folder linked from /');
+  const response = await request.get(`${dir}/__wasm_split_manifest.json`);
+  expect(response.status()).toBe(200);
+  const manifest = (await response.json()) as Record<string, string[]>;
+  /** The chunk files of the splits whose name matches `split`. */
+  const chunksOf = (split: RegExp) =>
+    new Set(
+      Object.entries(manifest)
+        .filter(([name]) => split.test(name))
+        .flatMap(([, stems]) => stems.map((stem) => `${dir}/${stem}.wasm`)),
+    );
+  return {
+    dir,
+    main: ['checkout.js', 'checkout.wasm', 'checkout.css'].map((f) => `${dir}/${f}`),
+    loader: `${dir}/__wasm_split.______________________.js`,
+    chunks: [...chunksOf(/./)],
+    chunksOf,
+  };
 }

@@ -16,6 +16,20 @@ use crate::components::notice::ErrorAlert;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 
+// The merchant's pages: a shopper's browser never downloads them.
+lazy_page! {
+    /// `/admin`
+    AdminOrdersRoute => AdminPage;
+    /// `/admin/orders/:id`
+    AdminOrderRoute => AdminOrderPage;
+    /// `/admin/analytics`
+    AnalyticsRoute => AnalyticsPage;
+    /// `/admin/emails`
+    EmailsRoute => AdminEmailsPage;
+    /// `/admin/emails/:id`
+    EmailRoute => AdminEmailPage;
+}
+
 #[component]
 pub fn SignInForm(action: ServerAction<SignIn>) -> impl IntoView {
     view! {
