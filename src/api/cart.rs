@@ -12,7 +12,8 @@ pub async fn get_cart() -> Result<Cart, AppError> {
 
     match session::existing_cart().await? {
         (state, Some(cart_id)) if !session::cart_is_new() => {
-            Ok(db::load_cart(&state.pool, &cart_id, &state.config.currency).await?)
+            let mut reader = state.reader.connection().await?;
+            Ok(db::load_cart(&mut *reader, &cart_id, &state.config.currency).await?)
         }
         // No cart yet, or one this very page request created: nothing can be in it.
         (state, _) => Ok(Cart {

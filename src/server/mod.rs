@@ -32,6 +32,8 @@ use std::sync::Arc;
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub pool: SqlitePool,
+    /// Connections for the pages' hot reads, outside the pool (see [`db::Reader`]).
+    pub reader: db::Reader,
     /// Applies Stripe events in batches, one transaction each (group commit).
     pub writer: db::Writer,
     pub config: Arc<Config>,

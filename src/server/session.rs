@@ -23,6 +23,7 @@ pub const COOKIE_NAME: &str = "hk_session";
 /// Cookies are HttpOnly and SameSite=Lax: Strict would be dropped when Stripe redirects back.
 pub async fn layer(
     pool: &SqlitePool,
+    reader: &super::db::Reader,
     secure: bool,
 ) -> Result<SessionManagerLayer<QueuedStore>, sqlx::Error> {
     let store = SqliteStore::new(pool.clone());
@@ -42,6 +43,8 @@ pub async fn layer(
     let store = QueuedStore {
         store,
         pool: pool.clone(),
+        reader: reader.clone(),
+        new_sessions: NewSessions::spawn(pool.clone()),
     };
     Ok(SessionManagerLayer::new(store)
         .with_name(COOKIE_NAME)
@@ -54,42 +57,125 @@ pub async fn layer(
 }
 
 /// The SQLite session store, its writes queued in-process with the database's other writers
-/// (`db::write_turn`) instead of waiting for SQLite's write lock in its busy handler. A new
-/// visitor's first page writes its session: under load that used to be the slow part.
+/// (`db::write_turn`) instead of waiting for SQLite's write lock in its busy handler, and new
+/// sessions written in batches ([`NewSessions`]). A new visitor's first page writes its
+/// session: under load that used to be the slow part.
 #[derive(Clone, Debug)]
 pub struct QueuedStore {
     store: SqliteStore,
     pool: SqlitePool,
+    /// Loads go through the pages' reading connections ([`super::db::Reader`]).
+    reader: super::db::Reader,
+    new_sessions: NewSessions,
+}
+
+/// New visitors' sessions, written together: the ones that arrive while a batch is being
+/// written go into the next, one transaction each (group commit), on a connection of the
+/// writer's own (no pool round trips). A request is answered once its row is committed. The
+/// batch takes its turn with the database's other writers (`db::write_turn`).
+#[derive(Clone, Debug)]
+pub struct NewSessions {
+    queue: tokio::sync::mpsc::UnboundedSender<PendingSession>,
+}
+
+type PendingSession = (Record, tokio::sync::oneshot::Sender<Result<Id, String>>);
+
+/// Sessions written in one transaction at most.
+const SESSION_BATCH: usize = 64;
+
+impl NewSessions {
+    /// Starts the writer task (on the current tokio runtime); it ends with the last handle.
+    pub fn spawn(pool: SqlitePool) -> Self {
+        let (queue, pending) = tokio::sync::mpsc::unbounded_channel();
+        tokio::spawn(write_new_sessions(pool, pending));
+        NewSessions { queue }
+    }
+
+    /// Inserts the record, under a new id if its own is taken; returns the id it was stored under.
+    async fn insert(&self, record: Record) -> session_store::Result<Id> {
+        let stopped = || session_store::Error::Backend("the session writer has stopped".into());
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        self.queue.send((record, reply)).map_err(|_| stopped())?;
+        answer
+            .await
+            .map_err(|_| stopped())?
+            .map_err(session_store::Error::Backend)
+    }
+}
+
+async fn write_new_sessions(
+    pool: SqlitePool,
+    mut pending: tokio::sync::mpsc::UnboundedReceiver<PendingSession>,
+) {
+    use sqlx::ConnectOptions;
+    let mut connection: Option<sqlx::SqliteConnection> = None;
+    let mut batch = Vec::with_capacity(SESSION_BATCH);
+    while pending.recv_many(&mut batch, SESSION_BATCH).await > 0 {
+        let _turn = super::db::write_turn(&pool).await;
+        let written = async {
+            let db = match &mut connection {
+                Some(db) => db,
+                None => connection.insert(pool.connect_options().connect().await?),
+            };
+            insert_sessions(db, &mut batch).await
+        }
+        .await;
+        if written.is_err() {
+            connection = None; // a fresh one for the next batch
+        }
+        for (record, reply) in batch.drain(..) {
+            let _ = reply.send(match &written {
+                Ok(()) => Ok(record.id),
+                Err(e) => Err(e.to_string()),
+            });
+        }
+    }
+}
+
+async fn insert_sessions(
+    db: &mut sqlx::SqliteConnection,
+    batch: &mut [PendingSession],
+) -> Result<(), sqlx::Error> {
+    use sqlx::Connection;
+    let mut tx = db.begin_with("BEGIN IMMEDIATE").await?;
+    for (record, _) in batch.iter_mut() {
+        // A taken id is redrawn; a row refused for any other reason would be refused every
+        // time, so a few tries end it.
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            if tries > 4 {
+                return Err(sqlx::Error::Protocol(
+                    "a new session row was refused".into(),
+                ));
+            }
+            let data = rmp_serde::to_vec(&*record).map_err(|e| sqlx::Error::Encode(e.into()))?;
+            let inserted = sqlx::query(
+                "INSERT OR IGNORE INTO tower_sessions (id, data, expiry_date) VALUES (?, ?, ?)",
+            )
+            .bind(record.id.to_string())
+            .bind(data)
+            .bind(record.expiry_date)
+            .execute(&mut *tx)
+            .await?;
+            if inserted.rows_affected() == 1 {
+                break;
+            }
+            record.id = Id::default(); // taken: draw another
+        }
+    }
+    tx.commit().await
 }
 
 #[async_trait::async_trait]
 impl SessionStore for QueuedStore {
     /// What `SqliteStore::create` does — insert the record, or draw a new id if that one is
-    /// taken — in one autocommit statement instead of `BEGIN`, insert, `COMMIT` (each a round
-    /// trip to the connection's thread): every new visitor's first page does this. Same table,
+    /// taken — through [`NewSessions`]: every new visitor's first page does this. Same table,
     /// same encoding (MessagePack record, the expiry as `SqliteStore` binds it), so the store
     /// reads these rows as its own.
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
-        let _turn = super::db::write_turn(&self.pool).await;
-        loop {
-            let data = rmp_serde::to_vec(&*record)
-                .map_err(|e| session_store::Error::Encode(e.to_string()))?;
-            let inserted = sqlx::query(
-                "INSERT OR ABORT INTO tower_sessions (id, data, expiry_date) VALUES (?, ?, ?)",
-            )
-            .bind(record.id.to_string())
-            .bind(data)
-            .bind(record.expiry_date)
-            .execute(&self.pool)
-            .await;
-            match inserted {
-                Ok(_) => return Ok(()),
-                Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-                    record.id = Id::default();
-                }
-                Err(e) => return Err(session_store::Error::Backend(e.to_string())),
-            }
-        }
+        record.id = self.new_sessions.insert(record.clone()).await?;
+        Ok(())
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
@@ -97,8 +183,21 @@ impl SessionStore for QueuedStore {
         self.store.save(record).await
     }
 
+    /// What `SqliteStore::load` does (same query, same decoding), on a reading connection:
+    /// every returning visitor's page does this.
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
-        self.store.load(id).await
+        let backend = |e: sqlx::Error| session_store::Error::Backend(e.to_string());
+        let mut db = self.reader.connection().await.map_err(backend)?;
+        let data: Option<Vec<u8>> =
+            sqlx::query_scalar("SELECT data FROM tower_sessions WHERE id = ? AND expiry_date > ?")
+                .bind(id.to_string())
+                .bind(tower_sessions::cookie::time::OffsetDateTime::now_utc())
+                .fetch_optional(&mut *db)
+                .await
+                .map_err(backend)?;
+        data.map(|data| rmp_serde::from_slice(&data))
+            .transpose()
+            .map_err(|e| session_store::Error::Decode(e.to_string()))
     }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
@@ -203,7 +302,8 @@ pub async fn ensure_visitor(session: Session, mut request: Request, next: Next) 
 mod tests {
     use super::*;
 
-    /// The one-statement create writes rows the SQLite store reads back as its own, and draws a
+    /// The one-statement create writes rows the SQLite store reads back as its own (and our load
+    /// reads them as the store does), and draws a
     /// new id when the one it has is taken.
     #[tokio::test]
     async fn created_sessions_load_through_the_store() {
@@ -216,6 +316,8 @@ mod tests {
         let queued = QueuedStore {
             store: store.clone(),
             pool: pool.clone(),
+            reader: super::super::db::Reader::new(&pool),
+            new_sessions: NewSessions::spawn(pool.clone()),
         };
         let expiry = tower_sessions::cookie::time::OffsetDateTime::now_utc()
             + tower_sessions::cookie::time::Duration::days(1);
@@ -230,6 +332,10 @@ mod tests {
         let loaded = store.load(&record.id).await.unwrap().expect("stored");
         assert_eq!(loaded.data, record.data);
         assert_eq!(loaded.id, record.id);
+        // Our load, on a reading connection, reads what the store's own does.
+        let ours = queued.load(&record.id).await.unwrap().expect("loaded");
+        assert_eq!((ours.id, ours.data), (loaded.id, loaded.data));
+        assert!(queued.load(&Id::default()).await.unwrap().is_none());
 
         let taken = record.id;
         let mut second = record.clone();
@@ -246,6 +352,61 @@ mod tests {
         };
         queued.create(&mut old).await.unwrap();
         assert!(store.load(&old.id).await.unwrap().is_none());
+        assert!(queued.load(&old.id).await.unwrap().is_none());
+        pool.close().await;
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        }
+    }
+
+    /// Visitors arriving together are written in shared transactions, each answered with its
+    /// own row once committed, including one that asked for an id already taken.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sessions_created_together_are_each_stored_once() {
+        let path =
+            std::env::temp_dir().join(format!("checkout-sessions-{}.db", std::process::id()));
+        let pool = super::super::db::connect(&format!("sqlite:{}", path.display()))
+            .await
+            .unwrap();
+        let store = SqliteStore::new(pool.clone());
+        store.migrate().await.unwrap();
+        let new_sessions = NewSessions::spawn(pool.clone());
+        let expiry = tower_sessions::cookie::time::OffsetDateTime::now_utc()
+            + tower_sessions::cookie::time::Duration::days(1);
+        let record = |n: usize| Record {
+            id: Id::default(),
+            data: [(CART_KEY.to_string(), serde_json::json!(format!("cart{n}")))]
+                .into_iter()
+                .collect(),
+            expiry_date: expiry,
+        };
+        let mut clash = record(0);
+        let first = new_sessions.insert(clash.clone()).await.unwrap();
+        clash.id = first;
+        let mut tasks = tokio::task::JoinSet::new();
+        for n in 1..=40 {
+            let (new_sessions, mut record) = (new_sessions.clone(), record(n));
+            if n == 20 {
+                record.id = first; // taken
+            }
+            tasks.spawn(async move { (n, new_sessions.insert(record).await.unwrap()) });
+        }
+        let mut ids = std::collections::HashSet::from([first]);
+        while let Some(done) = tasks.join_next().await {
+            let (n, id) = done.unwrap();
+            assert!(ids.insert(id), "two visitors got one id");
+            let stored = store
+                .load(&id)
+                .await
+                .unwrap()
+                .expect("committed before the answer");
+            assert_eq!(stored.data[CART_KEY], serde_json::json!(format!("cart{n}")));
+        }
+        let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM tower_sessions")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        assert_eq!(rows, 41);
         pool.close().await;
         for suffix in ["", "-wal", "-shm"] {
             let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));

@@ -16,7 +16,8 @@ pub async fn build_router(
 ) -> Result<(Router, AppState), StartError> {
     let database = |e: sqlx::Error| StartError::Database(e.to_string());
     let pool = db::connect(&config.database_url).await.map_err(database)?;
-    let sessions = session::layer(&pool, config.secure_cookies())
+    let reader = db::Reader::new(&pool);
+    let sessions = session::layer(&pool, &reader, config.secure_cookies())
         .await
         .map_err(database)?;
     let (payments, simulators) = payments::setup(&config, &pool)
@@ -28,6 +29,7 @@ pub async fn build_router(
         leptos_options,
         writer: db::Writer::spawn(pool.clone()),
         pool,
+        reader,
         config: Arc::new(config),
         admin: Arc::new(admin),
         payments: Arc::new(payments),

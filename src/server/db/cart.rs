@@ -4,7 +4,7 @@
 use crate::domain::cart::{check_quantity, Cart, CartLine, QuantityError, MAX_LINE_QUANTITY};
 use crate::domain::money::{Currency, Money};
 use crate::error::AppError;
-use sqlx::SqlitePool;
+use sqlx::{SqliteExecutor, SqlitePool};
 
 /// What of product `p` this cart (bound as `?1`) may have: the stock on sale plus what the
 /// cart's own open order holds (a shopper's hold is theirs to keep).
@@ -25,7 +25,7 @@ struct CartLineRow {
 
 /// The cart's lines, priced from `products` as they are now.
 pub async fn load_cart(
-    pool: &SqlitePool,
+    db: impl SqliteExecutor<'_>,
     cart_id: &str,
     shop_currency: &Currency,
 ) -> Result<Cart, sqlx::Error> {
@@ -35,7 +35,7 @@ pub async fn load_cart(
          WHERE ci.cart_id = ?1 ORDER BY ci.rowid"
     ))
     .bind(cart_id)
-    .fetch_all(pool)
+    .fetch_all(db)
     .await?;
     let lines = rows
         .into_iter()

@@ -2,7 +2,7 @@
 
 use crate::domain::money::{Currency, Money};
 use crate::model::catalog::Product;
-use sqlx::SqlitePool;
+use sqlx::SqliteExecutor;
 
 #[derive(sqlx::FromRow)]
 struct ProductRow {
@@ -32,24 +32,24 @@ impl From<ProductRow> for Product {
 
 const PRODUCT_COLUMNS: &str = "id, slug, name, description, price_minor, currency, stock, image";
 
-pub async fn list_products(pool: &SqlitePool) -> Result<Vec<Product>, sqlx::Error> {
+pub async fn list_products(db: impl SqliteExecutor<'_>) -> Result<Vec<Product>, sqlx::Error> {
     let rows = sqlx::query_as::<_, ProductRow>(&format!(
         "SELECT {PRODUCT_COLUMNS} FROM products ORDER BY id"
     ))
-    .fetch_all(pool)
+    .fetch_all(db)
     .await?;
     Ok(rows.into_iter().map(Product::from).collect())
 }
 
 pub async fn product_by_slug(
-    pool: &SqlitePool,
+    db: impl SqliteExecutor<'_>,
     slug: &str,
 ) -> Result<Option<Product>, sqlx::Error> {
     let row = sqlx::query_as::<_, ProductRow>(&format!(
         "SELECT {PRODUCT_COLUMNS} FROM products WHERE slug = ?"
     ))
     .bind(slug)
-    .fetch_optional(pool)
+    .fetch_optional(db)
     .await?;
     Ok(row.map(Product::from))
 }

@@ -9,6 +9,7 @@ mod catalog;
 mod orders;
 mod outbox;
 mod payments;
+mod reader;
 mod refunds;
 mod writer;
 
@@ -31,6 +32,7 @@ pub use outbox::{
     resend as resend_email, Attempt, NewLink, OutboxEmail, RecentOrder,
 };
 pub use payments::{apply_stripe_event, Origin, PaymentFact, WebhookOutcome};
+pub use reader::{ReadConnection, Reader};
 pub use refunds::{
     forget_refund_request, match_refund, record_refund_request, refund_requests, set_refund_id,
     unresolved_refunds,
