@@ -51,7 +51,18 @@ pub async fn cache_control(request: Request, next: Next) -> Response {
 /// binary built another way (`cargo leptos`, which writes `pkg/` itself and serves it uncached).
 pub fn bundle_dir_beside_binary(site_root: &str) -> Option<String> {
     let exe = std::env::current_exe().ok()?;
-    let text = std::fs::read_to_string(exe.parent()?.join("bundle.txt")).ok()?;
+    let Ok(text) = std::fs::read_to_string(exe.parent()?.join("bundle.txt")) else {
+        if !std::path::Path::new(site_root)
+            .join("pkg/checkout.js")
+            .exists()
+        {
+            tracing::warn!(
+                "no bundle.txt beside the binary and no {site_root}/pkg/checkout.js: pages will \
+                 not hydrate (build with scripts/build-site.sh, which writes both)"
+            );
+        }
+        return None;
+    };
     let dir = text.trim();
     if !is_bundle_dir(dir) {
         tracing::warn!("bundle.txt names {dir:?}, not pkg/<hash>: serving pkg/ uncached");
