@@ -71,6 +71,9 @@ servers+=($!)
 wait_for http://127.0.0.1:3300/
 ensure_running "${servers[@]}"
 (cd end2end && run "page load in Chromium" env BENCH_BASE=http://127.0.0.1:3300 BENCH_PRODUCT="$PRODUCT" node bench/page-load.mjs) | record
+# A page on a lazy route, opened directly: it hydrates once its chunks have come too.
+(cd end2end && run "page load in Chromium, /checkout" env BENCH_BASE=http://127.0.0.1:3300 BENCH_PRODUCT=/checkout node bench/page-load.mjs) |
+    grep -F '/checkout' | record
 (cd end2end && run "webhook 2xx -> status in the browser" env BENCH_DB="$ROOT/target/bench/bench.db" node bench/webhook-latency.mjs) | record
 kill "${servers[-1]}" 2>/dev/null; wait "${servers[-1]}" 2>/dev/null || true
 
