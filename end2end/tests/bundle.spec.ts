@@ -74,6 +74,41 @@ test('the admin page fetches its chunks, opened directly or reached by a link', 
   expect(wasm).not.toContain(`${dir}/checkout.wasm`);
 });
 
+test("an admin page's buttons stay disabled until its code has come", async ({ page, request }) => {
+  const { chunksOf } = await bundle(request);
+  const orderId = await toPayment(page, 'tea-tin');
+  await fillCard(page, '4242424242424242');
+  await pay(page);
+  await expect(page.getByTestId('order-status')).toHaveText('Paid');
+  await page.goto('/admin');
+  await page.getByLabel('Password').fill(ADMIN_PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByRole('heading', { name: 'Orders' })).toBeVisible();
+
+  // The order page's own module is held back: the page is there, not yet hydrated.
+  const own = [...chunksOf(/^__admin_order_route_/)].filter((p) => p.includes('/split___admin_order_route_'));
+  expect(own.length).toBe(1);
+  let release = () => {};
+  const held = new Promise<void>((resolve) => (release = resolve));
+  await page.route((url) => own.includes(url.pathname), async (route) => {
+    await held;
+    await route.continue();
+  });
+  await page.goto(`/admin/orders/${orderId}`, { waitUntil: 'domcontentloaded' });
+  await expect(page.getByTestId('admin-order-status')).toHaveText('Paid');
+  await expect(page.getByRole('button', { name: 'Review refund' })).toBeDisabled();
+  await expect(page.getByLabel(/^Amount/)).toBeDisabled();
+  await expect(page.getByTestId('refresh-from-stripe')).toBeDisabled();
+  await expect(page.locator('body[data-hydrated="true"]')).toHaveCount(0);
+
+  release();
+  await hydrated(page);
+  await expect(page.getByRole('button', { name: 'Review refund' })).toBeEnabled();
+  await expect(page.getByTestId('refresh-from-stripe')).toBeEnabled();
+  await page.getByRole('button', { name: 'Review refund' }).click();
+  await expect(page.getByRole('button', { name: 'Confirm refund' })).toBeVisible();
+});
+
 test('every file of the bundle is cached for good; a missing one is not', async ({ request }) => {
   const { main, loader, chunks, dir } = await bundle(request);
   for (const path of [...main, loader, ...chunks]) {

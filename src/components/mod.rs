@@ -2,6 +2,7 @@
 
 pub mod add_to_cart;
 pub mod cart_context;
+pub mod hydrated;
 pub mod layout;
 pub mod notice;
 pub mod payments_banner;

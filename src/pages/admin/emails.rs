@@ -3,6 +3,7 @@
 
 use super::SignInForm;
 use crate::api::admin::{admin_email, admin_emails, admin_signed_in, ResendEmail, SignIn};
+use crate::components::hydrated::use_hydrated;
 use crate::components::notice::ErrorAlert;
 use crate::domain::calendar::day;
 use crate::model::emails::{EmailDetail, EmailRow, EmailStatus};
@@ -125,6 +126,7 @@ pub fn AdminEmailPage() -> impl IntoView {
 
 #[component]
 fn EmailView(detail: EmailDetail, resend: ServerAction<ResendEmail>) -> impl IntoView {
+    let hydrated = use_hydrated();
     let row = detail.row;
     let id = row.id;
     view! {
@@ -154,7 +156,7 @@ fn EmailView(detail: EmailDetail, resend: ServerAction<ResendEmail>) -> impl Int
             <pre class="email-text">{detail.html}</pre>
         </details>
         <button class="btn btn-secondary" data-testid="resend"
-            disabled=move || resend.pending().get()
+            disabled=move || !hydrated.get() || resend.pending().get()
             on:click=move |_| { resend.dispatch(ResendEmail { id }); }>
             "Send again"
         </button>

@@ -1,5 +1,6 @@
 use crate::api::admin::{get_admin_order, AdminRefreshOrder, RefundOrder};
 use crate::browser;
+use crate::components::hydrated::use_hydrated;
 use crate::components::notice::{ActionNotice, ErrorAlert};
 use crate::components::status_badge::badge;
 use crate::domain::calendar::day;
@@ -59,6 +60,7 @@ fn OrderAdmin(
     refresh: ServerAction<AdminRefreshOrder>,
 ) -> impl IntoView {
     let order = detail.order;
+    let hydrated = use_hydrated();
     let pending: Vec<_> = detail
         .refunds
         .iter()
@@ -79,7 +81,7 @@ fn OrderAdmin(
                     let id = order.id.clone();
                     move |_| { refresh.dispatch(AdminRefreshOrder { id: id.clone() }); }
                 }
-                disabled=move || refresh.pending().get()>{if detail.gateway == crate::domain::gateway::Gateway::Paypal { "Refresh from PayPal" } else { "Refresh from Stripe" }}</button>
+                disabled=move || !hydrated.get() || refresh.pending().get()>{if detail.gateway == crate::domain::gateway::Gateway::Paypal { "Refresh from PayPal" } else { "Refresh from Stripe" }}</button>
         </p>
         <ActionNotice result=refresh.value()/>
         <p class="order-status">"Status: "
@@ -137,6 +139,8 @@ fn RefundForm(order_id: String, max: String, refund: ServerAction<RefundOrder>) 
     let amount = RwSignal::new(max.clone());
     let reason = RwSignal::new(String::from("requested_by_customer"));
     let review = RwSignal::new(None::<String>); // the attempt key while confirming
+    let hydrated = use_hydrated();
+    let locked = move || !hydrated.get() || review.get().is_some();
     let send = move |_| {
         let Some(attempt) = review.get_untracked() else {
             return;
@@ -162,10 +166,10 @@ fn RefundForm(order_id: String, max: String, refund: ServerAction<RefundOrder>) 
             <div class="refund-fields">
                 <label>"Amount (up to " {max.clone()} ")"
                     <input type="text" inputmode="decimal" name="amount" prop:value=move || amount.get()
-                        on:input=move |ev| amount.set(event_target_value(&ev)) disabled=move || review.get().is_some()/>
+                        on:input=move |ev| amount.set(event_target_value(&ev)) disabled=locked/>
                 </label>
                 <label>"Reason"
-                    <select name="reason" on:change=move |ev| reason.set(event_target_value(&ev)) disabled=move || review.get().is_some()>
+                    <select name="reason" on:change=move |ev| reason.set(event_target_value(&ev)) disabled=locked>
                         <option value="requested_by_customer">"Requested by customer"</option>
                         <option value="duplicate">"Duplicate"</option>
                         <option value="fraudulent">"Fraudulent"</option>
@@ -174,7 +178,8 @@ fn RefundForm(order_id: String, max: String, refund: ServerAction<RefundOrder>) 
             </div>
             {move || match review.get() {
                 None => view! {
-                    <button type="button" class="btn btn-secondary" on:click=move |_| review.set(Some(attempt_key()))>"Review refund"</button>
+                    <button type="button" class="btn btn-secondary" on:click=move |_| review.set(Some(attempt_key()))
+                        disabled=move || !hydrated.get()>"Review refund"</button>
                 }.into_any(),
                 Some(_) => view! {
                     <p class="alert alert-info">{format!("Refund {} to the customer's card? This cannot be undone.", amount.get())}</p>
