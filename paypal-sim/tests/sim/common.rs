@@ -254,6 +254,28 @@ impl Receiver {
         self.received.lock().unwrap().clone()
     }
 
+    /// Waits until `count` deliveries of `event_type` have arrived (at most 5 s), and returns
+    /// them in arrival order; retries come on their own schedule, after other events.
+    pub async fn wait_for_count(&self, event_type: &str, count: usize) -> Vec<Delivery> {
+        let of_type = || -> Vec<Delivery> {
+            self.all()
+                .into_iter()
+                .filter(|d| d.json()["event_type"] == event_type)
+                .collect()
+        };
+        for _ in 0..100 {
+            let found = of_type();
+            if found.len() >= count {
+                return found;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!(
+            "{} of {count} {event_type} deliveries came",
+            of_type().len()
+        );
+    }
+
     /// Waits until a delivery of `event_type` has arrived (at most 5 s).
     pub async fn wait_for(&self, event_type: &str) -> Delivery {
         for _ in 0..100 {
