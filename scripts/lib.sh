@@ -54,13 +54,6 @@ ensure_wasm_split() {
         --target-dir "$TARGET_DIR/tools"
 }
 
-ensure_cargo_leptos() {
-    if [ "$(cargo leptos --version 2>/dev/null | awk '{print $2}')" != "0.3.6" ]; then
-        step "Installing cargo-leptos 0.3.6 (15-25 minutes, once)"
-        cargo install cargo-leptos --version 0.3.6 --locked
-    fi
-}
-
 # npm tools for release builds (wasm-opt from binaryen; Debian's binaryen makes broken wasm).
 ensure_tools() {
     if [ ! -x tools/node_modules/.bin/wasm-opt ]; then
