@@ -20,8 +20,8 @@ pub fn hydrate() {
     let Some(body) = leptos::prelude::document().body() else {
         return;
     };
-    // Asynchronous, as `leptos::mount::hydrate_lazy` is: on an admin page, the page's lazily
-    // loaded chunk is fetched before the server's HTML is hydrated.
+    // Asynchronous, as `leptos::mount::hydrate_lazy` is: on a lazy route (the checkout, an order,
+    // the admin), the page's chunks are fetched before the server's HTML is hydrated.
     wasm_bindgen_futures::spawn_local(async move {
         leptos::mount::hydrate_from_async(body.clone(), app::App)
             .await
