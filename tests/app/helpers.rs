@@ -261,6 +261,15 @@ pub async fn product(app: &TestApp, slug: &str) -> Product {
         .expect("seeded product")
 }
 
+/// `SELECT count(*) …` with `binds` for its `?`s, read straight from the app's database.
+pub async fn count(app: &TestApp, sql: &str, binds: &[&str]) -> i64 {
+    let mut query = sqlx::query_scalar(sql);
+    for value in binds {
+        query = query.bind(*value);
+    }
+    query.fetch_one(&app.state.pool).await.unwrap()
+}
+
 /// An order's status (`paid`, `payment_failed`, …), read straight from the database.
 pub async fn order_status(app: &TestApp, order_id: &str) -> String {
     checkout::server::db::order_by_id(&app.state.pool, order_id)

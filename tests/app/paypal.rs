@@ -5,7 +5,7 @@
 
 use crate::admin::password_hash;
 use crate::helpers::{
-    eventually, form, order_status, product, spawn_server_with, Sim, TestApp, Visitor, MUG,
+    count, eventually, form, order_status, product, spawn_server_with, Sim, TestApp, Visitor, MUG,
 };
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
@@ -217,24 +217,13 @@ async fn paying_with_paypal_cancels_the_card_payment_and_pays_once() {
 
     // PayPal's webhooks arrive, verified, and change nothing more.
     eventually("PayPal's webhooks", || async {
-        let n: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM webhook_events WHERE gateway = 'paypal' AND id LIKE 'WH-%'",
-        )
-        .fetch_one(&app.state.pool)
-        .await
-        .unwrap();
-        n >= 2
+        let sql = "SELECT count(*) FROM webhook_events WHERE gateway = 'paypal' AND id LIKE 'WH-%'";
+        count(&app, sql, &[]).await >= 2
     })
     .await;
     assert_eq!(order_status(&app, &order_id).await, "paid");
-    let receipts: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM email_outbox WHERE order_id = ? AND kind = 'receipt'",
-    )
-    .bind(&order_id)
-    .fetch_one(&app.state.pool)
-    .await
-    .unwrap();
-    assert_eq!(receipts, 1);
+    let receipts = "SELECT count(*) FROM email_outbox WHERE order_id = ? AND kind = 'receipt'";
+    assert_eq!(count(&app, receipts, &[&order_id]).await, 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -331,14 +320,13 @@ async fn the_admin_refunds_a_paypal_order_in_part_then_in_full() {
         at_paypal["purchase_units"][0]["payments"]["captures"][0]["status"],
         "REFUNDED"
     );
-    let refunds: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM refund_requests WHERE order_id = ? AND stripe_refund_id IS NOT NULL",
-    )
-    .bind(&order_id)
-    .fetch_one(&app.state.pool)
-    .await
-    .unwrap();
-    assert_eq!(refunds, 2, "two refunds, each recorded with PayPal's id");
+    let refunds =
+        "SELECT count(*) FROM refund_requests WHERE order_id = ? AND stripe_refund_id IS NOT NULL";
+    assert_eq!(
+        count(&app, refunds, &[&order_id]).await,
+        2,
+        "two refunds, each recorded with PayPal's id"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -641,11 +629,8 @@ async fn webhooks_are_verified_and_applied_once() {
             .status,
         StatusCode::OK
     );
-    let recorded: i64 = sqlx::query_scalar("SELECT count(*) FROM order_events WHERE stripe_event_id = 'WH-TEST0000000000001-00000000000000001'")
-        .fetch_one(&app.state.pool)
-        .await
-        .unwrap();
-    assert_eq!(recorded, 1);
+    let recorded = "SELECT count(*) FROM order_events WHERE stripe_event_id = 'WH-TEST0000000000001-00000000000000001'";
+    assert_eq!(count(&app, recorded, &[]).await, 1);
     let _ = paypal;
 }
 
@@ -667,13 +652,8 @@ async fn analytics_compare_the_gateways() {
     paypal.approve(&paypal_order, "balance").await;
     capture(&app, &shopper, &order_id, "second").await;
     eventually("PayPal's completed capture recorded", || async {
-        let n: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM webhook_events WHERE type = 'PAYMENT.CAPTURE.COMPLETED'",
-        )
-        .fetch_one(&app.state.pool)
-        .await
-        .unwrap();
-        n == 1
+        let sql = "SELECT count(*) FROM webhook_events WHERE type = 'PAYMENT.CAPTURE.COMPLETED'";
+        count(&app, sql, &[]).await == 1
     })
     .await;
 
@@ -720,15 +700,10 @@ async fn a_capture_whose_answer_was_lost_is_found_on_the_next_approval() {
     assert_eq!(order_status(&app, &order_id).await, "pending");
     let found = capture(&app, &shopper, &order_id, "second").await;
     assert_eq!(found["status"], "paid", "{found}");
-    let read_back: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM order_events WHERE order_id = ? AND kind = 'reconciled'",
-    )
-    .bind(&order_id)
-    .fetch_one(&app.state.pool)
-    .await
-    .unwrap();
+    let read_back = "SELECT count(*) FROM order_events WHERE order_id = ? AND kind = 'reconciled'";
     assert_eq!(
-        read_back, 1,
+        count(&app, read_back, &[&order_id]).await,
+        1,
         "paid from PayPal's ORDER_ALREADY_CAPTURED and a read-back"
     );
     let captures =
