@@ -4,7 +4,8 @@
  * Defines window.Stripe with the surface a Payment Element / Card Element checkout uses:
  * elements(), create('payment'|'card'), mount/unmount/destroy/on/once/off, elements.submit(),
  * confirmPayment, confirmCardPayment, retrievePaymentIntent, handleNextAction, handleCardAction,
- * createPaymentMethod, and a 3-D Secure test challenge shown in a modal iframe.
+ * createPaymentMethod, createConfirmationToken (deferred intents, confirmed on the server), and a
+ * 3-D Secure test challenge shown in a modal iframe.
  *
  * The simulator's base URL (B) is derived from this script's own URL (B/v3/ or B/v3/stripe.js).
  * Card data only lives inside the Element iframe (B/v3/elements-inner.html); this page only ever
@@ -156,6 +157,9 @@
       createPaymentMethod(params) {
         return call('POST', 'v1/payment_methods', params);
       },
+      createConfirmationToken(params) {
+        return call('POST', 'v1/confirmation_tokens', params);
+      },
     };
   }
 
@@ -262,14 +266,43 @@
       },
       update(newOptions) {
         const o = newOptions || {};
-        for (const k of ['amount', 'currency', 'mode', 'captureMethod', 'setupFutureUsage', 'paymentMethodTypes', 'locale']) {
+        if (o.clientSecret !== undefined) {
+          throw integrationError('elements.update(): clientSecret cannot be updated. Create a new Elements group instead.');
+        }
+        if (o.amount !== undefined && !Number.isInteger(o.amount)) {
+          throw integrationError('Invalid value for elements.update(): amount should be an integer.');
+        }
+        if (o.currency !== undefined && typeof o.currency !== 'string') {
+          throw integrationError('Invalid value for elements.update(): currency should be a string.');
+        }
+        if (o.mode !== undefined && !['payment', 'subscription', 'setup'].includes(o.mode)) {
+          throw integrationError('Invalid value for elements.update(): mode should be one of payment, setup, subscription.');
+        }
+        for (const k of [
+          'amount',
+          'currency',
+          'mode',
+          'captureMethod',
+          'setupFutureUsage',
+          'paymentMethodTypes',
+          'excludedPaymentMethodTypes',
+          'onBehalfOf',
+          'paymentMethodConfiguration',
+          'locale',
+        ]) {
           if (o[k] !== undefined) state.options[k] = o[k];
         }
         if (o.appearance) {
           state.options.appearance = o.appearance;
           for (const el of state.elements.values()) el._updateAppearance();
         }
-        return Promise.resolve();
+        // Resolves once the mounted Elements have taken the new options, which they announce
+        // with 'update-end' (https://docs.stripe.com/js/elements_object/update).
+        return Promise.resolve().then(() => {
+          for (const el of state.elements.values()) {
+            if (el._isMounted()) el._emit('update-end', { elementType: el.elementType });
+          }
+        });
       },
       async fetchUpdates() {
         if (!state.options.clientSecret) return {};
@@ -689,6 +722,9 @@
       _loadFailed() {
         return loadState === 'error';
       },
+      _emit(event, payload) {
+        emit(event, payload);
+      },
     };
     Object.defineProperty(element, 'elementType', { value: type, enumerable: false });
     return element;
@@ -968,6 +1004,59 @@
           return { paymentMethod: pm.paymentMethod || { id: pm.id, object: 'payment_method', type: 'card' } };
         }
         throw integrationError('createPaymentMethod(): pass {elements} or {type: "card", card: cardElement}.');
+      },
+
+      /**
+       * Deferred intents: collects the Payment Element's details into a ConfirmationToken the
+       * shop's server confirms a PaymentIntent with
+       * (https://docs.stripe.com/js/confirmation_tokens/create_confirmation_token).
+       */
+      async createConfirmationToken(options) {
+        const o = options || {};
+        const elements = o.elements;
+        if (!(elements && elements.__stripeSimElements)) {
+          throw integrationError('Invalid value for createConfirmationToken(): elements should be an Elements group.');
+        }
+        const gstate = elements._state;
+        if (!gstate.options.mode) {
+          throw integrationError(
+            'stripe.createConfirmationToken(): the Elements group must be created with `mode` (and without a clientSecret).',
+          );
+        }
+        if (gstate.elements.has('card')) {
+          throw integrationError(
+            'createConfirmationToken only supports the Payment Element. Use stripe.createPaymentMethod() with a Card Element.',
+          );
+        }
+        const el = gstate.elements.get('payment');
+        if (!el || !el._isMounted()) {
+          throw integrationError('stripe.createConfirmationToken(): the Payment Element must be mounted.');
+        }
+        if (!gstate.submitted) {
+          throw integrationError(
+            'elements.submit() must be called before stripe.createConfirmationToken(). Call elements.submit() as soon as your customer presses pay, prior to any asynchronous work.',
+          );
+        }
+        const params = o.params || {};
+        const pmData = params.payment_method_data || {};
+        const billing = pmData.billing_details;
+        const pm = await el._createPaymentMethod(billing);
+        if (pm.error) return { error: pm.error };
+        gstate.submitted = false;
+        const opts = gstate.options;
+        const config = { mode: opts.mode };
+        if (opts.amount !== undefined) config.amount = opts.amount;
+        if (opts.currency !== undefined) config.currency = String(opts.currency).toLowerCase();
+        if (opts.captureMethod) config.capture_method = opts.captureMethod;
+        if (opts.setupFutureUsage) config.setup_future_usage = opts.setupFutureUsage;
+        if (Array.isArray(opts.paymentMethodTypes)) config.payment_method_types = opts.paymentMethodTypes;
+        const body = { payment_method: pm.id, elements: config };
+        if (params.return_url) body.return_url = params.return_url;
+        if (params.shipping) body.shipping = params.shipping;
+        if (billing) body.payment_method_data = { billing_details: billing };
+        const r = await api.createConfirmationToken(body);
+        if (r.error) return { error: r.error };
+        return { confirmationToken: r.data };
       },
 
       registerAppInfo() {},

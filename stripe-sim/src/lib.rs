@@ -12,6 +12,12 @@
 //!   `charge`) and `GET /v1/disputes/{id}`, `GET /v1/payment_intents` (`created`, `customer`).
 //!   Every list pages newest first with `starting_after`/`ending_before` and `limit`. Events
 //!   are kept for ever.
+//! - ConfirmationTokens (deferred intents confirmed on the server): `POST /v1/confirmation_tokens`
+//!   (publishable key, what the Stripe.js stand-in's `createConfirmationToken()` calls),
+//!   `GET /v1/confirmation_tokens/{id}`, `POST /v1/test_helpers/confirmation_tokens`, and
+//!   `confirmation_token` on PaymentIntent create (`confirm=true`) and confirm. A token is
+//!   single-use, expires after `SimConfig::confirmation_token_lifetime`, and must match the
+//!   PaymentIntent's currency, `setup_future_usage` and `capture_method`.
 //! - Webhooks signed like Stripe's and retried with backoff until a 2xx.
 //!   `POST /v1/webhook_endpoints/{id}` with `disabled=true|false` disables an endpoint as
 //!   Stripe does: it gets nothing, is never sent what it missed, and a retry that comes due
@@ -28,7 +34,8 @@
 //!   never delivered at all (still listed, with `delivery_success=false`), decided by `seed`.
 //!
 //! - Exposure: CORS (any origin) only on what Stripe.js calls from a shop's pages (retrieve and
-//!   confirm a PaymentIntent, create a PaymentMethod, `POST /_sim/3ds/{id}`, the `/v3` assets);
+//!   confirm a PaymentIntent, create a PaymentMethod or a ConfirmationToken, `POST /_sim/3ds/{id}`,
+//!   the `/v3` assets);
 //!   bodies are read only after the key is checked, at most 64 KiB, with at most 1000
 //!   parameters nested at most 5 brackets deep (see [`form`]).
 //!

@@ -20,6 +20,7 @@ fn kind_name(kind: ObjectKind) -> &'static str {
         ObjectKind::Event => "event",
         ObjectKind::Endpoint => "webhook_endpoint",
         ObjectKind::Idempotency => "idempotency",
+        ObjectKind::ConfirmationToken => "confirmation_token",
     }
 }
 
@@ -82,6 +83,11 @@ impl Store {
                         .endpoints
                         .insert(id, serde_json::from_str(&body).map_err(decode)?);
                 }
+                "confirmation_token" => {
+                    account
+                        .confirmation_tokens
+                        .insert(id, serde_json::from_str(&body).map_err(decode)?);
+                }
                 "idempotency" => {
                     let entry: IdempotencyEntry = serde_json::from_str(&body).map_err(decode)?;
                     account.idempotency.insert(id, entry);
@@ -115,6 +121,10 @@ impl Store {
                 ObjectKind::Dispute => account.disputes.get(id).map(serde_json::to_string),
                 ObjectKind::Event => account.events.get(id).map(serde_json::to_string),
                 ObjectKind::Endpoint => account.endpoints.get(id).map(serde_json::to_string),
+                ObjectKind::ConfirmationToken => account
+                    .confirmation_tokens
+                    .get(id)
+                    .map(serde_json::to_string),
                 ObjectKind::Idempotency => account
                     .idempotency
                     .get(id)

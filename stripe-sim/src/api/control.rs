@@ -81,6 +81,9 @@ pub(super) async fn reset(
         for id in account.idempotency.keys() {
             dirty.insert((ObjectKind::Idempotency, id.clone()));
         }
+        for id in account.confirmation_tokens.keys() {
+            dirty.insert((ObjectKind::ConfirmationToken, id.clone()));
+        }
         account.payment_intents.clear();
         account.payment_methods.clear();
         account.charges.clear();
@@ -89,6 +92,7 @@ pub(super) async fn reset(
         account.events.clear();
         account.event_order.clear();
         account.idempotency.clear();
+        account.confirmation_tokens.clear();
         account.clock_offset = 0;
         if keep_endpoints {
             account.endpoints = endpoints;

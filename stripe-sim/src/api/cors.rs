@@ -1,6 +1,7 @@
 //! CORS only where Stripe.js needs it. The Stripe.js stand-in and its frames call a few routes
 //! from a shop's pages with the publishable key: retrieving and confirming a PaymentIntent with
-//! its client secret, creating a PaymentMethod, answering a 3-D Secure challenge, and loading
+//! its client secret, creating a PaymentMethod or a ConfirmationToken, answering a 3-D Secure
+//! challenge, and loading
 //! the `/v3` assets. Those answer any origin (`Access-Control-Allow-Origin: *`, no cookies
 //! involved: the key travels in the `Authorization` header). Every other route, the secret-key
 //! REST API and the `/_sim` control API, sends no CORS header and answers no preflight, so a
@@ -35,6 +36,7 @@ pub(crate) fn browser_route(method: &Method, path: &str) -> bool {
         (&Method::GET, ["v1", "payment_intents", pi]) => id(pi),
         (&Method::POST, ["v1", "payment_intents", pi, "confirm"]) => id(pi),
         (&Method::POST, ["v1", "payment_methods"]) => true,
+        (&Method::POST, ["v1", "confirmation_tokens"]) => true,
         (&Method::POST, ["_sim", "3ds", pi]) => id(pi),
         _ => false,
     }
@@ -114,6 +116,7 @@ mod tests {
         for path in [
             "/v1/payment_intents/pi_1/confirm",
             "/v1/payment_methods",
+            "/v1/confirmation_tokens",
             "/_sim/3ds/pi_1",
         ] {
             assert!(browser_route(&post, path), "{path}");
@@ -126,6 +129,8 @@ mod tests {
             (&post, "/v1/payment_intents/pi_1/cancel"),
             (&post, "/v1/payment_intents//confirm"),
             (&get, "/v1/payment_methods/pm_1"),
+            (&get, "/v1/confirmation_tokens/ctoken_1"),
+            (&post, "/v1/test_helpers/confirmation_tokens"),
             (&post, "/v1/refunds"),
             (&get, "/v1/events"),
             (&delete, "/v1/webhook_endpoints/we_1"),

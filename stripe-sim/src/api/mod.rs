@@ -55,6 +55,9 @@ pub struct SimConfig {
     /// answer 404 like unknown routes. The 3-D Secure routes under `/_sim/3ds/` are part of
     /// the payment flow and are always served.
     pub control_api: bool,
+    /// How long an unused ConfirmationToken lives: 12 hours, as Stripe documents
+    /// (https://docs.stripe.com/api/confirmation_tokens/object#confirmation_token_object-expires_at).
+    pub confirmation_token_lifetime: Duration,
 }
 
 impl SimConfig {
@@ -80,6 +83,9 @@ impl SimConfig {
             dispute_delay: Duration::from_secs(1),
             refund_failure_delay: Duration::from_secs(1),
             control_api: false,
+            confirmation_token_lifetime: Duration::from_secs(
+                crate::engine::DEFAULT_LIFETIME_SECS as u64,
+            ),
         })
     }
 
@@ -133,7 +139,9 @@ impl Simulator {
         Ok(sim)
     }
 
-    fn build(config: SimConfig, store: Option<Store>, account: Account) -> Self {
+    fn build(config: SimConfig, store: Option<Store>, mut account: Account) -> Self {
+        account.confirmation_token_lifetime =
+            i64::try_from(config.confirmation_token_lifetime.as_secs()).unwrap_or(i64::MAX);
         let fault_seed = config.seed.unwrap_or_else(rand::random);
         let http = reqwest::Client::builder()
             .timeout(config.webhook_timeout)
@@ -246,6 +254,18 @@ impl Simulator {
             .route(
                 "/v1/payment_methods/{id}",
                 get(rest::retrieve_payment_method),
+            )
+            .route(
+                "/v1/confirmation_tokens",
+                post(rest::create_confirmation_token),
+            )
+            .route(
+                "/v1/confirmation_tokens/{id}",
+                get(rest::retrieve_confirmation_token),
+            )
+            .route(
+                "/v1/test_helpers/confirmation_tokens",
+                post(rest::create_test_confirmation_token),
             )
             .route("/v1/charges/{id}", get(rest::retrieve_charge))
             .route(

@@ -138,6 +138,14 @@ impl Simulator {
     ) -> Result<Caller, ApiError> {
         let caller = self.caller(headers)?;
         if !allowed.contains(&caller) {
+            if caller == Caller::Secret {
+                // Only the private routes Stripe.js calls from the browser.
+                return Err(ApiError::new(
+                    401,
+                    "invalid_request_error",
+                    "This API call can only be made with a publishable API key, from Stripe.js.",
+                ));
+            }
             return Err(ApiError::new(401, "invalid_request_error", "This API call cannot be made with a publishable API key. Please use a secret API key. You can find a list of your API keys at https://dashboard.stripe.com/account/apikeys."));
         }
         Ok(caller)

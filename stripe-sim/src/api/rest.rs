@@ -116,3 +116,12 @@ handler!(delete_endpoint, [Secret], |account, _ctx, id| {
     account.dirty.insert((ObjectKind::Endpoint, id.clone()));
     Ok(json!({"id": id, "object": "webhook_endpoint", "deleted": true}))
 });
+handler!(create_confirmation_token, [Publishable], |account, ctx| {
+    account.create_confirmation_token_from_elements(&ctx.params())
+});
+handler!(retrieve_confirmation_token, [Secret], |account, ctx, id| {
+    account.retrieve_confirmation_token(&id, &ctx.params())
+});
+handler!(create_test_confirmation_token, [Secret], |account, ctx| {
+    account.create_test_confirmation_token(&ctx.params())
+});

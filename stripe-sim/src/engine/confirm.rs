@@ -2,6 +2,7 @@
 //! (https://docs.stripe.com/api/payment_intents/confirm, https://docs.stripe.com/payments/3d-secure).
 
 use super::charges::CardAfterPayment;
+use super::confirmation_tokens::TokenTarget;
 use super::params::check_email;
 use super::{Account, ApiResult, ObjectKind, Params};
 use crate::cards::{self, Behaviour, Decline};
@@ -91,7 +92,26 @@ impl Account {
                 .code("payment_intent_unexpected_state")
                 .with("payment_intent", pi_json));
         }
-        let requested_pm = match p.non_empty("payment_method") {
+        // A ConfirmationToken is checked before anything changes; request parameters beat
+        // its values (https://docs.stripe.com/api/payment_intents/confirm#confirm_payment_intent-confirmation_token).
+        let token = match p.non_empty("confirmation_token") {
+            Some(token_id) => {
+                let pi = self.payment_intent(id)?;
+                let target = TokenTarget {
+                    currency: &pi.currency,
+                    setup_future_usage: pi.setup_future_usage.as_deref(),
+                    capture_method: &pi.capture_method,
+                    payment_method_types: &pi.payment_method_types,
+                    automatic_payment_methods: automatic_enabled(&pi.automatic_payment_methods),
+                };
+                Some(self.usable_token(token_id, &target)?)
+            }
+            None => None,
+        };
+        let requested_pm = match p
+            .non_empty("payment_method")
+            .or(token.as_ref().map(|t| t.payment_method.as_str()))
+        {
             Some(pm) => Some(self.resolve_payment_method(pm)?),
             None => None,
         };
@@ -101,18 +121,20 @@ impl Account {
                 .code("payment_intent_unexpected_state")
                 .with("payment_intent", pi.to_json(view)));
         };
-        let return_url = p.non_empty("return_url").map(String::from);
-        let redirects_allowed = pi
-            .automatic_payment_methods
-            .as_ref()
-            .is_some_and(|a| a["enabled"] == json!(true) && a["allow_redirects"] != json!("never"));
+        let return_url = p
+            .non_empty("return_url")
+            .map(String::from)
+            .or_else(|| token.as_ref().and_then(|t| t.return_url.clone()));
+        let redirects_allowed = redirects_allowed(&pi.automatic_payment_methods);
+        let use_stripe_sdk = p.bool("use_stripe_sdk")?;
+        // A token's `use_stripe_sdk` does not stand in for the `return_url`: the token or the
+        // request must bring one.
         if view == View::Secret
             && redirects_allowed
             && return_url.is_none()
-            && p.bool("use_stripe_sdk")? != Some(true)
+            && (token.is_some() || use_stripe_sdk != Some(true))
         {
-            return Err(ApiError::invalid("This PaymentIntent is configured to accept payment methods enabled in your Dashboard. Because some of these payment methods might redirect your customer off of your page, you must provide a `return_url`. If you don't want to accept redirect-based payment methods, set `automatic_payment_methods[enabled]` to `true` and `automatic_payment_methods[allow_redirects]` to `never` when creating Setup Intents and Payment Intents.")
-                .param("return_url"));
+            return Err(return_url_required());
         }
         if let Some(email) = p.non_empty("receipt_email") {
             check_email(email)?;
@@ -138,9 +160,16 @@ impl Account {
                 .unwrap_or(Behaviour::Succeed),
         };
         let error_on_requires_action = p.bool("error_on_requires_action")? == Some(true);
+        let token_sdk =
+            token.as_ref().is_some_and(|t| t.use_stripe_sdk) && use_stripe_sdk != Some(false);
         let use_sdk = view == View::Publishable
-            || p.bool("use_stripe_sdk")? == Some(true)
+            || use_stripe_sdk == Some(true)
+            || token_sdk
             || return_url.is_none();
+        // From here on the confirmation happens: the token is spent even if the card declines.
+        if let Some(token) = &token {
+            self.use_token(&token.id, id);
+        }
         {
             let pi = self
                 .payment_intents
@@ -154,6 +183,16 @@ impl Account {
             }
             if let Some(shipping) = p.0.get("shipping") {
                 pi.shipping = Some(shipping.clone());
+            } else if let Some(shipping) = token.as_ref().and_then(|t| t.shipping.clone()) {
+                let mut shipping = shipping;
+                shipping["carrier"] = Value::Null;
+                shipping["tracking_number"] = Value::Null;
+                pi.shipping = Some(shipping);
+            }
+            if pi.setup_future_usage.is_none() {
+                if let Some(sfu) = token.as_ref().and_then(|t| t.setup_future_usage.clone()) {
+                    pi.setup_future_usage = Some(sfu);
+                }
             }
         }
         self.touch(ObjectKind::PaymentIntent, id);
@@ -281,6 +320,26 @@ impl Account {
         }
         self.render_pi(pi_id, view, &[])
     }
+}
+
+/// Whether `automatic_payment_methods[enabled]` is on.
+pub(super) fn automatic_enabled(automatic: &Option<Value>) -> bool {
+    automatic
+        .as_ref()
+        .is_some_and(|a| a["enabled"] == json!(true))
+}
+
+/// Whether the PaymentIntent may use redirect-based methods (so a server confirm needs a
+/// `return_url`).
+pub(super) fn redirects_allowed(automatic: &Option<Value>) -> bool {
+    automatic
+        .as_ref()
+        .is_some_and(|a| a["enabled"] == json!(true) && a["allow_redirects"] != json!("never"))
+}
+
+pub(super) fn return_url_required() -> ApiError {
+    ApiError::invalid("This PaymentIntent is configured to accept payment methods enabled in your Dashboard. Because some of these payment methods might redirect your customer off of your page, you must provide a `return_url`. If you don't want to accept redirect-based payment methods, set `automatic_payment_methods[enabled]` to `true` and `automatic_payment_methods[allow_redirects]` to `never` when creating Setup Intents and Payment Intents.")
+        .param("return_url")
 }
 
 fn urlencode(s: &str) -> String {

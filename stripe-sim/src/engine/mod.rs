@@ -6,6 +6,7 @@
 
 mod charges;
 mod confirm;
+mod confirmation_tokens;
 mod currency;
 mod disputes;
 mod events;
@@ -17,11 +18,13 @@ mod webhook_endpoints;
 
 pub use charges::CardAfterPayment;
 pub use confirm::{AfterAuth, AUTH_FAILURE_MESSAGE};
+pub use confirmation_tokens::{ALREADY_USED_MESSAGE, DEFAULT_LIFETIME_SECS, EXPIRED_MESSAGE};
 pub use currency::format_amount;
 pub use params::Params;
 
 use crate::model::{
-    ApiError, Charge, Dispute, Event, PaymentIntent, PaymentMethod, Refund, WebhookEndpoint,
+    ApiError, Charge, ConfirmationToken, Dispute, Event, PaymentIntent, PaymentMethod, Refund,
+    WebhookEndpoint,
 };
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -56,6 +59,7 @@ pub enum ObjectKind {
     Event,
     Endpoint,
     Idempotency,
+    ConfirmationToken,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -82,6 +86,9 @@ pub struct Account {
     pub event_order: Vec<String>,
     pub endpoints: BTreeMap<String, WebhookEndpoint>,
     pub idempotency: BTreeMap<String, IdempotencyEntry>,
+    pub confirmation_tokens: BTreeMap<String, ConfirmationToken>,
+    /// How long a new ConfirmationToken lives, in seconds (`SimConfig::confirmation_token_lifetime`).
+    pub confirmation_token_lifetime: i64,
     /// Objects changed by the current operation (to persist).
     pub dirty: BTreeSet<(ObjectKind, String)>,
     /// Events created by the current operation (to deliver).
@@ -114,6 +121,8 @@ impl Account {
             event_order: Vec::new(),
             endpoints: BTreeMap::new(),
             idempotency: BTreeMap::new(),
+            confirmation_tokens: BTreeMap::new(),
+            confirmation_token_lifetime: DEFAULT_LIFETIME_SECS,
             dirty: BTreeSet::new(),
             new_events: Vec::new(),
             scheduled: Vec::new(),

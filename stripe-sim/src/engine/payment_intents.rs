@@ -1,6 +1,8 @@
 //! PaymentIntents: create, update, cancel, capture, and how they render
 //! (https://docs.stripe.com/api/payment_intents). Confirming one is in `confirm`.
 
+use super::confirm::{automatic_enabled, redirects_allowed, return_url_required};
+use super::confirmation_tokens::TokenTarget;
 use super::currency::{check_amount, check_currency};
 use super::params::{check_email, newest_first, page};
 use super::{Account, ApiResult, ObjectKind, Params};
@@ -32,6 +34,7 @@ const CREATE_PARAMS: &[&str] = &[
     "expand",
     "payment_method_options",
     "mandate_data",
+    "confirmation_token",
 ];
 
 const CANCEL_REASONS: &[&str] = &[
@@ -122,6 +125,32 @@ impl Account {
         }
         let mut metadata = BTreeMap::new();
         p.metadata_into(&mut metadata)?;
+        if let Some(token_id) = p.non_empty("confirmation_token") {
+            // Everything the confirmation will check, before the PaymentIntent exists: a bad
+            // token creates nothing.
+            if p.bool("confirm")? != Some(true) {
+                return Err(ApiError::invalid(
+                    "A confirmation_token can only be used with confirm=true.",
+                )
+                .param("confirmation_token"));
+            }
+            let target = TokenTarget {
+                currency: &currency,
+                setup_future_usage: p.non_empty("setup_future_usage"),
+                capture_method: &capture_method,
+                payment_method_types: &payment_method_types,
+                automatic_payment_methods: automatic_enabled(&automatic),
+            };
+            let token = self.usable_token(token_id, &target)?;
+            p.bool("error_on_requires_action")?;
+            p.bool("use_stripe_sdk")?;
+            if redirects_allowed(&automatic)
+                && p.non_empty("return_url").is_none()
+                && token.return_url.is_none()
+            {
+                return Err(return_url_required());
+            }
+        }
         let payment_method = match p.non_empty("payment_method") {
             Some(pm) => Some(self.resolve_payment_method(pm)?),
             None => None,

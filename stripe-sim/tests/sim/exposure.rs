@@ -177,6 +177,8 @@ async fn secret_key_routes_and_the_control_api_send_no_cors_headers() {
         ("POST", format!("/v1/payment_intents/{id}/capture")),
         ("POST", format!("/v1/payment_intents/{id}/cancel")),
         ("GET", "/v1/payment_methods/pm_x".to_string()),
+        ("GET", "/v1/confirmation_tokens/ctoken_x".to_string()),
+        ("POST", "/v1/test_helpers/confirmation_tokens".to_string()),
         ("GET", "/v1/charges/ch_x".to_string()),
         ("POST", "/v1/refunds".to_string()),
         ("GET", "/v1/refunds".to_string()),
@@ -214,6 +216,7 @@ async fn the_routes_stripe_js_calls_answer_any_origin() {
         ("GET", format!("/v1/payment_intents/{id}")),
         ("POST", format!("/v1/payment_intents/{id}/confirm")),
         ("POST", "/v1/payment_methods".to_string()),
+        ("POST", "/v1/confirmation_tokens".to_string()),
         ("POST", format!("/_sim/3ds/{id}")),
         ("GET", "/v3/".to_string()),
         ("GET", "/v3/stripe.js".to_string()),
@@ -239,6 +242,11 @@ async fn the_routes_stripe_js_calls_answer_any_origin() {
     assert_eq!(pre.headers()["access-control-allow-methods"], "GET");
     let pre = preflight(&sim, "POST", &format!("/v1/payment_intents/{id}")).await;
     assert_eq!(acao(&pre), None);
+    // Creating a ConfirmationToken is for browsers; reading one is for the shop's server.
+    let pre = preflight(&sim, "GET", "/v1/confirmation_tokens/ctoken_x").await;
+    assert_eq!(acao(&pre), None);
+    let pre = preflight(&sim, "POST", "/v1/confirmation_tokens").await;
+    assert_eq!(pre.headers()["access-control-allow-methods"], "POST");
 }
 
 #[tokio::test]

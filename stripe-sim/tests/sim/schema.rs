@@ -34,6 +34,178 @@ fn convert(node: &Value) -> Value {
     }
 }
 
+/// The ConfirmationToken schemas (fixtures/openapi-confirmation-token.json, from the same spec:
+/// `confirmation_token` and what it references), as a document of components.
+fn token_spec() -> &'static Value {
+    static SPEC: OnceLock<Value> = OnceLock::new();
+    SPEC.get_or_init(|| {
+        let file: Value =
+            serde_json::from_str(include_str!("../fixtures/openapi-confirmation-token.json"))
+                .unwrap();
+        json!({"components": {"schemas": file["schemas"]}})
+    })
+}
+
+fn validate(spec: &Value, name: &str, object: &Value) {
+    let mut root = json!({"components": convert(&spec["components"])});
+    root["$ref"] = json!(format!("#/components/schemas/{name}"));
+    root["$schema"] = json!("https://json-schema.org/draft/2020-12/schema");
+    let validator = jsonschema::validator_for(&root).expect("schema compiles");
+    let errors: Vec<String> = validator
+        .iter_errors(object)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "{name} does not match Stripe's schema: {errors:#?}\n{object:#}"
+    );
+}
+
+/// Every property `schema` lists is present in `object`, but those in `except`.
+fn has_every_property(spec: &Value, name: &str, object: &Value, except: &[&str]) {
+    let missing: Vec<&String> = spec["components"]["schemas"][name]["properties"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .filter(|k| object.get(k.as_str()).is_none() && !except.contains(&k.as_str()))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "{name} lacks properties Stripe's schema lists: {missing:?}\n{object:#}"
+    );
+}
+
+/// A ConfirmationToken: valid, with every property of the token, of its card preview and of
+/// the card (the preview's other payment-method types are for other types).
+pub fn check_token(token: &Value) {
+    let spec = token_spec();
+    validate(spec, "confirmation_token", token);
+    has_every_property(spec, "confirmation_token", token, &[]);
+    let preview = &token["payment_method_preview"];
+    let other_types: Vec<&str> = spec["components"]["schemas"]
+        ["confirmation_tokens_resource_payment_method_preview"]["properties"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .filter(|k| {
+            ![
+                "allow_redisplay",
+                "billing_details",
+                "card",
+                "customer",
+                "customer_account",
+                "type",
+            ]
+            .contains(k)
+        })
+        .collect();
+    has_every_property(
+        spec,
+        "confirmation_tokens_resource_payment_method_preview",
+        preview,
+        &other_types,
+    );
+    has_every_property(spec, "payment_method_card", &preview["card"], &[]);
+    has_every_property(spec, "billing_details", &preview["billing_details"], &[]);
+    if !token["shipping"].is_null() {
+        has_every_property(
+            spec,
+            "confirmation_tokens_resource_shipping",
+            &token["shipping"],
+            &[],
+        );
+        has_every_property(spec, "address", &token["shipping"]["address"], &[]);
+    }
+}
+
+#[tokio::test]
+async fn confirmation_tokens_match_stripes_schema() {
+    use crate::confirmation_tokens::{elements_token, helper_token};
+    let sim = start().await;
+    let from_elements = elements_token(
+        &sim,
+        "4242424242424242",
+        "usd",
+        &[
+            ("return_url", "https://shop.example/return"),
+            ("shipping[name]", "Jenny Rosen"),
+            ("shipping[address][line1]", "1 Main St"),
+            (
+                "payment_method_data[billing_details][email]",
+                "jenny@example.com",
+            ),
+        ],
+    )
+    .await;
+    check_token(&from_elements);
+    let from_helper = helper_token(
+        &sim,
+        &[
+            ("payment_method", "pm_card_visa"),
+            ("setup_future_usage", "on_session"),
+            (
+                "payment_method_options[card][installments][plan][type]",
+                "fixed_count",
+            ),
+            (
+                "payment_method_options[card][installments][plan][count]",
+                "3",
+            ),
+            (
+                "payment_method_options[card][installments][plan][interval]",
+                "month",
+            ),
+        ],
+    )
+    .await;
+    check_token(&from_helper);
+    let bare = helper_token(&sim, &[("payment_method", "pm_card_mastercard")]).await;
+    check_token(&bare);
+    // Used: `payment_intent` set, `expires_at` null; and the PaymentIntent it made.
+    let r = sim
+        .post(
+            "/v1/payment_intents",
+            &[
+                ("amount", "2000"),
+                ("currency", "usd"),
+                ("confirm", "true"),
+                ("confirmation_token", bare["id"].as_str().unwrap()),
+                ("return_url", "https://shop.example/return"),
+            ],
+        )
+        .await;
+    check("payment_intent", &r.body);
+    let used = sim
+        .get(&format!(
+            "/v1/confirmation_tokens/{}",
+            bare["id"].as_str().unwrap()
+        ))
+        .await
+        .body;
+    assert!(used["expires_at"].is_null());
+    check_token(&used);
+    let missing = sim
+        .get("/v1/confirmation_tokens/ctoken_000000000000000000000000")
+        .await
+        .body;
+    check("error", &missing);
+    let used_again = sim
+        .post(
+            "/v1/payment_intents",
+            &[
+                ("amount", "2000"),
+                ("currency", "usd"),
+                ("confirm", "true"),
+                ("confirmation_token", bare["id"].as_str().unwrap()),
+                ("return_url", "https://shop.example/return"),
+            ],
+        )
+        .await
+        .body;
+    check("error", &used_again);
+}
+
 fn check(name: &str, object: &Value) {
     let mut root = json!({"components": convert(&spec()["components"])});
     root["$ref"] = json!(format!("#/components/schemas/{name}"));
