@@ -28,6 +28,17 @@ pub enum AppError {
     PaymentInProgress,
     #[error("Your order changed in another window: the total is now {0}. Please review it before paying.")]
     TotalChanged(String),
+    /// The order is no longer what the page shows (another tab changed the cart, a price or the
+    /// stock changed): nothing was charged; the page shows the new total and revision.
+    #[error("Your order changed (in another window, or the stock): the total is now {total}. Please check it and press Pay again.")]
+    OrderChanged {
+        total: crate::domain::money::Money,
+        revision: i64,
+    },
+    #[error(
+        "This order can no longer be paid: it expired or was canceled. Please check out again."
+    )]
+    OrderClosed,
     #[error("We couldn't find that order.")]
     OrderNotFound,
     #[error("That email is not in the outbox.")]
@@ -76,7 +87,10 @@ impl AppError {
             | AppError::InvalidEmail(_)
             | AppError::StockChanged { .. }
             | AppError::BelowMinimum(_) => 400,
-            AppError::PaymentInProgress | AppError::TotalChanged(_) => 409,
+            AppError::PaymentInProgress
+            | AppError::TotalChanged(_)
+            | AppError::OrderChanged { .. }
+            | AppError::OrderClosed => 409,
             AppError::Unauthorized | AppError::WrongPassword => 401,
             AppError::SlowDown(_) => 429,
             AppError::AdminUnavailable => 503,

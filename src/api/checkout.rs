@@ -1,25 +1,26 @@
 //! Checkout: the browser asks for a checkout with an email; the server builds the order from
-//! the cart and database prices, creates the PaymentIntent, and hands back only what Stripe.js
-//! needs.
+//! the cart and database prices and hands back what the payment form needs. Pay sends what the
+//! card form made and the order's revision the page shows; the server creates and confirms the
+//! PaymentIntent for exactly that order.
 
 use crate::error::AppError;
-use crate::model::checkout::{CheckoutSession, PayPalCapture};
+use crate::model::checkout::{CheckoutSession, PayOutcome, PayPalCapture};
 use leptos::prelude::*;
 
-/// Builds (or brings up to date) the order for the visitor's cart and its PaymentIntent.
+/// Builds (or brings up to date) the order for the visitor's cart.
 #[server(endpoint = "checkout/start")]
 pub async fn start_checkout(email: String) -> Result<CheckoutSession, AppError> {
     let (state, cart_id) = crate::server::session::current_cart().await?;
     crate::server::checkout::start(&state, &cart_id, &email).await
 }
 
-/// Called just before the card is confirmed, with the total the page shows: refused when the
-/// order's total has changed since (another tab changed the cart), so the shopper is never
-/// charged an amount they were not shown. Also reopens a failed order for a new attempt.
-#[server(endpoint = "checkout/attempt")]
-pub async fn payment_attempt(order_id: String, shown_minor: i64) -> Result<(), AppError> {
-    let state = crate::server::state()?;
-    crate::server::checkout::attempt_started(&state, &order_id, shown_minor).await
+/// Pay by card: `with` is the ConfirmationToken (`ctoken_…`, Payment Element) or PaymentMethod
+/// (`pm_…`, Card Element) the page made, `revision` the order's revision it shows. Refused with
+/// `OrderChanged` (409, nothing charged) when the order is no longer that revision.
+#[server(endpoint = "checkout/pay")]
+pub async fn pay(order_id: String, revision: i64, with: String) -> Result<PayOutcome, AppError> {
+    let (state, cart_id) = crate::server::session::current_cart().await?;
+    crate::server::checkout::pay(&state, &cart_id, &order_id, revision, &with).await
 }
 
 /// `createOrder` of the PayPal button: the order moves to PayPal for the total the page shows.

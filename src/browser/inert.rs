@@ -1,8 +1,8 @@
 //! Server-side stand-ins: effects never run on the server, so these are never called there.
 
 use super::Confirmed;
+use crate::domain::money::Money;
 use crate::model::checkout::CheckoutSession;
-use crate::model::checkout::ElementKind;
 
 pub struct PaymentForm;
 
@@ -10,12 +10,17 @@ impl PaymentForm {
     pub async fn mount(
         _target: leptos::web_sys::HtmlElement,
         _session: &CheckoutSession,
-        _kind: ElementKind,
     ) -> Result<Self, String> {
         Err("payments need a browser".into())
     }
 
-    pub async fn confirm(&self, _return_url: &str) -> Confirmed {
+    pub async fn update_amount(&self, _total: &Money) {}
+
+    pub async fn prepare(&self, _return_url: &str) -> Result<String, String> {
+        Err("payments need a browser".into())
+    }
+
+    pub async fn authenticate(&self, _client_secret: &str) -> Confirmed {
         Confirmed::Failed("payments need a browser".into())
     }
 }

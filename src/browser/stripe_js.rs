@@ -19,11 +19,27 @@ extern "C" {
     #[wasm_bindgen(method, catch)]
     pub fn elements(this: &Stripe, options: &JsValue) -> Result<Elements, JsValue>;
 
-    #[wasm_bindgen(method, js_name = confirmPayment)]
-    pub fn confirm_payment(this: &Stripe, options: &JsValue) -> Promise;
+    /// `stripe.createConfirmationToken({elements, params})`, after `elements.submit()`
+    /// (https://docs.stripe.com/js/confirmation_tokens/create_confirmation_token).
+    #[wasm_bindgen(method, catch, js_name = createConfirmationToken)]
+    pub fn create_confirmation_token(this: &Stripe, options: &JsValue) -> Result<Promise, JsValue>;
 
-    #[wasm_bindgen(method, js_name = confirmCardPayment)]
-    pub fn confirm_card_payment(this: &Stripe, client_secret: &str, data: &JsValue) -> Promise;
+    /// `stripe.createPaymentMethod({type: 'card', card})`: the Card Element's way.
+    #[wasm_bindgen(method, catch, js_name = createPaymentMethod)]
+    pub fn create_payment_method(this: &Stripe, options: &JsValue) -> Result<Promise, JsValue>;
+
+    /// `stripe.handleNextAction({clientSecret})`: 3-D Secure for a PaymentIntent the server
+    /// confirmed (https://docs.stripe.com/js/payment_intents/handle_next_action).
+    #[wasm_bindgen(method, catch, js_name = handleNextAction)]
+    pub fn handle_next_action(this: &Stripe, options: &JsValue) -> Result<Promise, JsValue>;
+
+    /// `elements.submit()`: validates the Payment Element; first thing on Pay.
+    #[wasm_bindgen(method, catch)]
+    pub fn submit(this: &Elements) -> Result<Promise, JsValue>;
+
+    /// `elements.update({amount, currency})`, when the order changed.
+    #[wasm_bindgen(method, catch)]
+    pub fn update(this: &Elements, options: &JsValue) -> Result<Promise, JsValue>;
 
     #[wasm_bindgen(method, catch)]
     pub fn create(this: &Elements, kind: &str, options: &JsValue) -> Result<Element, JsValue>;

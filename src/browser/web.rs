@@ -3,8 +3,8 @@
 use super::stripe_js::{self, get, get_str, object, Element, Elements, Stripe};
 use super::{Approval, Confirmed, PayPalCallbacks};
 use crate::api::orders::get_order;
-use crate::model::checkout::CheckoutSession;
-use crate::model::checkout::ElementKind;
+use crate::domain::money::Money;
+use crate::model::checkout::{CheckoutSession, ElementKind};
 use futures::StreamExt;
 use gloo_net::eventsource::futures::EventSource;
 use leptos::prelude::{set_interval_with_handle, IntervalHandle};
@@ -93,12 +93,12 @@ fn Reflect_has(target: &JsValue, key: &str) -> bool {
         && !get(target, key).is_undefined()
 }
 
-/// A mounted Stripe Element and what confirming needs.
+/// A mounted Stripe Element. No PaymentIntent exists while it is shown: the Payment Element runs
+/// in deferred mode with the order's amount, and Pay makes what the server confirms with.
 pub struct PaymentForm {
     stripe: SendWrapper<Stripe>,
     elements: SendWrapper<Elements>,
     element: SendWrapper<Element>,
-    client_secret: String,
     kind: ElementKind,
 }
 
@@ -108,12 +108,43 @@ impl Drop for PaymentForm {
     }
 }
 
+/// What a Stripe.js promise resolved to, or `None` when it threw or rejected.
+async fn settle(promise: Result<js_sys::Promise, JsValue>) -> Option<JsValue> {
+    JsFuture::from(promise.ok()?).await.ok()
+}
+
+/// Stripe.js's `{error}` in the shopper's words: card and validation errors are written for
+/// them; anything else is not.
+fn shopper_error(result: &JsValue) -> Option<String> {
+    let error = get(result, "error");
+    if error.is_undefined() || error.is_null() {
+        return None;
+    }
+    let kind = get_str(&error, "type").unwrap_or_default();
+    let message = match kind.as_str() {
+        "card_error" | "validation_error" => get_str(&error, "message"),
+        _ if get_str(&error, "code").as_deref()
+            == Some("payment_intent_authentication_failure") =>
+        {
+            get_str(&error, "message")
+        }
+        _ => None,
+    };
+    Some(message.unwrap_or_else(|| GENERIC.into()))
+}
+
+fn amount_options(total: &Money) -> [(&'static str, JsValue); 2] {
+    [
+        ("amount", JsValue::from_f64(total.minor as f64)),
+        ("currency", total.currency.stripe_code().into()),
+    ]
+}
+
 impl PaymentForm {
     /// Mounts the Element into `target` (an empty node: Stripe.js owns what goes inside).
     pub async fn mount(
         target: web_sys::HtmlElement,
         session: &CheckoutSession,
-        kind: ElementKind,
     ) -> Result<Self, String> {
         load_stripe_js(&session.stripe_js_url).await?;
         let stripe = stripe_js::stripe(&session.publishable_key)
@@ -128,11 +159,23 @@ impl PaymentForm {
                 ]),
             ),
         ]);
+        let kind = session.element;
+        let options = match kind {
+            // Deferred mode: no client secret, the order's amount and currency.
+            // https://docs.stripe.com/payments/accept-a-payment-deferred
+            ElementKind::Payment => {
+                let [amount, currency] = amount_options(&session.total);
+                object(&[
+                    ("mode", "payment".into()),
+                    amount,
+                    currency,
+                    ("appearance", appearance),
+                ])
+            }
+            ElementKind::Card => object(&[("appearance", appearance)]),
+        };
         let elements = stripe
-            .elements(&object(&[
-                ("clientSecret", session.client_secret.as_str().into()),
-                ("appearance", appearance),
-            ]))
+            .elements(&options)
             .map_err(|_| "The payment form could not be set up".to_string())?;
         let element = match kind {
             ElementKind::Payment => {
@@ -146,49 +189,62 @@ impl PaymentForm {
             stripe: SendWrapper::new(stripe),
             elements: SendWrapper::new(elements),
             element: SendWrapper::new(element),
-            client_secret: session.client_secret.clone(),
             kind,
         })
     }
 
-    /// Confirms once. 3-D Secure is handled by Stripe.js; `return_url` is where a redirect
-    /// method comes back to (the order page).
-    pub async fn confirm(&self, return_url: &str) -> Confirmed {
-        let promise = match self.kind {
-            ElementKind::Payment => self.stripe.confirm_payment(&object(&[
-                ("elements", JsValue::from((*self.elements).clone())),
-                (
-                    "confirmParams",
-                    object(&[("return_url", return_url.into())]),
-                ),
-                ("redirect", "if_required".into()),
-            ])),
-            ElementKind::Card => self.stripe.confirm_card_payment(
-                &self.client_secret,
-                &object(&[(
-                    "payment_method",
-                    object(&[("card", JsValue::from((*self.element).clone()))]),
-                )]),
-            ),
-        };
-        let result = match JsFuture::from(promise).await {
-            Ok(result) => result,
-            Err(_) => return Confirmed::Failed(GENERIC.into()),
-        };
-        let error = get(&result, "error");
-        if !error.is_undefined() && !error.is_null() {
-            // Card and validation errors are written for the shopper; anything else is not.
-            let kind = get_str(&error, "type").unwrap_or_default();
-            let message = match kind.as_str() {
-                "card_error" | "validation_error" => get_str(&error, "message"),
-                _ if get_str(&error, "code").as_deref()
-                    == Some("payment_intent_authentication_failure") =>
-                {
-                    get_str(&error, "message")
+    /// The order changed: the Element follows its new amount (wallets and the methods offered
+    /// depend on it). https://docs.stripe.com/js/elements_object/update
+    pub async fn update_amount(&self, total: &Money) {
+        if self.kind == ElementKind::Payment {
+            let [amount, currency] = amount_options(total);
+            settle(self.elements.update(&object(&[amount, currency]))).await;
+        }
+    }
+
+    /// Pay was pressed: what the server confirms with (a ConfirmationToken's id, or with the
+    /// Card Element a PaymentMethod's), or what to tell the shopper. `return_url` is where a
+    /// redirect method comes back to (the order page).
+    pub async fn prepare(&self, return_url: &str) -> Result<String, String> {
+        let (result, key) = match self.kind {
+            ElementKind::Payment => {
+                // First, before anything else is awaited (wallets need the click's activation).
+                let submitted = settle(self.elements.submit()).await.ok_or(GENERIC)?;
+                if let Some(message) = shopper_error(&submitted) {
+                    return Err(message);
                 }
-                _ => None,
-            };
-            return Confirmed::Failed(message.unwrap_or_else(|| GENERIC.into()));
+                let options = object(&[
+                    ("elements", JsValue::from((*self.elements).clone())),
+                    ("params", object(&[("return_url", return_url.into())])),
+                ]);
+                let made = settle(self.stripe.create_confirmation_token(&options)).await;
+                (made, "confirmationToken")
+            }
+            ElementKind::Card => {
+                let options = object(&[
+                    ("type", "card".into()),
+                    ("card", JsValue::from((*self.element).clone())),
+                ]);
+                let made = settle(self.stripe.create_payment_method(&options)).await;
+                (made, "paymentMethod")
+            }
+        };
+        let result = result.ok_or(GENERIC)?;
+        if let Some(message) = shopper_error(&result) {
+            return Err(message);
+        }
+        get_str(&get(&result, key), "id").ok_or_else(|| GENERIC.to_string())
+    }
+
+    /// 3-D Secure for the PaymentIntent the server confirmed: Stripe.js shows the bank's
+    /// challenge and says how it ended.
+    pub async fn authenticate(&self, client_secret: &str) -> Confirmed {
+        let options = object(&[("clientSecret", client_secret.into())]);
+        let Some(result) = settle(self.stripe.handle_next_action(&options)).await else {
+            return Confirmed::Failed(GENERIC.into());
+        };
+        if let Some(message) = shopper_error(&result) {
+            return Confirmed::Failed(message);
         }
         match get_str(&get(&result, "paymentIntent"), "status") {
             Some(status) => Confirmed::Status(status),

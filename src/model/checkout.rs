@@ -10,11 +10,14 @@ pub enum ElementKind {
     Card,
 }
 
-/// What the payment form needs. The client secret goes to this shopper's browser only.
+/// What the payment form needs. No PaymentIntent exists yet: the Payment Element is made for
+/// the order's amount and currency (Stripe's deferred mode), and the PaymentIntent is created and
+/// confirmed on the server when the shopper presses Pay, for the revision the page shows.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CheckoutSession {
     pub order_id: String,
-    pub client_secret: String,
+    /// The order's revision the page shows; Pay sends it back, and a changed order is refused.
+    pub revision: i64,
     pub publishable_key: String,
     pub stripe_js_url: String,
     pub element: ElementKind,
@@ -31,4 +34,17 @@ pub struct PayPalCapture {
     pub status: crate::domain::order::OrderStatus,
     /// PayPal declined the funding source: the shopper chooses another in PayPal's window.
     pub restart: bool,
+}
+
+/// What pressing Pay did (`checkout/pay`). An order that changed since the page showed it is
+/// an error (`AppError::OrderChanged`): nothing was charged.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PayOutcome {
+    /// Paid, or on its way (processing, or paid already by another tab): the order page follows.
+    Submitted,
+    /// The bank asks the shopper to authenticate: `stripe.handleNextAction` with this client
+    /// secret (for this shopper's browser only), then the order page.
+    Authenticate { client_secret: String },
+    /// The card was declined, in words for the shopper; another card can pay the same order.
+    Declined { message: String },
 }

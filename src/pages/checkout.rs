@@ -1,8 +1,10 @@
-use crate::api::checkout::{payment_attempt, paypal_capture, paypal_create, StartCheckout};
+use crate::api::checkout::{pay, paypal_capture, paypal_create, StartCheckout};
 use crate::browser::{self, Approval, Confirmed, PayPalCallbacks, PaymentForm};
 use crate::components::cart_context::use_cart;
 use crate::components::notice::ErrorAlert;
-use crate::model::checkout::CheckoutSession;
+use crate::domain::money::Money;
+use crate::error::AppError;
+use crate::model::checkout::{CheckoutSession, PayOutcome};
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -76,7 +78,9 @@ fn OrderSummary() -> impl IntoView {
 }
 
 /// Stripe's Element and the Pay button. The Element is mounted into an empty node after
-/// hydration and destroyed when this leaves the page.
+/// hydration and destroyed when this leaves the page. The page holds the order's revision and
+/// total it shows; Pay sends that revision, and the server charges exactly that order or answers
+/// that it changed (then the page shows the new total, and the shopper presses Pay again).
 #[component]
 fn PaymentStep(session: CheckoutSession) -> impl IntoView {
     let target = NodeRef::<leptos::html::Div>::new();
@@ -84,16 +88,17 @@ fn PaymentStep(session: CheckoutSession) -> impl IntoView {
     let ready = RwSignal::new(false);
     let paying = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
+    let total = RwSignal::new(session.total.clone());
+    let revision = RwSignal::new(session.revision);
     let navigate = use_navigate();
-    let total = session.total.to_string();
-    let shown_minor = session.total.minor;
+    let cart = use_cart();
 
     let mount_session = session.clone();
     Effect::new(move |_| {
         let Some(div) = target.get() else { return };
         let session = mount_session.clone();
         browser::spawn(async move {
-            match PaymentForm::mount(div.into(), &session, session.element).await {
+            match PaymentForm::mount(div.into(), &session).await {
                 Ok(mounted) => {
                     form.set_value(Some(Arc::new(mounted)));
                     ready.set(true);
@@ -108,12 +113,12 @@ fn PaymentStep(session: CheckoutSession) -> impl IntoView {
     let with_paypal = RwSignal::new(false);
     let paypal = session.paypal_sdk_url.clone().map(|sdk_url| {
         view! {
-            <PayPalOption sdk_url order_id=session.order_id.clone() shown_minor error with_paypal/>
+            <PayPalOption sdk_url order_id=session.order_id.clone() total error with_paypal/>
         }
     });
     let order_id = session.order_id.clone();
     let pay = move |_| {
-        // One confirmation at a time: a double click does nothing the second time.
+        // One payment at a time: a double click does nothing the second time.
         if paying.get_untracked() {
             return;
         }
@@ -124,21 +129,41 @@ fn PaymentStep(session: CheckoutSession) -> impl IntoView {
         error.set(None);
         let (order_id, navigate) = (order_id.clone(), navigate.clone());
         browser::spawn(async move {
-            // Never confirm an amount the page does not show (another tab may have changed it).
-            if let Err(e) = payment_attempt(order_id.clone(), shown_minor).await {
-                error.set(Some(e.to_string()));
+            let order_page = format!("/orders/{order_id}");
+            let failed = |message: String| {
+                error.set(Some(message));
                 paying.set(false);
-                return;
-            }
-            let return_url = format!("{}/orders/{order_id}", browser::origin());
-            match mounted.confirm(&return_url).await {
-                Confirmed::Status(_) => {
-                    navigate(&format!("/orders/{order_id}"), Default::default())
+            };
+            let with = match mounted
+                .prepare(&format!("{}{order_page}", browser::origin()))
+                .await
+            {
+                Ok(with) => with,
+                Err(message) => return failed(message),
+            };
+            match pay(order_id.clone(), revision.get_untracked(), with).await {
+                Ok(PayOutcome::Submitted) => navigate(&order_page, Default::default()),
+                Ok(PayOutcome::Authenticate { client_secret }) => {
+                    match mounted.authenticate(&client_secret).await {
+                        Confirmed::Status(_) => navigate(&order_page, Default::default()),
+                        Confirmed::Failed(message) => failed(message),
+                    }
                 }
-                Confirmed::Failed(message) => {
-                    error.set(Some(message));
-                    paying.set(false);
+                Ok(PayOutcome::Declined { message }) => failed(message),
+                Err(changed @ AppError::OrderChanged { .. }) => {
+                    if let AppError::OrderChanged {
+                        total: now,
+                        revision: now_revision,
+                    } = &changed
+                    {
+                        mounted.update_amount(now).await;
+                        total.set(now.clone());
+                        revision.set(*now_revision);
+                    }
+                    cart.refresh();
+                    failed(changed.to_string());
                 }
+                Err(e) => failed(e.to_string()),
             }
         });
     };
@@ -154,7 +179,7 @@ fn PaymentStep(session: CheckoutSession) -> impl IntoView {
                 on:click=pay
                 disabled=move || paying.get() || !ready.get() || with_paypal.get()
             >
-                {move || if paying.get() { "Processing…".to_string() } else { format!("Pay {total}") }}
+                {move || if paying.get() { "Processing…".to_string() } else { format!("Pay {}", total.get()) }}
             </button>
             {move || with_paypal.get().then(|| view! {
                 <p class="muted" data-testid="paying-with-paypal">"Paying with PayPal. To pay by card instead, reload this page."</p>
@@ -169,7 +194,7 @@ fn PaymentStep(session: CheckoutSession) -> impl IntoView {
 fn PayPalOption(
     sdk_url: String,
     order_id: String,
-    shown_minor: i64,
+    total: RwSignal<Money>,
     error: RwSignal<Option<String>>,
     with_paypal: RwSignal<bool>,
 ) -> impl IntoView {
@@ -185,7 +210,7 @@ fn PayPalOption(
                 let order_id = create_order.clone();
                 Box::pin(async move {
                     error.set(None);
-                    match paypal_create(order_id, shown_minor).await {
+                    match paypal_create(order_id, total.get_untracked().minor).await {
                         Ok(paypal_order) => {
                             with_paypal.set(true);
                             Ok(paypal_order)

@@ -1,14 +1,23 @@
-//! Checkout: orders from the cart at database prices, PaymentIntents created and updated with
-//! idempotency keys derived from the order.
-
-use super::stripe::client::{CreatePaymentIntent, PaymentIntent, StripeError, UpdatePaymentIntent};
+//! Checkout: orders from the cart at database prices; card payments created and confirmed on
+//! the server when the shopper presses Pay, for exactly the order's amount at the revision the
+//! page shows (https://docs.stripe.com/payments/finalize-payments-on-the-server).
+//!
+//! Nothing is created at Stripe when the checkout opens: the Payment Element runs in deferred
+//! mode with the order's amount, so an abandoned checkout leaves no PaymentIntent behind and a
+//! cart change never rewrites one. Pay sends a ConfirmationToken (or, with the Card Element, a
+//! PaymentMethod) and the revision shown; under the cart's lock the revision must still be the
+//! order's, then one `POST /v1/payment_intents` with `confirm=true` creates and confirms it.
+//! Each press is an attempt, recorded before the call, keyed `order-{id}-r{revision}-a{n}`: an
+//! answer lost on the way back is found by sending the same request again with the same key
+//! (Stripe replays its first answer), never by charging again.
+use super::stripe::client::StripeError;
 use super::{db, sync, AppState};
 use crate::domain::cart::check_quantity;
 use crate::domain::email::Email;
 use crate::domain::money::Money;
 use crate::domain::order::{OrderStatus, PaymentEvent};
 use crate::error::AppError;
-use crate::model::checkout::CheckoutSession;
+use crate::model::checkout::{CheckoutSession, PayOutcome};
 use crate::model::orders::{OrderLineView, OrderView};
 use rand::distributions::{Alphanumeric, DistString};
 use std::collections::HashMap;
@@ -44,9 +53,8 @@ impl CartLocks {
     }
 }
 
-/// Builds (or brings up to date) the cart's order and its PaymentIntent. The order's amount and
-/// items change only while Stripe still lets the PaymentIntent change, and only after Stripe
-/// accepted the new amount; a payment already on its way is never touched.
+/// Builds (or brings up to date) the cart's order. Nothing is made at Stripe: the page's
+/// Payment Element is created for the order's amount, and Pay makes the PaymentIntent.
 pub async fn start(
     state: &AppState,
     cart_id: &str,
@@ -57,13 +65,12 @@ pub async fn start(
     // At most: an order found paid or canceled at Stripe is settled, then a new one starts.
     for _ in 0..3 {
         let (cart, total) = priced_cart(state, cart_id).await?;
-        let expires_at = sync::now() + state.config.orders.hold.as_secs() as i64;
         let draft = db::OrderDraft {
             cart_id,
             email: email.as_str(),
             cart: &cart,
             total: &total,
-            expires_at,
+            expires_at: hold_until(state),
         };
         let order = match db::open_order_for_cart(&state.pool, cart_id).await? {
             Some(order) => order,
@@ -77,37 +84,24 @@ pub async fn start(
             super::paypal::back_to_cards(state, &order).await?;
             continue;
         }
-        let Some(pi_id) = order.payment_intent_id.clone() else {
-            return create_payment_intent(state, order, &draft).await;
-        };
-        let pi = state
-            .payments
-            .stripe
-            .payment_intent_object(&pi_id)
-            .await
-            .map_err(payment_failed)?;
-        match pi["status"].as_str().unwrap_or_default() {
-            // Stripe still lets the amount change. https://docs.stripe.com/api/payment_intents/update
-            "requires_payment_method" | "requires_confirmation" | "requires_action" => {
-                return bring_up_to_date(state, order, &pi, &draft).await;
-            }
-            "processing" => {
-                sync::apply_object(state, &pi, sync::now(), db::Origin::Reconciled).await?;
-                return Err(AppError::PaymentInProgress);
-            }
-            // Paid or canceled meanwhile (its webhook not here yet): settle it, start afresh.
-            _ => {
-                sync::apply_object(state, &pi, sync::now(), db::Origin::Reconciled).await?;
-                if db::order_by_id(&state.pool, &order.id)
-                    .await?
-                    .is_some_and(|o| o.status.is_open())
-                {
-                    return Err(AppError::PaymentInProgress);
-                }
-            }
+        if order.status == OrderStatus::Processing {
+            return Err(AppError::PaymentInProgress);
+        }
+        if same_order(state, &order, &draft).await? {
+            db::extend_hold(&state.pool, &order.id, draft.expires_at).await?;
+            return Ok(session(state, &order));
+        }
+        match revise(state, &order, &draft).await? {
+            Some(order) => return Ok(session(state, &order)),
+            // Paid or canceled meanwhile: start afresh.
+            None => continue,
         }
     }
     Err(AppError::PaymentInProgress)
+}
+
+fn hold_until(state: &AppState) -> i64 {
+    sync::now() + state.config.orders.hold.as_secs() as i64
 }
 
 /// The cart priced from the database, checked against the stock and Stripe's minimum.
@@ -138,81 +132,66 @@ async fn priced_cart(
     Ok((cart, total))
 }
 
-/// An order without a PaymentIntent (new, or its creation failed last time): brought up to
-/// the cart first (nothing was charged yet), then given its PaymentIntent. The key names the
-/// revision, so a retry finds the same PaymentIntent and a changed cart makes a fresh one.
-async fn create_payment_intent(
+/// Brings an open order to the cart as it is now, as a new revision. A card payment of the old
+/// amount that could still be confirmed (declined, or waiting for 3-D Secure) is canceled first,
+/// so no confirmable PaymentIntent of an older amount is left behind; one already paid or on its
+/// way settles the order instead (`None`: the caller starts afresh or says so).
+async fn revise(
     state: &AppState,
-    mut order: db::OrderRow,
+    order: &db::OrderRow,
     draft: &db::OrderDraft<'_>,
-) -> Result<CheckoutSession, AppError> {
-    if !same_order(state, &order, draft).await? {
-        order = db::revise_order(&state.pool, &order, order.revision + 1, draft).await??;
+) -> Result<Option<db::OrderRow>, AppError> {
+    if let Some(pi) = &order.payment_intent_id {
+        if !cancel_card_payment(state, order, pi).await? {
+            return Ok(None);
+        }
     }
-    let total = order.total();
-    let create = CreatePaymentIntent {
-        amount: total.minor,
-        currency: total.currency.stripe_code(),
-        automatic_payment_methods: true,
-        metadata: [("order_id".to_string(), order.id.clone())].into(),
-        receipt_email: Some(order.email.clone()),
-        description: Some(format!("Order {}", order.id)),
-        ..Default::default()
-    };
-    let key = format!("order-{}-r{}-create", order.id, order.revision);
-    let pi = state
-        .payments
-        .stripe
-        .create_payment_intent(&create, &key)
-        .await
-        .map_err(payment_failed)?;
-    check_amount(&pi, &total)?;
-    db::set_payment_intent(&state.pool, &order.id, &pi.id).await?;
-    session(state, &order.id, pi.client_secret, total)
+    match db::revise_order(&state.pool, order, order.revision + 1, draft).await? {
+        Ok(order) => Ok(Some(order)),
+        Err(AppError::PaymentInProgress) => Ok(None),
+        Err(refused) => Err(refused),
+    }
 }
 
-/// An open order whose PaymentIntent can still change: unchanged, it only keeps its hold;
-/// changed, Stripe gets the new amount first (keyed by the next revision), then the order.
-async fn bring_up_to_date(
+/// Cancels the order's current card payment, after forgetting it (its cancellation's webhook then
+/// finds an order that no longer listens to it). `false` when Stripe would not cancel it because
+/// it is paid or processing: then it is applied, and the order is the payment's.
+async fn cancel_card_payment(
     state: &AppState,
-    order: db::OrderRow,
-    pi: &serde_json::Value,
-    draft: &db::OrderDraft<'_>,
-) -> Result<CheckoutSession, AppError> {
+    order: &db::OrderRow,
+    pi: &str,
+) -> Result<bool, AppError> {
     let stripe = &state.payments.stripe;
-    let pi_id = pi["id"].as_str().unwrap_or_default().to_string();
-    let client_secret = pi["client_secret"].as_str().map(str::to_string);
-    if same_order(state, &order, draft).await? && pi["amount"].as_i64() == Some(order.total_minor) {
-        db::extend_hold(&state.pool, &order.id, draft.expires_at).await?;
-        return session(state, &order.id, client_secret, order.total());
-    }
-    let revision = order.revision + 1;
-    let update = UpdatePaymentIntent {
-        amount: Some(draft.total.minor),
-        currency: Some(draft.total.currency.stripe_code()),
-        receipt_email: Some(draft.email.to_string()),
-    };
-    let updated = stripe
-        .update_payment_intent(&pi_id, &update, &format!("order-{}-r{revision}", order.id))
+    let object = stripe
+        .payment_intent_object(pi)
         .await
         .map_err(payment_failed)?;
-    check_amount(&updated, draft.total)?;
-    match db::revise_order(&state.pool, &order, revision, draft).await? {
-        Ok(order) => session(state, &order.id, updated.client_secret, order.total()),
-        Err(refused) => {
-            // The stock went meanwhile: put the PaymentIntent back to what the order says.
-            let back = UpdatePaymentIntent {
-                amount: Some(order.total_minor),
-                currency: Some(order.currency.stripe_code()),
-                receipt_email: Some(order.email.clone()),
-            };
-            let undo = revision + 1;
-            stripe
-                .update_payment_intent(&pi_id, &back, &format!("order-{}-r{undo}", order.id))
-                .await
-                .map_err(payment_failed)?;
-            db::set_revision(&state.pool, &order.id, undo).await?;
-            Err(refused)
+    match object["status"].as_str().unwrap_or_default() {
+        "canceled" => {
+            db::retire_payment_intent(&state.pool, &order.id, pi).await?;
+            Ok(true)
+        }
+        "requires_payment_method" | "requires_confirmation" | "requires_action" => {
+            db::retire_payment_intent(&state.pool, &order.id, pi).await?;
+            let key = format!("order-{}-r{}-retire", order.id, order.revision);
+            match stripe.cancel_payment_intent(pi, "abandoned", &key).await {
+                Ok(_) => Ok(true),
+                Err(e) if e.refused() => {
+                    // Paid meanwhile: the payment is the order's again.
+                    let object = stripe
+                        .payment_intent_object(pi)
+                        .await
+                        .map_err(payment_failed)?;
+                    db::set_payment_intent(&state.pool, &order.id, pi).await?;
+                    sync::apply_object(state, &object, sync::now(), db::Origin::Checkout).await?;
+                    Ok(false)
+                }
+                Err(e) => Err(payment_failed(e)),
+            }
+        }
+        _ => {
+            sync::apply_object(state, &object, sync::now(), db::Origin::Checkout).await?;
+            Ok(false)
         }
     }
 }
@@ -233,29 +212,11 @@ async fn same_order(
     Ok(same_items && order.total() == *draft.total && order.email == draft.email)
 }
 
-/// Stripe must have taken exactly the amount the shopper is shown.
-fn check_amount(pi: &PaymentIntent, total: &Money) -> Result<(), AppError> {
-    if pi.amount == total.minor && pi.currency == total.currency.stripe_code() {
-        Ok(())
-    } else {
-        tracing::error!(pi = %pi.id, amount = pi.amount, currency = %pi.currency, expected = %total, "PaymentIntent amount differs from the order");
-        Err(AppError::Internal)
-    }
-}
-
-fn session(
-    state: &AppState,
-    order_id: &str,
-    client_secret: Option<String>,
-    total: Money,
-) -> Result<CheckoutSession, AppError> {
-    let client_secret = client_secret.ok_or_else(|| {
-        tracing::error!(order = %order_id, "PaymentIntent without a client secret");
-        AppError::Internal
-    })?;
-    Ok(CheckoutSession {
-        order_id: order_id.to_string(),
-        client_secret,
+fn session(state: &AppState, order: &db::OrderRow) -> CheckoutSession {
+    let total = order.total();
+    CheckoutSession {
+        order_id: order.id.clone(),
+        revision: order.revision,
         publishable_key: state.payments.publishable_key.clone(),
         stripe_js_url: state.payments.js_url.clone(),
         element: state.config.element,
@@ -268,45 +229,327 @@ fn session(
             )
         }),
         total,
-    })
+    }
 }
 
-/// The shopper is about to pay what the page shows: refused if the order changed meanwhile;
-/// after a failed payment the order goes back to pending.
-pub async fn attempt_started(
+/// What the browser hands over to pay with: a ConfirmationToken (Payment Element) or a
+/// PaymentMethod (Card Element). Only its shape is checked here; Stripe checks the rest.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PayWith {
+    ConfirmationToken(String),
+    PaymentMethod(String),
+}
+
+impl PayWith {
+    pub fn parse(text: &str) -> Result<Self, AppError> {
+        let shaped = |prefix: &str| {
+            text.strip_prefix(prefix).is_some_and(|rest| {
+                !rest.is_empty()
+                    && rest.len() <= 200
+                    && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+            })
+        };
+        if shaped("ctoken_") {
+            Ok(PayWith::ConfirmationToken(text.to_string()))
+        } else if shaped("pm_") {
+            Ok(PayWith::PaymentMethod(text.to_string()))
+        } else {
+            Err(AppError::Payment(
+                "Your card details could not be read. Please enter them again.".into(),
+            ))
+        }
+    }
+
+    fn params(&self) -> [(String, String); 2] {
+        match self {
+            PayWith::ConfirmationToken(t) => [
+                ("confirmation_token".into(), t.clone()),
+                // Tokens default to it; said for clarity, as Stripe's samples do.
+                ("use_stripe_sdk".into(), "true".into()),
+            ],
+            PayWith::PaymentMethod(pm) => [
+                ("payment_method".into(), pm.clone()),
+                ("use_stripe_sdk".into(), "true".into()),
+            ],
+        }
+    }
+}
+
+/// Pay: the shopper's page shows `revision` of the order and hands over what the card form made.
+/// Under the cart's lock: an earlier attempt whose answer was lost is settled first; the order
+/// must still be what the cart says and the revision the page shows (else `OrderChanged`, and
+/// nothing is charged); then one PaymentIntent is created and confirmed for exactly the order's
+/// amount. A second Pay for an order already paid or on its way makes nothing.
+pub async fn pay(
     state: &AppState,
+    cart_id: &str,
     order_id: &str,
-    shown_minor: i64,
-) -> Result<(), AppError> {
-    let order = db::order_by_id(&state.pool, order_id)
-        .await?
-        .ok_or(AppError::OrderNotFound)?;
-    if order.total_minor != shown_minor {
-        return Err(AppError::TotalChanged(order.total().to_string()));
+    revision: i64,
+    with: &str,
+) -> Result<PayOutcome, AppError> {
+    let with = PayWith::parse(with)?;
+    let _one_at_a_time = state.cart_locks.lock(cart_id).await;
+    let order = shoppers_order(state, cart_id, order_id).await?;
+    if order.gateway != crate::domain::gateway::Gateway::Stripe {
+        return Err(AppError::Payment(
+            "This order is being paid with PayPal. To pay by card instead, reload the page.".into(),
+        ));
+    }
+    settle_attempts_in_doubt(state, &order)
+        .await
+        .map_err(payment_failed)?;
+    let order = shoppers_order(state, cart_id, order_id).await?;
+    match order.status {
+        OrderStatus::Pending | OrderStatus::PaymentFailed => {}
+        OrderStatus::Processing => return Ok(PayOutcome::Submitted),
+        status if status.fulfils() => return Ok(PayOutcome::Submitted),
+        _ => return Err(AppError::OrderClosed),
+    }
+    // The current card payment decides first: paid or on its way, nothing new is made; waiting
+    // for 3-D Secure, the shopper finishes that one.
+    if let Some(pi) = &order.payment_intent_id {
+        let object = state
+            .payments
+            .stripe
+            .payment_intent_object(pi)
+            .await
+            .map_err(payment_failed)?;
+        match object["status"].as_str().unwrap_or_default() {
+            "succeeded" | "processing" | "requires_capture" => {
+                sync::apply_object(state, &object, sync::now(), db::Origin::Checkout).await?;
+                return Ok(PayOutcome::Submitted);
+            }
+            "requires_action" if order.revision == revision => {
+                if let Some(client_secret) = object["client_secret"].as_str() {
+                    return Ok(PayOutcome::Authenticate {
+                        client_secret: client_secret.to_string(),
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+    // The order must still be the cart as it is now, at the revision the page shows.
+    let (cart, total) = priced_cart(state, cart_id).await?;
+    let draft = db::OrderDraft {
+        cart_id,
+        email: &order.email,
+        cart: &cart,
+        total: &total,
+        expires_at: hold_until(state),
+    };
+    if !same_order(state, &order, &draft).await? {
+        return match revise(state, &order, &draft).await? {
+            Some(revised) => Err(AppError::OrderChanged {
+                total: revised.total(),
+                revision: revised.revision,
+            }),
+            None => Ok(PayOutcome::Submitted),
+        };
+    }
+    if order.revision != revision {
+        return Err(AppError::OrderChanged {
+            total: order.total(),
+            revision: order.revision,
+        });
+    }
+    if let Some(pi) = &order.payment_intent_id {
+        // Waiting for 3-D Secure of another revision (the page changed since): canceled first.
+        if !cancel_card_payment(state, &order, pi).await? {
+            return Ok(PayOutcome::Submitted);
+        }
     }
     if order.status == OrderStatus::PaymentFailed {
-        let event_id = format!(
-            "local_attempt_{}",
-            Alphanumeric.sample_string(&mut rand::thread_rng(), 16)
-        );
-        let now = sync::now();
-        let fact = db::PaymentFact {
-            event_id: &event_id,
-            event_type: "checkout.attempt_started",
-            gateway: order.gateway,
-            reference: order.reference(order.gateway),
-            order_hint: Some(order_id),
-            origin: db::Origin::Checkout,
-        };
-        let outcome = db::apply_stripe_event(&state.pool, fact, |s| {
-            (
-                s.apply(&PaymentEvent::AttemptStarted, now),
-                "The shopper is trying another payment".into(),
-            )
-        })
-        .await?;
-        super::live::publish(state, &outcome);
+        reopen(state, &order).await?;
     }
+    db::extend_hold(&state.pool, &order.id, draft.expires_at).await?;
+    let request = |n: i64| {
+        (
+            format!("order-{}-r{}-a{n}", order.id, order.revision),
+            pay_form(state, &order, &with),
+        )
+    };
+    let Some(attempt) = db::start_attempt(&state.pool, &order, request).await? else {
+        return Err(AppError::OrderChanged {
+            total: order.total(),
+            revision: order.revision,
+        });
+    };
+    let answer = state
+        .payments
+        .stripe
+        .create_payment_intent_form(&attempt.request.0, &attempt.idempotency_key)
+        .await;
+    match settle_answer(state, &attempt, answer).await? {
+        Settled::Answered(outcome) => Ok(outcome),
+        Settled::Refused(e) => {
+            tracing::warn!(order = %order.id, error = %e, "Stripe refused the payment");
+            Err(AppError::Payment(
+                "Your payment could not be completed. Please check your card details and try again."
+                    .into(),
+            ))
+        }
+        Settled::InDoubt(e) => Err(payment_failed(e)),
+    }
+}
+
+/// The open order of this cart, as the shopper sees it.
+async fn shoppers_order(
+    state: &AppState,
+    cart_id: &str,
+    order_id: &str,
+) -> Result<db::OrderRow, AppError> {
+    db::order_by_id(&state.pool, order_id)
+        .await?
+        .filter(|o| o.cart_id == cart_id)
+        .ok_or(AppError::OrderNotFound)
+}
+
+/// The request that creates and confirms the order's PaymentIntent: its amount, currency and
+/// order from the database, what to pay with from the browser.
+fn pay_form(state: &AppState, order: &db::OrderRow, with: &PayWith) -> Vec<(String, String)> {
+    let total = order.total();
+    let mut form: Vec<(String, String)> = vec![
+        ("amount".into(), total.minor.to_string()),
+        ("currency".into(), total.currency.stripe_code()),
+        ("confirm".into(), "true".into()),
+        ("automatic_payment_methods[enabled]".into(), "true".into()),
+        ("metadata[order_id]".into(), order.id.clone()),
+        (
+            "metadata[order_revision]".into(),
+            order.revision.to_string(),
+        ),
+        ("receipt_email".into(), order.email.clone()),
+        ("description".into(), format!("Order {}", order.id)),
+        (
+            "return_url".into(),
+            format!("{}/orders/{}", state.config.public_url, order.id),
+        ),
+    ];
+    form.extend(with.params());
+    form
+}
+
+/// How Stripe's answer to an attempt was taken.
+enum Settled {
+    Answered(PayOutcome),
+    /// Stripe refused the request: nothing was charged.
+    Refused(StripeError),
+    /// No answer: the attempt stays in doubt until it is sent again.
+    InDoubt(StripeError),
+}
+
+/// Records Stripe's answer to an attempt and applies what it says to the order.
+async fn settle_answer(
+    state: &AppState,
+    attempt: &db::AttemptRow,
+    answer: Result<serde_json::Value, StripeError>,
+) -> Result<Settled, AppError> {
+    match answer {
+        Ok(pi) => {
+            let Some(id) = pi["id"].as_str() else {
+                tracing::error!(order = %attempt.order_id, "PaymentIntent without an id");
+                return Err(AppError::Internal);
+            };
+            let status = pi["status"].as_str().unwrap_or_default();
+            if pi["amount"].as_i64() != Some(attempt.amount_minor) {
+                tracing::error!(order = %attempt.order_id, pi = %id, "PaymentIntent amount differs from the attempt");
+            }
+            db::record_outcome(
+                &state.pool,
+                attempt,
+                Some(id),
+                db::AttemptOutcome::of_status(status),
+            )
+            .await?;
+            sync::apply_object(state, &pi, sync::now(), db::Origin::Checkout).await?;
+            Ok(Settled::Answered(match status {
+                "requires_action" => match pi["client_secret"].as_str() {
+                    Some(secret) => PayOutcome::Authenticate {
+                        client_secret: secret.to_string(),
+                    },
+                    None => return Err(AppError::Internal),
+                },
+                "succeeded" | "processing" | "requires_capture" => PayOutcome::Submitted,
+                _ => PayOutcome::Declined {
+                    message: pi["last_payment_error"]["message"]
+                        .as_str()
+                        .unwrap_or("Your card was declined.")
+                        .to_string(),
+                },
+            }))
+        }
+        Err(StripeError::Card {
+            message,
+            payment_intent,
+            ..
+        }) => {
+            db::record_outcome(
+                &state.pool,
+                attempt,
+                payment_intent.as_deref(),
+                db::AttemptOutcome::Declined,
+            )
+            .await?;
+            Ok(Settled::Answered(PayOutcome::Declined { message }))
+        }
+        Err(e) if e.refused() => {
+            db::record_outcome(&state.pool, attempt, None, db::AttemptOutcome::Refused).await?;
+            Ok(Settled::Refused(e))
+        }
+        Err(e) => Ok(Settled::InDoubt(e)),
+    }
+}
+
+/// Sends every attempt of the order whose answer was lost again, exactly as it was sent, with its
+/// key: Stripe answers what it did the first time (or does it now, once). Errs while Stripe
+/// still does not answer; nothing new may be charged until it does.
+pub async fn settle_attempts_in_doubt(
+    state: &AppState,
+    order: &db::OrderRow,
+) -> Result<(), StripeError> {
+    let attempts = db::attempts_in_doubt(&state.pool, &order.id)
+        .await
+        .map_err(|e| StripeError::Network(format!("database: {e}")))?;
+    for attempt in attempts {
+        let answer = state
+            .payments
+            .stripe
+            .create_payment_intent_form(&attempt.request.0, &attempt.idempotency_key)
+            .await;
+        tracing::info!(order = %order.id, attempt = attempt.attempt, ok = answer.is_ok(), "an attempt in doubt was sent again");
+        match settle_answer(state, &attempt, answer).await {
+            Ok(Settled::InDoubt(e)) => return Err(e),
+            Ok(_) => {}
+            Err(e) => return Err(StripeError::Network(format!("recording an attempt: {e}"))),
+        }
+    }
+    Ok(())
+}
+
+/// After a failed payment the order goes back to pending for the new attempt.
+async fn reopen(state: &AppState, order: &db::OrderRow) -> Result<(), AppError> {
+    let event_id = format!(
+        "local_attempt_{}",
+        Alphanumeric.sample_string(&mut rand::thread_rng(), 16)
+    );
+    let now = sync::now();
+    let fact = db::PaymentFact {
+        event_id: &event_id,
+        event_type: "checkout.attempt_started",
+        gateway: order.gateway,
+        reference: order.reference(order.gateway),
+        order_hint: Some(&order.id),
+        origin: db::Origin::Checkout,
+    };
+    let outcome = db::apply_stripe_event(&state.pool, fact, |s| {
+        (
+            s.apply(&PaymentEvent::AttemptStarted, now),
+            "The shopper is trying another payment".into(),
+        )
+    })
+    .await?;
+    super::live::publish(state, &outcome);
     Ok(())
 }
 

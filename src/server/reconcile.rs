@@ -1,11 +1,12 @@
 //! Orders converge to what Stripe knows, whatever happens to webhooks, the network or this
 //! process. A background task, every `RECONCILE_INTERVAL_SECONDS`:
-//! - cancels unpaid orders whose hold ran out (their PaymentIntent canceled as `abandoned`,
-//!   their items back on sale);
+//! - cancels unpaid orders whose hold ran out (their PaymentIntent, if Pay made one, canceled
+//!   as `abandoned`; their items back on sale);
 //! - reads Stripe's events since the last cursor (kept in the database) and applies them
 //!   exactly as the webhook does: an event already received is a duplicate and changes nothing;
 //! - reads back the PaymentIntent (with its refunds and disputes) of every unsettled order
-//!   unchanged for `RECONCILE_STALE_SECONDS`.
+//!   unchanged for `RECONCILE_STALE_SECONDS`, and sends again every payment attempt whose
+//!   answer never came (with its key: Stripe answers what it did the first time).
 //!
 //! The order page and the admin's "Refresh from Stripe" read one order back on demand.
 
@@ -13,7 +14,7 @@ use super::db::{self, OrderRow, Origin};
 use super::stripe::client::StripeError;
 use super::{sync, AppState};
 use crate::domain::gateway::Gateway;
-use crate::domain::order::PaymentEvent;
+use crate::domain::order::{OrderStatus, PaymentEvent};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -99,6 +100,20 @@ pub async fn expire(state: &AppState, now: i64) -> Result<usize, SyncError> {
             }
             continue;
         }
+        // Not while the shopper's Pay is running; and a payment whose answer was lost is
+        // known before anything is canceled.
+        let _one_at_a_time = state.cart_locks.lock(&order.cart_id).await;
+        if let Err(e) = super::checkout::settle_attempts_in_doubt(state, order).await {
+            tracing::warn!(order = %order.id, error = %e, "not expired: a payment attempt is still in doubt");
+            continue;
+        }
+        let Some(order) = db::order_by_id(&state.pool, &order.id)
+            .await?
+            .filter(|o| matches!(o.status, OrderStatus::Pending | OrderStatus::PaymentFailed))
+        else {
+            continue;
+        };
+        let order = &order;
         let Some(pi) = &order.payment_intent_id else {
             cancel_locally(state, order, now).await?;
             continue;
@@ -205,7 +220,17 @@ pub async fn check_unsettled(state: &AppState, now: i64) -> Result<usize, SyncEr
     for order in &due {
         refresh(state, order, now).await?;
     }
-    Ok(due.len())
+    // Payments whose answer never came back (the shopper may have left): sent again.
+    let mut settled = 0;
+    for order_id in db::orders_in_doubt(&state.pool, now - stale.min(60), BATCH).await? {
+        let Some(order) = db::order_by_id(&state.pool, &order_id).await? else {
+            continue;
+        };
+        let _one_at_a_time = state.cart_locks.lock(&order.cart_id).await;
+        super::checkout::settle_attempts_in_doubt(state, &order).await?;
+        settled += 1;
+    }
+    Ok(due.len() + settled)
 }
 
 /// Reads one order's PaymentIntent, refunds and disputes back from Stripe and applies them.

@@ -280,7 +280,7 @@ async fn bought_with(app: &TestApp, sim: &Sim, slug: &str, card: &str) -> (Strin
     let product = product(app, slug).await;
     shopper.add_to_cart(app, &product, 1).await;
     let checkout = shopper.checkout(app, "fay@example.com").await;
-    sim.confirm(&checkout.payment_intent, card).await;
+    shopper.pay(app, sim, &checkout, card).await;
     (checkout.order_id, product.price_minor)
 }
 
@@ -337,7 +337,7 @@ async fn refunds_half_then_the_rest_and_refuses_too_much() {
     let kettle = product(&app, KETTLE).await;
     shopper.add_to_cart(&app, &kettle, 2).await;
     let checkout = shopper.checkout(&app, "eve@example.com").await;
-    let (order_id, pi) = (checkout.order_id, checkout.payment_intent);
+    let order_id = checkout.order_id.clone();
     let merchant = signed_in(&app).await;
 
     let unpaid = merchant.refund(&app, &order_id, 100, "attempt0001").await;
@@ -348,7 +348,7 @@ async fn refunds_half_then_the_rest_and_refuses_too_much() {
         unpaid.body
     );
 
-    sim.confirm(&pi, "pm_card_visa").await;
+    shopper.pay(&app, &sim, &checkout, "pm_card_visa").await;
     eventually("paid", || async {
         order_status(&app, &order_id).await == "paid"
     })

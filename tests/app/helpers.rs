@@ -191,14 +191,41 @@ impl Visitor {
             .await
     }
 
-    /// Goes to checkout and reads the order and PaymentIntent it was given.
+    /// Goes to checkout and reads the order (and the revision the page shows) it was given.
     pub async fn checkout(&self, app: &TestApp, email: &str) -> Checkout {
-        let session = self.start_checkout(app, email).await.json();
-        let secret = session["client_secret"].as_str().unwrap();
+        let reply = self.start_checkout(app, email).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+        let session = reply.json();
         Checkout {
             order_id: session["order_id"].as_str().unwrap().to_string(),
-            payment_intent: secret.split("_secret_").next().unwrap().to_string(),
+            revision: session["revision"].as_i64().unwrap(),
+            total_minor: session["total"]["minor"].as_i64().unwrap(),
         }
+    }
+
+    /// Presses Pay as the Payment Element does: a ConfirmationToken for the test card
+    /// (`pm_card_…`), sent with the revision the page shows.
+    pub async fn pay(&self, app: &TestApp, sim: &Sim, checkout: &Checkout, card: &str) -> Reply {
+        let token = sim.confirmation_token(card).await;
+        self.pay_with(app, checkout, checkout.revision, &token)
+            .await
+    }
+
+    /// Presses Pay with what the card form made (`ctoken_…` or, as the Card Element does,
+    /// `pm_…`) and the revision the page shows.
+    pub async fn pay_with(
+        &self,
+        app: &TestApp,
+        checkout: &Checkout,
+        revision: i64,
+        with: &str,
+    ) -> Reply {
+        let form = form(&[
+            ("order_id", &checkout.order_id),
+            ("revision", &revision.to_string()),
+            ("with", with),
+        ]);
+        self.call(app, "checkout/pay", &form).await
     }
 }
 
@@ -209,10 +236,22 @@ fn cart_line_form(product: &Product, quantity: i64) -> String {
     ])
 }
 
-/// A checkout under way: the order, and the PaymentIntent that pays for it.
+/// A checkout under way: the order and the revision of it the page shows.
+#[derive(Clone, Debug)]
 pub struct Checkout {
     pub order_id: String,
-    pub payment_intent: String,
+    pub revision: i64,
+    pub total_minor: i64,
+}
+
+/// The order's current PaymentIntent (made when Pay was pressed), read from the database.
+pub async fn payment_intent_of(app: &TestApp, order_id: &str) -> String {
+    checkout::server::db::order_by_id(&app.state.pool, order_id)
+        .await
+        .unwrap()
+        .expect("the order exists")
+        .payment_intent_id
+        .expect("the order has a PaymentIntent")
 }
 
 /// An `application/x-www-form-urlencoded` body, encoded as a browser encodes a form.
@@ -367,25 +406,30 @@ impl Sim {
         self.get(&format!("/v1/payment_intents/{id}")).await
     }
 
-    /// Confirms a PaymentIntent with a test card (`pm_card_…`) as Stripe.js would; the outcome
-    /// reaches the app by webhook.
-    pub async fn confirm(&self, payment_intent: &str, card: &str) -> serde_json::Value {
-        self.confirm_returning_to(payment_intent, card, "https://x.example")
-            .await
+    /// A ConfirmationToken for a test card (`pm_card_…`), as Stripe's test helper makes one
+    /// (https://docs.stripe.com/api/confirmation_tokens/test_create).
+    pub async fn confirmation_token(&self, card: &str) -> String {
+        let token = self
+            .post(
+                "/v1/test_helpers/confirmation_tokens",
+                &[("payment_method", card)],
+            )
+            .await;
+        token["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no ConfirmationToken: {token}"))
+            .to_string()
     }
 
-    /// Confirms a PaymentIntent, naming the page the shopper returns to.
-    pub async fn confirm_returning_to(
-        &self,
-        payment_intent: &str,
-        card: &str,
-        return_url: &str,
-    ) -> serde_json::Value {
-        let url = format!("{}/v1/payment_intents/{payment_intent}/confirm", self.api);
-        let request = reqwest::Client::new()
-            .post(url)
-            .form(&[("payment_method", card), ("return_url", return_url)]);
-        Self::json(request.bearer_auth(&self.key)).await
+    /// The shopper completes (`true`) or fails the 3-D Secure challenge of a PaymentIntent, as
+    /// the challenge Stripe.js shows does.
+    pub async fn authenticate(&self, payment_intent: &str, complete: bool) -> serde_json::Value {
+        let outcome = if complete { "complete" } else { "fail" };
+        self.post(
+            &format!("/_sim/3ds/{payment_intent}"),
+            &[("outcome", outcome)],
+        )
+        .await
     }
 
     async fn json(request: reqwest::RequestBuilder) -> serde_json::Value {

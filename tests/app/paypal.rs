@@ -92,12 +92,11 @@ async fn paypal_app() -> (TestApp, String, PayPalSim) {
     (app, base, paypal)
 }
 
-/// A shopper at the payment step: (shopper, order id, total in minor units, PaymentIntent).
-async fn at_payment(app: &TestApp, email: &str) -> (Visitor, String, i64, String) {
+/// A shopper at the payment step: (shopper, order id, total in minor units).
+async fn at_payment(app: &TestApp, email: &str) -> (Visitor, String, i64) {
     let shopper = Visitor::new();
     shopper.add_to_cart(app, &product(app, MUG).await, 2).await;
     let session = shopper.start_checkout(app, email).await.json();
-    let secret = session["client_secret"].as_str().unwrap();
     assert!(
         session["paypal_sdk_url"]
             .as_str()
@@ -109,13 +108,34 @@ async fn at_payment(app: &TestApp, email: &str) -> (Visitor, String, i64, String
         shopper,
         session["order_id"].as_str().unwrap().to_string(),
         session["total"]["minor"].as_i64().unwrap(),
-        secret.split("_secret_").next().unwrap().to_string(),
     )
+}
+
+/// A shopper at the payment step who pressed Pay by card and left the bank's 3-D Secure
+/// challenge open, then turned to PayPal: (shopper, order id, total, the card PaymentIntent).
+async fn card_payment_left_open(
+    app: &TestApp,
+    base: &str,
+    email: &str,
+) -> (Visitor, String, i64, String) {
+    let (shopper, order_id, total) = at_payment(app, email).await;
+    let checkout = shopper.checkout(app, email).await;
+    let reply = shopper
+        .pay(
+            app,
+            &Sim::of(app, base),
+            &checkout,
+            "pm_card_authenticationRequired",
+        )
+        .await;
+    assert!(reply.body.contains("Authenticate"), "{}", reply.body);
+    let pi = crate::helpers::payment_intent_of(app, &order_id).await;
+    (shopper, order_id, total, pi)
 }
 
 /// A shopper whose order has moved to PayPal: (shopper, order id, total, PayPal's order id).
 async fn paying_with_paypal(app: &TestApp, email: &str) -> (Visitor, String, i64, String) {
-    let (shopper, order_id, total, _) = at_payment(app, email).await;
+    let (shopper, order_id, total) = at_payment(app, email).await;
     let created = create(app, &shopper, &order_id, total).await;
     assert_eq!(created.status, StatusCode::OK, "{}", created.body);
     let paypal_order = created.json().as_str().unwrap().to_string();
@@ -160,7 +180,8 @@ async fn paypal_order_of(app: &TestApp, order_id: &str) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn paying_with_paypal_cancels_the_card_payment_and_pays_once() {
     let (app, base, paypal) = paypal_app().await;
-    let (shopper, order_id, total, pi) = at_payment(&app, "pp@example.com").await;
+    let (shopper, order_id, total, pi) =
+        card_payment_left_open(&app, &base, "pp@example.com").await;
 
     // A total the page does not show is refused, and nothing moves.
     let stale = create(&app, &shopper, &order_id, total - 1).await;
@@ -331,8 +352,9 @@ async fn the_admin_refunds_a_paypal_order_in_part_then_in_full() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn back_to_the_card_form_the_order_gets_a_new_payment_intent_and_paypal_cannot_capture() {
-    let (app, _base, paypal) = paypal_app().await;
-    let (shopper, order_id, total, old_pi) = at_payment(&app, "back@example.com").await;
+    let (app, base, paypal) = paypal_app().await;
+    let (shopper, order_id, total, old_pi) =
+        card_payment_left_open(&app, &base, "back@example.com").await;
     let paypal_order: String = create(&app, &shopper, &order_id, total)
         .await
         .json()
@@ -345,13 +367,12 @@ async fn back_to_the_card_form_the_order_gets_a_new_payment_intent_and_paypal_ca
         .await
         .json();
     assert_eq!(again["order_id"], order_id.as_str());
-    let new_pi = again["client_secret"]
-        .as_str()
+    // Back on cards the old card payment is forgotten; Pay makes a new one.
+    let back = checkout::server::db::order_by_id(&app.state.pool, &order_id)
+        .await
         .unwrap()
-        .split("_secret_")
-        .next()
         .unwrap();
-    assert_ne!(new_pi, old_pi);
+    assert_eq!(back.payment_intent_id, None);
     let refused = shopper
         .call(
             &app,
@@ -361,6 +382,17 @@ async fn back_to_the_card_form_the_order_gets_a_new_payment_intent_and_paypal_ca
         .await;
     assert_eq!(refused.status, StatusCode::BAD_GATEWAY, "{}", refused.body);
     assert!(paypal.order(&paypal_order).await["purchase_units"][0]["payments"].is_null());
+    let checkout = shopper.checkout(&app, "back@example.com").await;
+    let paid = shopper
+        .pay(&app, &Sim::of(&app, &base), &checkout, "pm_card_visa")
+        .await;
+    assert_eq!(paid.status, StatusCode::OK, "{}", paid.body);
+    let new_pi = crate::helpers::payment_intent_of(&app, &order_id).await;
+    assert_ne!(new_pi, old_pi);
+    eventually("paid by card", || async {
+        order_status(&app, &order_id).await == "paid"
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -404,12 +436,13 @@ async fn moved_to_paypal_without_canceling(app: &TestApp, order_id: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_move_to_paypal_interrupted_before_the_card_payment_was_canceled_cancels_it_first() {
     let (app, base, paypal) = paypal_app().await;
-    let (shopper, order_id, total, pi) = at_payment(&app, "crash@example.com").await;
+    let (shopper, order_id, total, pi) =
+        card_payment_left_open(&app, &base, "crash@example.com").await;
     moved_to_paypal_without_canceling(&app, &order_id).await;
     let stripe = Sim::of(&app, &base);
     assert_eq!(
         stripe.payment_intent(&pi).await["status"],
-        "requires_payment_method"
+        "requires_action"
     );
 
     // The shopper presses the PayPal button again: the card payment is canceled before PayPal
@@ -428,7 +461,7 @@ async fn a_move_to_paypal_interrupted_before_the_card_payment_was_canceled_cance
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_interrupted_move_to_paypal_that_expires_cancels_its_card_payment() {
     let (app, base, _paypal) = paypal_app().await;
-    let (_shopper, order_id, _, pi) = at_payment(&app, "gone@example.com").await;
+    let (_shopper, order_id, _, pi) = card_payment_left_open(&app, &base, "gone@example.com").await;
     moved_to_paypal_without_canceling(&app, &order_id).await;
     sqlx::query("UPDATE orders SET expires_at = 1 WHERE id = ?")
         .bind(&order_id)
@@ -449,7 +482,7 @@ async fn an_interrupted_move_to_paypal_that_expires_cancels_its_card_payment() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn create_and_capture_are_paid_once_through_errors_dropped_answers_and_an_expired_token() {
     let (app, base, paypal) = paypal_app().await;
-    let (shopper, order_id, total, _) = at_payment(&app, "faults@example.com").await;
+    let (shopper, order_id, total) = at_payment(&app, "faults@example.com").await;
     // Every other call fails: some with 503, some with an answer lost after the work was done.
     for kind in ["503", "drop"] {
         paypal
@@ -638,8 +671,11 @@ async fn webhooks_are_verified_and_applied_once() {
 async fn analytics_compare_the_gateways() {
     let (app, base, paypal) = paypal_app().await;
     // By card.
-    let (_, card_order, card_total, pi) = at_payment(&app, "card@example.com").await;
-    Sim::of(&app, &base).confirm(&pi, "pm_card_visa").await;
+    let (card_shopper, card_order, card_total) = at_payment(&app, "card@example.com").await;
+    let card_checkout = card_shopper.checkout(&app, "card@example.com").await;
+    card_shopper
+        .pay(&app, &Sim::of(&app, &base), &card_checkout, "pm_card_visa")
+        .await;
     eventually("the card order paid", || async {
         order_status(&app, &card_order).await == "paid"
     })

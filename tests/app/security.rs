@@ -135,8 +135,21 @@ async fn no_secret_reaches_a_page() {
     other
         .add_to_cart(&app, &crate::helpers::product(&app, MUG).await, 1)
         .await;
-    let theirs = other.start_checkout(&app, "other@example.com").await.json();
-    let their_secret = theirs["client_secret"].as_str().unwrap().to_string();
+    // Their Pay came back asking for 3-D Secure: their browser holds a client secret.
+    let theirs = other.checkout(&app, "other@example.com").await;
+    let asked = other
+        .pay_with(
+            &app,
+            &theirs,
+            theirs.revision,
+            "pm_card_authenticationRequired",
+        )
+        .await
+        .json();
+    let their_secret = asked["Authenticate"]["client_secret"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let shopper = Visitor::new();
     let sk = app.state.payments.secret_key.expose().to_string();
     let whsec = app.state.payments.webhook_secrets[0].expose().to_string();
@@ -163,8 +176,9 @@ async fn no_secret_reaches_a_page() {
         }
     }
     // Their order page (by its unguessable id) does not carry their client secret either.
-    let order_id = theirs["order_id"].as_str().unwrap();
-    let page = shopper.get_page(&app, &format!("/orders/{order_id}")).await;
+    let page = shopper
+        .get_page(&app, &format!("/orders/{}", theirs.order_id))
+        .await;
     assert!(!page.body.contains(&their_secret));
 }
 
@@ -276,18 +290,32 @@ async fn no_secret_reaches_the_log() {
         .json()
         .await
         .unwrap();
-    let secret = session["client_secret"].as_str().unwrap().to_string();
     let pk = session["publishable_key"].as_str().unwrap().to_string();
+    // Pay as the Card Element would, with 3-D Secure, so the client secret goes to the browser
+    // and webhooks and the reconciler run and log.
+    let asked: serde_json::Value = post(
+        "checkout/pay",
+        &[
+            ("order_id", session["order_id"].as_str().unwrap()),
+            ("revision", &session["revision"].to_string()),
+            ("with", "pm_card_authenticationRequired"),
+        ],
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let secret = asked["Authenticate"]["client_secret"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{asked}"))
+        .to_string();
     let pi = secret.split("_secret_").next().unwrap().to_string();
-    // Pay as Stripe.js would, so webhooks and the reconciler run and log.
+    // The challenge Stripe.js shows, completed.
     client
-        .post(format!("{base}/stripe-sim/v1/payment_intents/{pi}/confirm"))
+        .post(format!("{base}/stripe-sim/_sim/3ds/{pi}"))
         .bearer_auth(&pk)
-        .form(&[
-            ("client_secret", secret.as_str()),
-            ("payment_method", "pm_card_visa"),
-            ("return_url", "https://x.example"),
-        ])
+        .form(&[("client_secret", secret.as_str()), ("outcome", "complete")])
         .send()
         .await
         .unwrap();

@@ -4,6 +4,7 @@
 
 mod admin;
 mod analytics;
+mod attempts;
 mod cart;
 mod catalog;
 mod orders;
@@ -18,13 +19,17 @@ pub use analytics::{
     gateway_figures, order_counts, payment_attempts, refunded_total, revenue_by_day,
     set_sync_value, sync_value, top_products,
 };
+pub use attempts::{
+    attempts_in_doubt, attempts_of, orders_in_doubt, record_outcome, retire_payment_intent,
+    start_attempt, AttemptOutcome, AttemptRow,
+};
 pub use cart::{add_item, load_cart, remove_item, set_quantity, Change};
 pub use catalog::{list_products, product_by_slug};
 pub use orders::{
     create_order, expired_orders, extend_hold, open_order_for_cart, order_by_id, order_items,
     order_timeline, revise_order, set_gateway_payment_ref, set_gateway_ref, set_payment_intent,
-    set_revision, switch_gateway, undo_switch_to, unsettled_orders, Created, OrderDraft,
-    OrderItemRow, OrderRow, StockHold,
+    switch_gateway, undo_switch_to, unsettled_orders, Created, OrderDraft, OrderItemRow, OrderRow,
+    StockHold,
 };
 pub use outbox::{
     claim_due, describe as describe_email, email_by_id, emails, forget_expired_links,

@@ -36,7 +36,8 @@ pub struct OrderRow {
     pub created_at: i64,
     pub updated_at: i64,
     pub stock_hold: StockHold,
-    /// Bumped whenever the amount changes; part of the PaymentIntent's update key.
+    /// Bumped whenever the order changes; Pay must name the current one, and its payment
+    /// attempts' keys carry it.
     pub revision: i64,
     pub expires_at: Option<i64>,
     pub oversold: bool,
@@ -182,9 +183,9 @@ pub async fn create_order(
     Ok(Created::New(row))
 }
 
-/// Brings an open order to the cart as it is now (after Stripe accepted the new amount):
-/// items, total and hold change together, and the revision moves on. `Err` when a line no
-/// longer fits the stock (nothing changed then).
+/// Brings an open order to the cart as it is now: items, total and hold change together, and
+/// the revision moves on (a page still showing the old one is refused when it pays). `Err`
+/// when a line no longer fits the stock (nothing changed then).
 pub async fn revise_order(
     pool: &SqlitePool,
     order: &OrderRow,
@@ -241,21 +242,6 @@ pub async fn extend_hold(
 ) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE orders SET expires_at = ? WHERE id = ? AND stock_hold = 'held'")
         .bind(expires_at)
-        .bind(order_id)
-        .execute(pool)
-        .await?;
-    Ok(())
-}
-
-/// Records that the order's amount moved to `revision` at Stripe without its items changing
-/// (an update that had to be undone).
-pub async fn set_revision(
-    pool: &SqlitePool,
-    order_id: &str,
-    revision: i64,
-) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE orders SET revision = max(revision, ?) WHERE id = ?")
-        .bind(revision)
         .bind(order_id)
         .execute(pool)
         .await?;

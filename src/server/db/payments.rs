@@ -32,7 +32,18 @@ async fn order_by_reference(
     reference: &str,
 ) -> Result<Option<OrderRow>, sqlx::Error> {
     match gateway {
-        Gateway::Stripe => order_where(conn, "payment_intent_id", reference).await,
+        Gateway::Stripe => match order_where(&mut *conn, "payment_intent_id", reference).await? {
+            Some(order) => Ok(Some(order)),
+            // An earlier attempt's PaymentIntent (declined, abandoned, or retired by a revision).
+            None => {
+                sqlx::query_as(&format!(
+                    "SELECT {ORDER_COLUMNS} FROM orders WHERE id = (SELECT order_id FROM payment_attempts WHERE payment_intent_id = ?)"
+                ))
+                .bind(reference)
+                .fetch_optional(conn)
+                .await
+            }
+        },
         Gateway::Paypal => {
             sqlx::query_as(&format!(
                 "SELECT {ORDER_COLUMNS} FROM orders WHERE gateway = 'paypal' AND (gateway_ref = ?1 OR gateway_payment_ref = ?1)"
@@ -130,6 +141,7 @@ pub(super) async fn apply_in(
     };
     // A payment created before its reference was stored: find the order by the id the gateway
     // carries, but never an order that belongs to another payment.
+    let found_by_reference = by_reference.is_some();
     let order = match (by_reference, order_hint) {
         (None, Some(id)) => order_where(&mut *tx, "id", id).await?.filter(|o| {
             let own = o.reference(gateway);
@@ -141,6 +153,15 @@ pub(super) async fn apply_in(
         }),
         (found, _) => found,
     };
+    // A card payment whose answer never reached us (its attempt is in doubt) is named by its
+    // own events first: it becomes the order's current PaymentIntent.
+    if let (Some(order), Some(pi), false, Gateway::Stripe) =
+        (&order, reference, found_by_reference, gateway)
+    {
+        if order.gateway == Gateway::Stripe && order.payment_intent_id.is_none() {
+            link_payment_intent(&mut *tx, &order.id, pi).await?;
+        }
+    }
     let inserted = sqlx::query("INSERT INTO webhook_events (id, type, order_id, gateway) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING")
         .bind(event_id)
         .bind(event_type)
@@ -157,23 +178,41 @@ pub(super) async fn apply_in(
     };
     let mut state = order.state.0.clone();
     let before = state.status();
-    let (applied, detail) = if gateway != order.gateway {
+    // Another gateway's, or an earlier card attempt's PaymentIntent (found through its attempt
+    // while the order has another, or none yet).
+    let listens = gateway == order.gateway
+        && (gateway != Gateway::Stripe
+            || !found_by_reference
+            || order.payment_intent_id.as_deref() == reference);
+    let (applied, detail) = if !listens {
         // The order moved to another gateway (the shopper chose PayPal after the card form was
-        // made, or back): what the old one says no longer moves it, unless money was taken,
-        // which is never ignored.
+        // made, or back) or to another attempt: what the old payment says no longer moves it,
+        // unless money was taken, which is never ignored.
         let mut probe = state.clone();
         let (applied, detail) = apply(&mut probe);
         if probe.payment == crate::domain::order::Payment::Succeeded
             && state.payment != crate::domain::order::Payment::Succeeded
         {
-            tracing::error!(order = %order.id, event = %event_id, "paid through a gateway the order no longer uses");
+            tracing::error!(order = %order.id, event = %event_id, "paid through a payment the order no longer uses");
+            if gateway == Gateway::Stripe && order.gateway == Gateway::Stripe {
+                // Refunds go to the payment that took the money.
+                if let Some(pi) = reference {
+                    sqlx::query("UPDATE orders SET payment_intent_id = ? WHERE id = ?")
+                        .bind(pi)
+                        .bind(&order.id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+            }
             state = probe;
             (applied, detail)
         } else {
-            (
-                Applied::Ignored("the order is paid through another gateway now"),
-                detail,
-            )
+            let why = if gateway != order.gateway {
+                "the order is paid through another gateway now"
+            } else {
+                "the order is paid through another attempt now"
+            };
+            (Applied::Ignored(why), detail)
         }
     } else {
         apply(&mut state)
@@ -262,6 +301,32 @@ pub(super) async fn apply_in(
         },
         true,
     ))
+}
+
+/// Makes `pi` the order's current PaymentIntent, and the one of its attempt in doubt.
+async fn link_payment_intent(
+    tx: &mut SqliteConnection,
+    order_id: &str,
+    pi: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE orders SET payment_intent_id = ? WHERE id = ? AND payment_intent_id IS NULL",
+    )
+    .bind(pi)
+    .bind(order_id)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "UPDATE payment_attempts SET payment_intent_id = ?1
+          WHERE order_id = ?2 AND payment_intent_id IS NULL AND outcome = 'in_doubt'
+            AND attempt = (SELECT max(attempt) FROM payment_attempts WHERE order_id = ?2)
+            AND NOT EXISTS (SELECT 1 FROM payment_attempts WHERE payment_intent_id = ?1)",
+    )
+    .bind(pi)
+    .bind(order_id)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
 }
 
 /// Sells the order's items, once per order: a hold becomes a sale; without a hold (released

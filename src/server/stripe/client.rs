@@ -39,14 +39,6 @@ pub struct CreatePaymentIntent {
     pub return_url: Option<String>,
 }
 
-/// `POST /v1/payment_intents/{id}`: only what changes.
-#[derive(Clone, Debug, Default)]
-pub struct UpdatePaymentIntent {
-    pub amount: Option<i64>,
-    pub currency: Option<String>,
-    pub receipt_email: Option<String>,
-}
-
 /// `POST /v1/refunds`.
 #[derive(Clone, Debug, Default)]
 pub struct CreateRefund {
@@ -86,16 +78,6 @@ impl CreatePaymentIntent {
             form.push(("confirm".into(), "true".into()));
         }
         push(&mut form, "return_url", self.return_url.as_ref());
-        form
-    }
-}
-
-impl UpdatePaymentIntent {
-    fn form(&self) -> Form {
-        let mut form = Form::new();
-        push(&mut form, "amount", self.amount);
-        push(&mut form, "currency", self.currency.as_ref());
-        push(&mut form, "receipt_email", self.receipt_email.as_ref());
         form
     }
 }
@@ -147,7 +129,12 @@ pub struct Refund {
 pub enum StripeError {
     /// A card was declined or failed: the message is written for the shopper.
     #[error("card error {code}: {message}")]
-    Card { code: String, message: String },
+    Card {
+        code: String,
+        message: String,
+        /// The PaymentIntent the declined confirmation was for (Stripe sends it in the error).
+        payment_intent: Option<String>,
+    },
     /// Stripe refused the request itself (a bug on our side, or a state conflict).
     #[error("invalid request ({code}): {message}")]
     InvalidRequest {
@@ -210,18 +197,16 @@ impl StripeClient {
             .await
     }
 
-    pub async fn update_payment_intent(
+    /// `POST /v1/payment_intents` with a form as built by the caller (kept, so that a request
+    /// whose answer was lost can be sent again exactly, with the same key). The PaymentIntent as
+    /// Stripe sends it.
+    pub async fn create_payment_intent_form(
         &self,
-        id: &str,
-        request: &UpdatePaymentIntent,
+        form: &[(String, String)],
         idempotency_key: &str,
-    ) -> Result<PaymentIntent, StripeError> {
-        self.post(
-            &format!("/v1/payment_intents/{id}"),
-            &request.form(),
-            idempotency_key,
-        )
-        .await
+    ) -> Result<Value, StripeError> {
+        self.post("/v1/payment_intents", form, idempotency_key)
+            .await
     }
 
     pub async fn retrieve_payment_intent(&self, id: &str) -> Result<PaymentIntent, StripeError> {
@@ -359,6 +344,7 @@ fn map_error(status: u16, body: &Value) -> StripeError {
         (_, "card_error") => StripeError::Card {
             code: text("code"),
             message: text("message"),
+            payment_intent: error["payment_intent"]["id"].as_str().map(String::from),
         },
         (_, "idempotency_error") => StripeError::Idempotency(text("message")),
         (400 | 404 | 409, _) => StripeError::InvalidRequest {
