@@ -18,6 +18,13 @@
 //!   `confirmation_token` on PaymentIntent create (`confirm=true`) and confirm. A token is
 //!   single-use, expires after `SimConfig::confirmation_token_lifetime`, and must match the
 //!   PaymentIntent's currency, `setup_future_usage` and `capture_method`.
+//! - Checkout Sessions in `payment` mode (`POST /v1/checkout/sessions` with `line_items[n][price_data]`,
+//!   `GET` one or the list, `POST …/{id}/expire`, `GET …/{id}/line_items`) and the hosted page
+//!   their `url` opens (`/c/pay/{id}`: server-rendered, no script, strict CSP), which pays with
+//!   the test cards, shows declines for a retry, runs 3-D Secure through the redirect challenge
+//!   and sends the shopper to `success_url`. Events `checkout.session.completed`,
+//!   `.async_payment_succeeded` / `.async_payment_failed` (processing cards) and `.expired`
+//!   (by the API, or at `expires_at` on the simulator's clock).
 //! - Webhooks signed like Stripe's and retried with backoff until a 2xx.
 //!   `POST /v1/webhook_endpoints/{id}` with `disabled=true|false` disables an endpoint as
 //!   Stripe does: it gets nothing, is never sent what it missed, and a retry that comes due

@@ -21,6 +21,7 @@ fn kind_name(kind: ObjectKind) -> &'static str {
         ObjectKind::Endpoint => "webhook_endpoint",
         ObjectKind::Idempotency => "idempotency",
         ObjectKind::ConfirmationToken => "confirmation_token",
+        ObjectKind::CheckoutSession => "checkout_session",
     }
 }
 
@@ -83,6 +84,11 @@ impl Store {
                         .endpoints
                         .insert(id, serde_json::from_str(&body).map_err(decode)?);
                 }
+                "checkout_session" => {
+                    account
+                        .checkout_sessions
+                        .insert(id, serde_json::from_str(&body).map_err(decode)?);
+                }
                 "confirmation_token" => {
                     account
                         .confirmation_tokens
@@ -121,6 +127,9 @@ impl Store {
                 ObjectKind::Dispute => account.disputes.get(id).map(serde_json::to_string),
                 ObjectKind::Event => account.events.get(id).map(serde_json::to_string),
                 ObjectKind::Endpoint => account.endpoints.get(id).map(serde_json::to_string),
+                ObjectKind::CheckoutSession => {
+                    account.checkout_sessions.get(id).map(serde_json::to_string)
+                }
                 ObjectKind::ConfirmationToken => account
                     .confirmation_tokens
                     .get(id)

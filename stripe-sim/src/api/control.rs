@@ -35,6 +35,8 @@ handler!(set_clock, [Secret], |account, ctx| {
         .param("offset"));
     }
     account.clock_offset = offset;
+    // Checkout Sessions the new time has passed expire now.
+    account.expire_due_checkout_sessions();
     Ok(json!({"now": account.now(), "offset": account.clock_offset}))
 });
 
@@ -84,6 +86,9 @@ pub(super) async fn reset(
         for id in account.confirmation_tokens.keys() {
             dirty.insert((ObjectKind::ConfirmationToken, id.clone()));
         }
+        for id in account.checkout_sessions.keys() {
+            dirty.insert((ObjectKind::CheckoutSession, id.clone()));
+        }
         account.payment_intents.clear();
         account.payment_methods.clear();
         account.charges.clear();
@@ -93,6 +98,7 @@ pub(super) async fn reset(
         account.event_order.clear();
         account.idempotency.clear();
         account.confirmation_tokens.clear();
+        account.checkout_sessions.clear();
         account.clock_offset = 0;
         if keep_endpoints {
             account.endpoints = endpoints;

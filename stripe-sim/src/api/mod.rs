@@ -7,12 +7,14 @@
 //! - `rest`: the `/v1` handlers.
 //! - `control`: the `/_sim` control API.
 //! - `three_d_secure`: the 3-D Secure challenge endpoints.
+//! - `hosted_checkout`: the hosted Checkout page a Checkout Session's `url` opens.
 //! - `cors`: CORS headers, only on the routes Stripe.js calls from a shop's pages.
 //! - Webhook delivery lives in `crate::webhooks`.
 
 mod control;
 mod cors;
 mod faults;
+mod hosted_checkout;
 mod idempotency;
 mod pipeline;
 mod rest;
@@ -179,11 +181,20 @@ impl Simulator {
             Scheduled::FinishProcessing { .. } => self.inner.config.processing_delay,
             Scheduled::OpenDispute { .. } => self.inner.config.dispute_delay,
             Scheduled::FailRefund { .. } => self.inner.config.refund_failure_delay,
+            Scheduled::ExpireCheckoutSession { at, .. } => {
+                let now = self.inner.account.lock().await.now();
+                Duration::from_secs(u64::try_from(at.saturating_sub(now)).unwrap_or(0))
+            }
         };
+        // Waits without keeping a dropped simulator alive (an expiry may be a day away).
+        let weak = Arc::downgrade(&self.inner);
+        drop(self);
         tokio::time::sleep(delay).await;
-        let mut account = self.inner.account.lock().await;
+        let Some(inner) = weak.upgrade() else { return };
+        let sim = Simulator { inner };
+        let mut account = sim.inner.account.lock().await;
         account.run_scheduled(&job);
-        self.commit(&mut account).await;
+        sim.commit(&mut account).await;
     }
 
     pub fn config(&self) -> &SimConfig {
@@ -266,6 +277,30 @@ impl Simulator {
             .route(
                 "/v1/test_helpers/confirmation_tokens",
                 post(rest::create_test_confirmation_token),
+            )
+            .route(
+                "/v1/checkout/sessions",
+                post(rest::create_checkout_session).get(rest::list_checkout_sessions),
+            )
+            .route(
+                "/v1/checkout/sessions/{id}",
+                get(rest::retrieve_checkout_session),
+            )
+            .route(
+                "/v1/checkout/sessions/{id}/expire",
+                post(rest::expire_checkout_session),
+            )
+            .route(
+                "/v1/checkout/sessions/{id}/line_items",
+                get(rest::list_checkout_session_line_items),
+            )
+            .route(
+                "/c/pay/{id}",
+                get(hosted_checkout::show).post(hosted_checkout::pay),
+            )
+            .route(
+                "/c/pay/{id}/return",
+                get(hosted_checkout::back_from_authentication),
             )
             .route("/v1/charges/{id}", get(rest::retrieve_charge))
             .route(
@@ -373,6 +408,17 @@ impl Simulator {
             .filter(|pi| pi.status == crate::model::PiStatus::Processing)
             .map(|pi| (pi.id.clone(), pi.payment_method.clone().unwrap_or_default()))
             .collect();
+        let open: Vec<(String, i64)> = account
+            .checkout_sessions
+            .values()
+            .filter(|s| s.status == crate::model::SessionStatus::Open)
+            .map(|s| (s.id.clone(), s.expires_at))
+            .collect();
+        for (session, at) in open {
+            account
+                .scheduled
+                .push(Scheduled::ExpireCheckoutSession { session, at });
+        }
         for (pi, pm) in processing {
             let number = account
                 .payment_methods

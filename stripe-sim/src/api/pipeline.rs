@@ -294,6 +294,11 @@ impl Request {
         }
     }
 
+    /// Where the simulator is served, as the caller reached it (`http://host[/prefix]`).
+    pub(super) fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
     /// The parameters: the query string of a GET or DELETE, else the form-encoded body.
     pub(super) async fn params(&self, body: Body) -> Result<Value, ApiError> {
         if self.method == Method::GET || self.method == Method::DELETE {

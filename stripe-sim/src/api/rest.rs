@@ -125,3 +125,23 @@ handler!(retrieve_confirmation_token, [Secret], |account, ctx, id| {
 handler!(create_test_confirmation_token, [Secret], |account, ctx| {
     account.create_test_confirmation_token(&ctx.params())
 });
+handler!(create_checkout_session, [Secret], |account, ctx| account
+    .create_checkout_session(&ctx.params(), &ctx.base_url));
+handler!(list_checkout_sessions, [Secret], |account, ctx| {
+    account.expire_due_checkout_sessions();
+    account.list_checkout_sessions(&ctx.params())
+});
+handler!(retrieve_checkout_session, [Secret], |account, ctx, id| {
+    ctx.params().only(&["expand"])?;
+    account.expire_due_checkout_sessions();
+    account.render_checkout_session(&id, &ctx.params().expand())
+});
+handler!(expire_checkout_session, [Secret], |account, ctx, id| {
+    account.expire_due_checkout_sessions();
+    account.expire_checkout_session(&id, &ctx.params())
+});
+handler!(
+    list_checkout_session_line_items,
+    [Secret],
+    |account, ctx, id| account.list_session_line_items(&id, &ctx.params())
+);

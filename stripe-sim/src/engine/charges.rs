@@ -135,6 +135,7 @@ impl Account {
                 charge: charge_id.to_string(),
             });
         }
+        self.follow_checkout(pi_id);
     }
 
     pub(super) fn decline(&mut self, pi_id: &str, pm_id: &str, decline: &Decline) {
@@ -182,6 +183,7 @@ impl Account {
         self.emit("charge.failed", charge, None);
         let pi = self.pi_json(pi_id);
         self.emit("payment_intent.payment_failed", pi, Some(previous));
+        self.follow_checkout(pi_id);
     }
 
     pub(super) fn start_processing(&mut self, pi_id: &str, pm_id: &str, succeeds: bool) {
@@ -200,6 +202,7 @@ impl Account {
             payment_intent: pi_id.to_string(),
             succeeds,
         });
+        self.follow_checkout(pi_id);
     }
 
     /// A payment left `processing` finishes.

@@ -5,6 +5,7 @@
 //! One module per resource; `currency` and `params` hold the rules they share.
 
 mod charges;
+mod checkout;
 mod confirm;
 mod confirmation_tokens;
 mod currency;
@@ -17,14 +18,15 @@ mod refunds;
 mod webhook_endpoints;
 
 pub use charges::CardAfterPayment;
+pub use checkout::{PageForm, PageOutcome, ShippingForm};
 pub use confirm::{AfterAuth, AUTH_FAILURE_MESSAGE};
 pub use confirmation_tokens::{ALREADY_USED_MESSAGE, DEFAULT_LIFETIME_SECS, EXPIRED_MESSAGE};
 pub use currency::format_amount;
 pub use params::Params;
 
 use crate::model::{
-    ApiError, Charge, ConfirmationToken, Dispute, Event, PaymentIntent, PaymentMethod, Refund,
-    WebhookEndpoint,
+    ApiError, Charge, CheckoutSession, ConfirmationToken, Dispute, Event, PaymentIntent,
+    PaymentMethod, Refund, WebhookEndpoint,
 };
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -46,6 +48,11 @@ pub enum Scheduled {
     FailRefund {
         refund: String,
     },
+    /// An open Checkout Session reaches its `expires_at` (unix seconds, simulator clock).
+    ExpireCheckoutSession {
+        session: String,
+        at: i64,
+    },
 }
 
 /// The kinds of record the account keeps: what a change is tracked and persisted as.
@@ -60,6 +67,7 @@ pub enum ObjectKind {
     Endpoint,
     Idempotency,
     ConfirmationToken,
+    CheckoutSession,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -87,6 +95,7 @@ pub struct Account {
     pub endpoints: BTreeMap<String, WebhookEndpoint>,
     pub idempotency: BTreeMap<String, IdempotencyEntry>,
     pub confirmation_tokens: BTreeMap<String, ConfirmationToken>,
+    pub checkout_sessions: BTreeMap<String, CheckoutSession>,
     /// How long a new ConfirmationToken lives, in seconds (`SimConfig::confirmation_token_lifetime`).
     pub confirmation_token_lifetime: i64,
     /// Objects changed by the current operation (to persist).
@@ -122,6 +131,7 @@ impl Account {
             endpoints: BTreeMap::new(),
             idempotency: BTreeMap::new(),
             confirmation_tokens: BTreeMap::new(),
+            checkout_sessions: BTreeMap::new(),
             confirmation_token_lifetime: DEFAULT_LIFETIME_SECS,
             dirty: BTreeSet::new(),
             new_events: Vec::new(),
@@ -146,8 +156,13 @@ impl Account {
 
     /// `prefix_` + 24 alphanumerics, like Stripe's ids.
     pub fn new_id(&mut self, prefix: &str) -> String {
+        self.new_id_of_length(prefix, 24)
+    }
+
+    /// `prefix_` + `length` alphanumerics (Checkout Session ids have 58, Product ids 14).
+    pub fn new_id_of_length(&mut self, prefix: &str, length: usize) -> String {
         const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-        let tail: String = (0..24)
+        let tail: String = (0..length)
             .map(|_| ALPHABET[self.rng.gen_range(0..ALPHABET.len())] as char)
             .collect();
         format!("{prefix}_{tail}")
@@ -166,6 +181,7 @@ impl Account {
             } => self.finish_processing(payment_intent, *succeeds),
             Scheduled::OpenDispute { charge } => self.open_dispute(charge),
             Scheduled::FailRefund { refund } => self.fail_refund(refund),
+            Scheduled::ExpireCheckoutSession { session, .. } => self.expire_checkout_job(session),
         }
     }
 }

@@ -8,6 +8,7 @@ pub(crate) use std::collections::BTreeMap;
 pub const API_VERSION: &str = "2026-07-29.dahlia";
 
 mod charge;
+mod checkout_session;
 mod confirmation_token;
 mod dispute;
 mod error;
@@ -18,6 +19,7 @@ mod refund;
 mod webhook_endpoint;
 
 pub use charge::*;
+pub use checkout_session::*;
 pub use confirmation_token::*;
 pub use dispute::*;
 pub use error::*;

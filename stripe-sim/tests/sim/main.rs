@@ -4,6 +4,7 @@ mod common;
 
 mod api;
 mod cards;
+mod checkout;
 mod confirmation_tokens;
 mod disputes;
 mod events;

@@ -119,6 +119,123 @@ pub fn check_token(token: &Value) {
     }
 }
 
+/// The billing schemas (fixtures/openapi-billing-subset.json: `checkout.session`, `item` and
+/// what they reference, from the same spec).
+fn billing_spec() -> &'static Value {
+    static SPEC: OnceLock<Value> = OnceLock::new();
+    SPEC.get_or_init(|| {
+        let file: Value =
+            serde_json::from_str(include_str!("../fixtures/openapi-billing-subset.json")).unwrap();
+        json!({"components": {"schemas": file["schemas"]}})
+    })
+}
+
+/// A Checkout Session: valid, with every property of the schema but `line_items` (only when
+/// expanded) and `return_url` / `redirect_on_completion` (only for `ui_mode` `embedded_page` or
+/// `elements`, https://docs.stripe.com/api/checkout/sessions/object#checkout_session_object-return_url).
+pub fn check_session(session: &Value) {
+    let spec = billing_spec();
+    validate(spec, "checkout.session", session);
+    let mut except = vec!["return_url", "redirect_on_completion"];
+    if session.get("line_items").is_none() {
+        except.push("line_items");
+    } else {
+        for item in session["line_items"]["data"].as_array().unwrap() {
+            check_item(item);
+        }
+    }
+    has_every_property(spec, "checkout.session", session, &except);
+}
+
+pub fn check_item(item: &Value) {
+    let spec = billing_spec();
+    validate(spec, "item", item);
+    has_every_property(spec, "item", item, &[]);
+    // A price made from `price_data`: its includable lists are absent.
+    has_every_property(
+        spec,
+        "price",
+        &item["price"],
+        &["currency_options", "tiers"],
+    );
+}
+
+#[tokio::test]
+async fn checkout_sessions_match_stripes_schema() {
+    use crate::checkout::{create_session, submit};
+    let sim = start().await;
+    let open = create_session(
+        &sim,
+        &[("shipping_address_collection[allowed_countries][]", "US")],
+    )
+    .await;
+    check_session(&open);
+    let sid = open["id"].as_str().unwrap();
+    let expanded = sim
+        .get(&format!("/v1/checkout/sessions/{sid}?expand[]=line_items"))
+        .await
+        .body;
+    assert!(expanded["line_items"].is_object());
+    check_session(&expanded);
+    let items = sim
+        .get(&format!("/v1/checkout/sessions/{sid}/line_items"))
+        .await
+        .body;
+    for item in items["data"].as_array().unwrap() {
+        check_item(item);
+    }
+    let r = submit(
+        &open,
+        "4242424242424242",
+        &[
+            ("shipping_name", "Jenny Rosen"),
+            ("shipping_line1", "1 Main St"),
+            ("shipping_country", "US"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, 303);
+    let paid = sim
+        .get(&format!(
+            "/v1/checkout/sessions/{sid}?expand[]=payment_intent"
+        ))
+        .await
+        .body;
+    check_session(&paid);
+    check("payment_intent", &paid["payment_intent"]);
+    let plain = create_session(&sim, &[]).await;
+    let expired = sim
+        .post(
+            &format!(
+                "/v1/checkout/sessions/{}/expire",
+                plain["id"].as_str().unwrap()
+            ),
+            &[],
+        )
+        .await
+        .body;
+    check_session(&expired);
+    let list = sim.get("/v1/checkout/sessions").await.body;
+    for s in list["data"].as_array().unwrap() {
+        check_session(s);
+    }
+    let events = sim.get("/v1/events?limit=100").await.body;
+    let mut seen = 0;
+    for event in events["data"].as_array().unwrap() {
+        check("event", event);
+        let object = &event["data"]["object"];
+        if object["object"] == "checkout.session" {
+            check_session(object);
+            seen += 1;
+        }
+    }
+    assert_eq!(seen, 2, "completed and expired");
+    check(
+        "error",
+        &sim.get("/v1/checkout/sessions/cs_test_nope").await.body,
+    );
+}
+
 #[tokio::test]
 async fn confirmation_tokens_match_stripes_schema() {
     use crate::confirmation_tokens::{elements_token, helper_token};
