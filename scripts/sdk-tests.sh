@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Stripe's official SDKs against the Stripe simulator: npm `stripe` (Node) and PyPI `stripe`
 # (Python), at the versions pinned in stripe-sim/sdk/, pointed at the standalone `stripe-sim`
-# binary on a free loopback port. Each script prints `ok - …` / `not ok - …` lines; this one
+# binary on a free loopback port; then, when Playwright and Chromium are there, the Stripe.js
+# stand-in and the hosted Checkout page in a browser. Each script prints `ok - …` / `not ok - …` lines; this one
 # ends with "N passed, N failed" and exits non-zero when anything failed.
 #
 # Installs what is missing, and only that: stripe-sim/sdk/node_modules (npm ci, from the
@@ -96,6 +97,17 @@ run() {
 }
 run "Python SDK (stripe $wanted_py)" "$VENV/bin/python" "$SDK/check.py"
 run "Node SDK (stripe $wanted_node)" node "$SDK/check.mjs"
+
+# The Stripe.js stand-in in a browser, when the project's Playwright (end2end/) and Debian's
+# Chromium are installed (scripts/test.sh installs them); nothing is downloaded for it here.
+PLAYWRIGHT="$ROOT/end2end/node_modules/playwright"
+CHROMIUM="${CHROMIUM:-/usr/bin/chromium}"
+if [ -d "$PLAYWRIGHT" ] && [ -x "$CHROMIUM" ]; then
+    run "Stripe.js stand-in in Chromium" env PLAYWRIGHT="$PLAYWRIGHT" CHROMIUM="$CHROMIUM" SIM_PK="$PK" \
+        node "$SDK/stripe-js.mjs"
+else
+    step "Stripe.js stand-in in Chromium: skipped (no end2end/node_modules/playwright or no $CHROMIUM)"
+fi
 
 echo
 echo "$passed passed, $failed failed"
