@@ -405,6 +405,10 @@ struct World {
     /// Product id → (slug, price, stock when the shoppers started).
     products: BTreeMap<i64, (String, i64, i64)>,
     kills: AtomicUsize,
+    /// Every press of Pay by card: (order, revision, total) the pressing tab showed.
+    shown: Mutex<Vec<(String, i64, i64)>>,
+    /// Every PaymentIntent whose client secret a shopper's browser got (for 3-D Secure).
+    exposed: Mutex<BTreeSet<String>>,
 }
 
 impl World {
@@ -545,6 +549,8 @@ impl World {
             db,
             products,
             kills: AtomicUsize::new(0),
+            shown: Mutex::default(),
+            exposed: Mutex::default(),
         }
     }
 
@@ -724,12 +730,11 @@ struct Shopper {
     cookie: Arc<Mutex<Option<String>>>,
 }
 
-/// What `checkout/start` handed the browser.
+/// What `checkout/start` handed the browser: the order, the revision and total the page shows.
 #[derive(Clone, Debug)]
 struct Session {
     order_id: String,
-    client_secret: String,
-    payment_intent: String,
+    revision: i64,
     total: i64,
 }
 
@@ -764,10 +769,11 @@ impl Card {
     }
 }
 
-/// How one confirmation ended, as the shopper saw it.
+/// How one card payment ended, as the shopper saw it.
 #[derive(Clone, Debug, PartialEq)]
 enum Paid {
-    Succeeded(Instant),
+    /// The PaymentIntent, the total the paying page showed, when the shopper saw it.
+    Succeeded(String, i64, Instant),
     /// The card was declined (or processing failed, or 3-D Secure failed).
     Failed(String),
     /// The PaymentIntent was canceled (the hold ran out first).
@@ -926,17 +932,16 @@ impl Shopper {
         match self.call("checkout/start", &[("email", email)]).await {
             Some((200, body)) => {
                 let v: Value = serde_json::from_str(&body).unwrap_or_default();
-                let (Some(order_id), Some(secret), Some(total)) = (
+                let (Some(order_id), Some(revision), Some(total)) = (
                     v["order_id"].as_str(),
-                    v["client_secret"].as_str(),
+                    v["revision"].as_i64(),
                     v["total"]["minor"].as_i64(),
                 ) else {
                     return Start::Failed(format!("unexpected checkout session: {body}"));
                 };
                 Start::Ok(Session {
                     order_id: order_id.to_string(),
-                    payment_intent: secret.split("_secret_").next().unwrap_or("").to_string(),
-                    client_secret: secret.to_string(),
+                    revision,
                     total,
                 })
             }
@@ -980,13 +985,14 @@ impl Shopper {
         None
     }
 
-    async fn payment_intent(&self, session: &Session) -> Option<Value> {
-        let path = format!("/v1/payment_intents/{}", session.payment_intent);
+    /// A PaymentIntent read as Stripe.js reads it, with its client secret.
+    async fn payment_intent(&self, id: &str, client_secret: &str) -> Option<Value> {
+        let path = format!("/v1/payment_intents/{id}");
         match self
             .stripe_js(
                 reqwest::Method::GET,
                 &path,
-                &[("client_secret", &session.client_secret)],
+                &[("client_secret", client_secret)],
             )
             .await
         {
@@ -995,19 +1001,15 @@ impl Shopper {
         }
     }
 
-    /// The Pay button: `checkout/attempt`, then what `stripe.confirmPayment` does with the
-    /// Payment Element: a PaymentMethod from the card's details, the confirmation with the
-    /// client secret, a 3-D Secure challenge if asked, and the PaymentIntent read back.
-    async fn pay(&self, session: &Session, card: Card) -> Paid {
-        // The page refuses to confirm when the order's total is no longer the one it shows; a
-        // client that ignores the refusal (as this one does) still pays the order's own total.
-        let shown = session.total.to_string();
-        let _ = self
-            .call(
-                "checkout/attempt",
-                &[("order_id", &session.order_id), ("shown_minor", &shown)],
-            )
-            .await;
+    /// What Stripe.js does on Pay with the Payment Element in deferred mode: a PaymentMethod from
+    /// the card's details (inside its iframe), then a ConfirmationToken carrying the Elements'
+    /// amount (`elements.submit()` and `createConfirmationToken`).
+    async fn confirmation_token(
+        &self,
+        card: Card,
+        amount: i64,
+        return_url: &str,
+    ) -> Option<String> {
         let pm = self
             .stripe_js(
                 reqwest::Method::POST,
@@ -1023,81 +1025,181 @@ impl Shopper {
                 ],
             )
             .await;
-        let Some((200, pm)) = pm else {
-            return Paid::Unknown(format!("payment method not created: {pm:?}"));
-        };
-        let pm = pm["id"].as_str().unwrap_or_default().to_string();
-        let return_url = self.world.app(&format!("/orders/{}", session.order_id));
-        let confirmed = self
+        let Some((200, pm)) = pm else { return None };
+        let amount = amount.to_string();
+        let token = self
             .stripe_js(
                 reqwest::Method::POST,
-                &format!("/v1/payment_intents/{}/confirm", session.payment_intent),
+                "/v1/confirmation_tokens",
                 &[
-                    ("use_stripe_sdk", "true"),
-                    ("return_url", &return_url),
-                    ("payment_method", &pm),
-                    ("client_secret", &session.client_secret),
+                    ("payment_method", pm["id"].as_str().unwrap_or_default()),
+                    ("return_url", return_url),
+                    ("elements[mode]", "payment"),
+                    ("elements[amount]", &amount),
+                    ("elements[currency]", "usd"),
                 ],
             )
             .await;
-        let observed = Instant::now();
-        // The PaymentIntent as the answer shows it: the body, or inside a card error or a
-        // refused confirmation (already succeeded after a dropped answer, canceled, …).
-        let pi = match &confirmed {
-            Some((200, body)) => body.clone(),
-            Some((_, body)) if body["error"]["payment_intent"].is_object() => {
-                body["error"]["payment_intent"].clone()
-            }
-            Some((_, body)) if body["error"]["type"] == "card_error" => {
-                return Paid::Failed(body["error"]["message"].to_string())
-            }
-            other => {
-                // No answer: ask Stripe.js's way what happened.
-                match self.payment_intent(session).await {
-                    Some(pi) => pi,
-                    None => return Paid::Unknown(format!("confirm: {other:?}")),
-                }
-            }
-        };
-        self.settle(session, pi, card, observed).await
+        match token {
+            Some((200, token)) => token["id"].as_str().map(String::from),
+            _ => None,
+        }
     }
 
-    /// Follows the PaymentIntent to an outcome: 3-D Secure answered, processing waited out.
-    async fn settle(&self, session: &Session, mut pi: Value, card: Card, at: Instant) -> Paid {
-        let mut at = at;
+    /// The Pay button with the Payment Element: a ConfirmationToken, sent to `checkout/pay` with
+    /// the revision the page shows; 3-D Secure through `handleNextAction` if asked; then the
+    /// order page. A page told its order changed shows the new total, and the shopper presses
+    /// Pay again; no answer (or a 5xx) makes the shopper press again too, with a new token.
+    async fn pay(&self, session: &Session, card: Card) -> Paid {
+        let (mut revision, mut total) = (session.revision, session.total);
+        let return_url = self.world.app(&format!("/orders/{}", session.order_id));
+        let deadline = Instant::now() + Duration::from_secs(25);
+        let mut wait = 50;
+        loop {
+            self.world
+                .shown
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push((session.order_id.clone(), revision, total));
+            let Some(token) = self.confirmation_token(card, total, &return_url).await else {
+                return Paid::Unknown("no ConfirmationToken".into());
+            };
+            let shown = revision.to_string();
+            let answer = self
+                .call_once(
+                    "checkout/pay",
+                    &[
+                        ("order_id", &session.order_id),
+                        ("revision", &shown),
+                        ("with", &token),
+                    ],
+                )
+                .await;
+            let at = Instant::now();
+            match answer {
+                Some((200, body)) => {
+                    let v: Value = serde_json::from_str(&body).unwrap_or_default();
+                    if v == "Submitted" {
+                        return self.follow_order(session, total, at).await;
+                    }
+                    if let Some(secret) = v["Authenticate"]["client_secret"].as_str() {
+                        return self.authenticate(secret, card, total).await;
+                    }
+                    if let Some(message) = v["Declined"]["message"].as_str() {
+                        return Paid::Failed(message.to_string());
+                    }
+                    return Paid::Unknown(format!("pay: {body}"));
+                }
+                Some((409, body)) if body.contains("OrderChanged") => {
+                    let v: Value = serde_json::from_str(&body).unwrap_or_default();
+                    let changed = &v["OrderChanged"];
+                    match (
+                        changed["revision"].as_i64(),
+                        changed["total"]["minor"].as_i64(),
+                    ) {
+                        (Some(r), Some(t)) => (revision, total) = (r, t),
+                        _ => return Paid::Unknown(format!("pay: {body}")),
+                    }
+                }
+                Some((409, body)) if body.contains("OrderClosed") => return Paid::Canceled,
+                Some((409, _)) => return self.follow_order(session, total, at).await,
+                Some((status, body)) if status < 500 => {
+                    return Paid::Unknown(format!("pay: {status} {body}"))
+                }
+                _ if Instant::now() > deadline => {
+                    return Paid::Unknown(format!("pay: no answer: {answer:?}"))
+                }
+                _ => {
+                    tokio::time::sleep(Duration::from_millis(wait)).await;
+                    wait = (wait * 2).min(800);
+                }
+            }
+        }
+    }
+
+    /// `stripe.handleNextAction`: the 3-D Secure challenge answered, then the PaymentIntent
+    /// followed to an outcome.
+    async fn authenticate(&self, secret: &str, card: Card, shown: i64) -> Paid {
+        let pi_id = secret
+            .split("_secret_")
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        self.world
+            .exposed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(pi_id.clone());
+        let complete = matches!(card, Card::ThreeDs { complete: true });
+        let outcome = if complete { "complete" } else { "fail" };
+        let _ = self
+            .stripe_js(
+                reqwest::Method::POST,
+                &format!("/_sim/3ds/{pi_id}"),
+                &[("client_secret", secret), ("outcome", outcome)],
+            )
+            .await;
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
+            let Some(pi) = self.payment_intent(&pi_id, secret).await else {
+                return Paid::Unknown("PaymentIntent unreadable".into());
+            };
             match pi["status"].as_str().unwrap_or_default() {
-                "succeeded" => return Paid::Succeeded(at),
+                "succeeded" => return Paid::Succeeded(pi_id, shown, Instant::now()),
                 "canceled" => return Paid::Canceled,
                 "requires_payment_method" => {
                     return Paid::Failed(pi["last_payment_error"]["message"].to_string())
                 }
-                "requires_action" => {
-                    let complete = matches!(card, Card::ThreeDs { complete: true });
-                    let outcome = if complete { "complete" } else { "fail" };
-                    let _ = self
-                        .stripe_js(
-                            reqwest::Method::POST,
-                            &format!("/_sim/3ds/{}", session.payment_intent),
-                            &[
-                                ("client_secret", &session.client_secret),
-                                ("outcome", outcome),
-                            ],
-                        )
-                        .await;
+                // Another tab's challenge for the same payment, still open.
+                "requires_action" | "processing" => {
+                    tokio::time::sleep(Duration::from_millis(50)).await
                 }
-                "processing" => tokio::time::sleep(Duration::from_millis(50)).await,
                 other => return Paid::Unknown(format!("PaymentIntent {other}")),
             }
             if Instant::now() > deadline {
                 return Paid::Unknown("no outcome after 20 s".into());
             }
-            pi = match self.payment_intent(session).await {
-                Some(pi) => pi,
-                None => return Paid::Unknown("PaymentIntent unreadable".into()),
+        }
+    }
+
+    /// The order page after Pay: its status, as `orders/get` gives it, until it settles.
+    async fn follow_order(&self, session: &Session, shown: i64, at: Instant) -> Paid {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let status = match self
+                .call("orders/get", &[("id", session.order_id.as_str())])
+                .await
+            {
+                Some((200, body)) => serde_json::from_str::<Value>(&body).unwrap_or_default()
+                    ["status"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+                _ => String::new(),
             };
-            at = Instant::now();
+            match status.as_str() {
+                "paid" => {
+                    let pi: Option<String> =
+                        sqlx::query_scalar("SELECT payment_intent_id FROM orders WHERE id = ?")
+                            .bind(&session.order_id)
+                            .fetch_optional(&self.world.db)
+                            .await
+                            .ok()
+                            .flatten()
+                            .flatten();
+                    return match pi {
+                        Some(pi) => Paid::Succeeded(pi, shown, at),
+                        None => Paid::Unknown("paid without a PaymentIntent".into()),
+                    };
+                }
+                "payment_failed" => return Paid::Failed("the order page says it failed".into()),
+                "canceled" => return Paid::Canceled,
+                "needs_review" => return Paid::Unknown("needs review".into()),
+                _ => tokio::time::sleep(Duration::from_millis(50)).await,
+            }
+            if Instant::now() > deadline {
+                return Paid::Unknown(format!("order still {status} after 20 s"));
+            }
         }
     }
 }
@@ -1111,6 +1213,8 @@ enum Behaviour {
     DeclineThenRetry,
     ChangeCart,
     TwoTabs,
+    /// Tab A presses Pay while tab B changes the cart (and sometimes opens the checkout).
+    ChangeWhilePaying,
     Abandon,
     PayPal(PayPalPlan),
 }
@@ -1143,8 +1247,6 @@ struct Flow {
     orders: BTreeSet<String>,
     /// The successful payment the shopper saw: PaymentIntent, amount shown, when.
     paid: Option<(String, i64, Instant)>,
-    /// Every PaymentIntent whose client secret the shopper got.
-    payment_intents: BTreeSet<String>,
     /// Times the PaymentIntent was canceled under the shopper (the hold ran out) and they
     /// checked out again.
     restarts: usize,
@@ -1162,7 +1264,6 @@ struct Flow {
 impl Flow {
     fn saw(&mut self, s: &Session) {
         self.orders.insert(s.order_id.clone());
-        self.payment_intents.insert(s.payment_intent.clone());
     }
 }
 
@@ -1180,10 +1281,11 @@ fn pick_behaviour(rng: &mut StdRng, paypal_share: f64) -> Behaviour {
         });
     }
     match rng.gen_range(0..100) {
-        0..40 => Behaviour::Pay,
-        40..55 => Behaviour::DeclineThenRetry,
-        55..70 => Behaviour::ChangeCart,
-        70..85 => Behaviour::TwoTabs,
+        0..35 => Behaviour::Pay,
+        35..48 => Behaviour::DeclineThenRetry,
+        48..60 => Behaviour::ChangeCart,
+        60..72 => Behaviour::TwoTabs,
+        72..87 => Behaviour::ChangeWhilePaying,
         _ => Behaviour::Abandon,
     }
 }
@@ -1259,8 +1361,8 @@ async fn start(shopper: &Shopper, flow: &mut Flow, email: &str) -> Option<Sessio
 async fn pay(shopper: &Shopper, flow: &mut Flow, mut session: Session, card: Card) {
     for _ in 0..3 {
         match shopper.pay(&session, card).await {
-            Paid::Succeeded(at) => {
-                flow.paid = Some((session.payment_intent.clone(), session.total, at));
+            Paid::Succeeded(pi, shown, at) => {
+                flow.paid = Some((pi, shown, at));
                 flow.outcome = "paid".into();
                 return;
             }
@@ -1468,10 +1570,10 @@ async fn pay_paypal(
 }
 
 /// What a tab saw of one card payment, without checking out again.
-fn card_outcome(flow: &mut Flow, session: &Session, paid: Paid) {
+fn card_outcome(flow: &mut Flow, paid: Paid) {
     match paid {
-        Paid::Succeeded(at) => {
-            flow.paid = Some((session.payment_intent.clone(), session.total, at));
+        Paid::Succeeded(pi, shown, at) => {
+            flow.paid = Some((pi, shown, at));
             flow.outcome = "paid".into();
         }
         Paid::Failed(why) => flow.outcome = format!("payment failed: {why}"),
@@ -1492,7 +1594,7 @@ async fn paypal_flow(
     match plan {
         PayPalPlan::CardFirst => {
             let paid = shopper.pay(&session, Card::Declined).await;
-            card_outcome(flow, &session, paid);
+            card_outcome(flow, paid);
             if flow.paid.is_none() {
                 think(rng).await;
                 pay_paypal(shopper, flow, session, PayPalPlan::Balance, rng).await;
@@ -1513,7 +1615,7 @@ async fn paypal_flow(
                         Start::Ok(again) => {
                             b.saw(&again);
                             let paid = tab_b.pay(&again, Card::Visa).await;
-                            card_outcome(&mut b, &again, paid);
+                            card_outcome(&mut b, paid);
                         }
                         Start::Refused(why) | Start::Failed(why) => {
                             b.outcome = format!("back to cards refused: {why}")
@@ -1521,7 +1623,7 @@ async fn paypal_flow(
                     }
                 } else {
                     let paid = tab_b.pay(&session, Card::Visa).await;
-                    card_outcome(&mut b, &session, paid);
+                    card_outcome(&mut b, paid);
                 }
             };
             let paypal_tab = async {
@@ -1626,8 +1728,6 @@ async fn flow(world: Arc<World>, n: usize, seed: u64, paypal_share: f64) -> Flow
                 start(&second, &mut b, &email)
             );
             flow.orders.extend(a.orders.into_iter().chain(b.orders));
-            flow.payment_intents
-                .extend(a.payment_intents.into_iter().chain(b.payment_intents));
             let (Some(sa), Some(sb)) = (sa, sb) else {
                 flow.outcome = "a tab could not check out".into();
                 return flow;
@@ -1639,8 +1739,6 @@ async fn flow(world: Arc<World>, n: usize, seed: u64, paypal_share: f64) -> Flow
             );
             flow.restarts += fa.restarts + fb.restarts;
             flow.orders.extend(fa.orders.into_iter().chain(fb.orders));
-            flow.payment_intents
-                .extend(fa.payment_intents.into_iter().chain(fb.payment_intents));
             flow.paid = match (fa.paid, fb.paid) {
                 (Some(x), Some(y)) if x.0 != y.0 => {
                     flow.outcome = format!("two tabs paid two PaymentIntents: {} {}", x.0, y.0);
@@ -1656,6 +1754,31 @@ async fn flow(world: Arc<World>, n: usize, seed: u64, paypal_share: f64) -> Flow
                     format!("{} (other tab: {})", fa.outcome, fb.outcome)
                 };
             }
+        }
+        Behaviour::ChangeWhilePaying => {
+            // Tab B shares the cart (the same cookie). Tab A's page shows its session; what
+            // it is charged must be what it shows, or it is told the order changed.
+            let tab_b = shopper.clone();
+            let change_after = Duration::from_millis(rng.gen_range(0..150));
+            let reopen = rng.gen_bool(0.5);
+            let another = pick_product(&world, &mut rng);
+            let last = chosen[chosen.len() - 1];
+            let add_another = !chosen.contains(&another) && rng.gen_bool(0.5);
+            let change = async {
+                tokio::time::sleep(change_after).await;
+                let changed = if add_another {
+                    tab_b.add(another, 1).await
+                } else {
+                    tab_b.set_quantity(last, 3).await
+                };
+                if !changed {
+                    tab_b.add(plentiful(&tab_b.world), 1).await;
+                }
+                if reopen {
+                    let _ = tab_b.start(&email).await;
+                }
+            };
+            tokio::join!(pay(&shopper, &mut flow, session, card), change);
         }
         Behaviour::Abandon => {
             if rng.gen_bool(0.5) {
@@ -1676,7 +1799,6 @@ impl Flow {
             card: Card::Visa,
             orders: BTreeSet::new(),
             paid: None,
-            payment_intents: BTreeSet::new(),
             restarts: 0,
             outcome: String::new(),
             paypal_orders: BTreeSet::new(),
@@ -1689,7 +1811,6 @@ impl Flow {
     /// What a tab saw, added to the shopper's flow (its outcome kept if the flow has none).
     fn absorb(&mut self, tab: Flow) {
         self.orders.extend(tab.orders);
-        self.payment_intents.extend(tab.payment_intents);
         self.paypal_orders.extend(tab.paypal_orders);
         self.restarts += tab.restarts;
         self.declines += tab.declines;
@@ -2030,6 +2151,10 @@ struct Facts {
     /// Completed PayPal captures by the app's order (`custom_id`): (PayPal order, capture,
     /// amount in minor units).
     captured: HashMap<String, Vec<(String, String, i64)>>,
+    /// Every press of Pay by card: (order, revision, total) its page showed.
+    shown: BTreeSet<(String, i64, i64)>,
+    /// PaymentIntents whose client secret a shopper's browser got.
+    exposed: BTreeSet<String>,
 }
 
 impl Facts {
@@ -2074,6 +2199,18 @@ impl Facts {
             .enumerate()
             .filter_map(|(i, pi)| Some((pi["id"].as_str()?.to_string(), i)))
             .collect();
+        let shown = world
+            .shown
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .cloned()
+            .collect();
+        let exposed = world
+            .exposed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
         Facts {
             orders,
             payment_intents,
@@ -2081,6 +2218,8 @@ impl Facts {
             pi_index,
             paypal,
             captured,
+            shown,
+            exposed,
         }
     }
 
@@ -2164,11 +2303,25 @@ fn check_payments(facts: &Facts, flows: &[Flow], report: &mut Report) {
                         o.id, o.total
                     ));
                 }
+                // The page that pressed Pay showed exactly this revision and this amount.
+                let revision = pi["metadata"]["order_revision"]
+                    .as_str()
+                    .and_then(|r| r.parse::<i64>().ok())
+                    .unwrap_or(-1);
+                if !facts
+                    .shown
+                    .contains(&(order_id.to_string(), revision, received))
+                {
+                    report.suspects.insert(order_id.to_string());
+                    report.wrong.push(format!(
+                        "{id} took {received} for order {order_id} revision {revision}, which no paying tab showed"
+                    ));
+                }
             }
             "canceled" => {}
             status => {
                 // Left payable: harmless only if no shopper ever got its client secret.
-                if flows.iter().any(|f| f.payment_intents.contains(id)) {
+                if facts.exposed.contains(id) {
                     report.suspects.insert(order_id.to_string());
                     report.not_canceled.push(format!(
                         "{id} (order {order_id}) is still {status}, and a shopper has its client secret"
@@ -2432,11 +2585,16 @@ fn check_cancellations(facts: &Facts, flows: &[Flow], report: &mut Report) {
                     .push(format!("abandoned order {id} is missing"));
                 continue;
             };
-            let reason = facts.pi_of(o).map(|pi| pi["cancellation_reason"].clone());
-            if o.status != "canceled" || reason != Some(Value::from("abandoned")) {
+            // Pay was never pressed: no PaymentIntent was ever made for it.
+            let made = facts
+                .payment_intents
+                .iter()
+                .filter(|pi| pi["metadata"]["order_id"].as_str() == Some(id.as_str()))
+                .count();
+            if o.status != "canceled" || made > 0 || o.payment_intent.is_some() {
                 report.suspects.insert(o.id.clone());
                 report.not_canceled.push(format!(
-                    "abandoned order {id} is {} (PaymentIntent canceled as {reason:?})",
+                    "abandoned order {id} is {} with {made} PaymentIntents",
                     o.status
                 ));
             }
