@@ -35,8 +35,8 @@ handler!(set_clock, [Secret], |account, ctx| {
         .param("offset"));
     }
     account.clock_offset = offset;
-    // Checkout Sessions the new time has passed expire now.
-    account.expire_due_checkout_sessions();
+    // Checkout Sessions the new time has passed expire now; the others' timers follow it.
+    account.checkout_clock_moved();
     Ok(json!({"now": account.now(), "offset": account.clock_offset}))
 });
 

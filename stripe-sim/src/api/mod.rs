@@ -415,9 +415,11 @@ impl Simulator {
             .map(|s| (s.id.clone(), s.expires_at))
             .collect();
         for (session, at) in open {
-            account
-                .scheduled
-                .push(Scheduled::ExpireCheckoutSession { session, at });
+            account.scheduled.push(Scheduled::ExpireCheckoutSession {
+                session,
+                at,
+                generation: 0,
+            });
         }
         for (pi, pm) in processing {
             let number = account

@@ -250,6 +250,7 @@ impl Account {
         self.scheduled.push(Scheduled::ExpireCheckoutSession {
             session: id.clone(),
             at: expires_at,
+            generation: self.checkout_timer_generation,
         });
         self.render_checkout_session(&id, &p.expand())
     }
@@ -468,11 +469,7 @@ impl Account {
         session.status = SessionStatus::Expired;
         let json = session.to_json();
         self.touch(ObjectKind::CheckoutSession, id);
-        self.emit(
-            "checkout.session.expired",
-            json,
-            Some(json!({"status": "open"})),
-        );
+        self.emit("checkout.session.expired", json, None);
     }
 
     /// Expires every open Session whose `expires_at` has passed on the simulator's clock
@@ -491,8 +488,12 @@ impl Account {
     }
 
     /// The expiry job came due: expires what is due, and waits again for a Session that the
-    /// clock (moved back) has not reached yet.
-    pub(super) fn expire_checkout_job(&mut self, id: &str) {
+    /// clock has not reached yet. A job planned before the clock last moved does nothing: the
+    /// move planned new ones.
+    pub(super) fn expire_checkout_job(&mut self, id: &str, generation: u64) {
+        if generation != self.checkout_timer_generation {
+            return;
+        }
         self.expire_due_checkout_sessions();
         if let Some(session) = self
             .checkout_sessions
@@ -502,6 +503,28 @@ impl Account {
             self.scheduled.push(Scheduled::ExpireCheckoutSession {
                 session: id.to_string(),
                 at: session.expires_at,
+                generation,
+            });
+        }
+    }
+
+    /// The clock moved (`POST /_sim/clock`): what is now due expires, and the open Sessions'
+    /// expiry jobs are planned again for the new time.
+    pub fn checkout_clock_moved(&mut self) {
+        self.expire_due_checkout_sessions();
+        self.checkout_timer_generation += 1;
+        let generation = self.checkout_timer_generation;
+        let open: Vec<(String, i64)> = self
+            .checkout_sessions
+            .values()
+            .filter(|s| s.status == SessionStatus::Open)
+            .map(|s| (s.id.clone(), s.expires_at))
+            .collect();
+        for (session, at) in open {
+            self.scheduled.push(Scheduled::ExpireCheckoutSession {
+                session,
+                at,
+                generation,
             });
         }
     }

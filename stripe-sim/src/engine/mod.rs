@@ -49,9 +49,11 @@ pub enum Scheduled {
         refund: String,
     },
     /// An open Checkout Session reaches its `expires_at` (unix seconds, simulator clock).
+    /// Jobs of an older `generation` (the clock moved since they were planned) do nothing.
     ExpireCheckoutSession {
         session: String,
         at: i64,
+        generation: u64,
     },
 }
 
@@ -96,6 +98,8 @@ pub struct Account {
     pub idempotency: BTreeMap<String, IdempotencyEntry>,
     pub confirmation_tokens: BTreeMap<String, ConfirmationToken>,
     pub checkout_sessions: BTreeMap<String, CheckoutSession>,
+    /// Bumped when the clock moves: the expiry jobs planned before then are replaced.
+    pub checkout_timer_generation: u64,
     /// How long a new ConfirmationToken lives, in seconds (`SimConfig::confirmation_token_lifetime`).
     pub confirmation_token_lifetime: i64,
     /// Objects changed by the current operation (to persist).
@@ -132,6 +136,7 @@ impl Account {
             idempotency: BTreeMap::new(),
             confirmation_tokens: BTreeMap::new(),
             checkout_sessions: BTreeMap::new(),
+            checkout_timer_generation: 0,
             confirmation_token_lifetime: DEFAULT_LIFETIME_SECS,
             dirty: BTreeSet::new(),
             new_events: Vec::new(),
@@ -181,7 +186,11 @@ impl Account {
             } => self.finish_processing(payment_intent, *succeeds),
             Scheduled::OpenDispute { charge } => self.open_dispute(charge),
             Scheduled::FailRefund { refund } => self.fail_refund(refund),
-            Scheduled::ExpireCheckoutSession { session, .. } => self.expire_checkout_job(session),
+            Scheduled::ExpireCheckoutSession {
+                session,
+                generation,
+                ..
+            } => self.expire_checkout_job(session, *generation),
         }
     }
 }

@@ -663,21 +663,39 @@ async fn a_session_expires_when_its_time_comes() {
     let page = open_page(session["url"].as_str().unwrap()).await;
     assert!(page.body.contains("has expired"));
 
-    // Without a clock change: found expired by the next look.
+    // The expiry job: made 1799 s in the past, the Session expires 1 s from the real now,
+    // and its timer (planned again when the clock moved) expires it without any look at it.
     let sim = start().await;
+    let receiver = common::Receiver::start().await;
+    common::subscribe(&sim, &receiver).await;
     sim.post("/_sim/clock", &[("offset", "-1799")]).await;
     let at = (common::unix_now() + 1).to_string();
     let session = create_session(&sim, &[("expires_at", &at)]).await;
     let sid = id(&session).to_string();
     let r = sim.post("/_sim/clock", &[("offset", "0")]).await;
     assert_eq!(r.status, 200);
-    tokio::time::sleep(Duration::from_millis(2100)).await;
-    let page = open_page(session["url"].as_str().unwrap()).await;
-    assert!(page.body.contains("has expired"), "{}", page.body);
+    let delivered = receiver
+        .wait_for("checkout.session.expired by the timer", |d| {
+            d.iter()
+                .any(|d| d.event["type"] == "checkout.session.expired")
+        })
+        .await;
+    assert_eq!(delivered.len(), 1);
+    assert_eq!(delivered[0].event["data"]["object"]["id"], sid.as_str());
     assert_eq!(
         session_events(&sim, &sid).await,
         ["checkout.session.expired"]
     );
+    let page = open_page(session["url"].as_str().unwrap()).await;
+    assert!(page.body.contains("has expired"), "{}", page.body);
+
+    // A look finds it expired too (the clock moved past it).
+    let sim = start().await;
+    let at = (common::unix_now() + 1800).to_string();
+    let session = create_session(&sim, &[("expires_at", &at)]).await;
+    sim.post("/_sim/clock", &[("offset", "1801")]).await;
+    let page = open_page(session["url"].as_str().unwrap()).await;
+    assert!(page.body.contains("has expired"));
 }
 
 #[tokio::test]
