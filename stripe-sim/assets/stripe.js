@@ -966,11 +966,19 @@
         return { paymentIntent: r.data };
       },
 
+      // For a PaymentIntent the server confirmed: only one in `requires_action`; "it will throw
+      // an error if the PaymentIntent has a different status"
+      // (https://docs.stripe.com/js/payment_intents/handle_next_action).
       async handleNextAction(options) {
         const clientSecret = options && options.clientSecret;
         assertClientSecret(clientSecret, 'stripe.handleNextAction()');
         const r = await api.getPaymentIntent(clientSecret);
         if (r.error) return { error: r.error };
+        if (!r.data || r.data.status !== 'requires_action') {
+          throw integrationError(
+            `stripe.handleNextAction(): the PaymentIntent has a status of ${r.data && r.data.status}; only a PaymentIntent with the status requires_action has a next action to handle.`,
+          );
+        }
         return handleActions(r.data, clientSecret);
       },
 

@@ -96,6 +96,15 @@ pending = page.evaluate(async (cs) => stripe.handleNextAction({ clientSecret: cs
 await challenge.locator('#fail').click();
 res = await pending;
 check('handleNextAction failure error', res.error && res.error.code === 'payment_intent_authentication_failure', JSON.stringify(res).slice(0, 300));
+err = await page.evaluate(async (cs) => {
+  try {
+    await stripe.handleNextAction({ clientSecret: cs });
+    return 'no throw';
+  } catch (e) {
+    return e.name;
+  }
+}, pi.body.client_secret);
+check('handleNextAction throws for a PaymentIntent without a next action', err === 'IntegrationError', err);
 // Card Element group: createConfirmationToken refuses; createPaymentMethod works.
 err = await page.evaluate(async () => {
   const g = stripe.elements({ mode: 'payment', amount: 2000, currency: 'usd' });
