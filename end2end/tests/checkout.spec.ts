@@ -5,8 +5,9 @@ import { dbProduct, hydrated, usd } from './support/shop';
 import { pay, toPayment } from './support/checkout';
 import { fillCard } from './support/sim';
 
-// The whole checkout in a real browser: cart → checkout → Stripe Element (the simulator's
-// Stripe.js stand-in, same selectors as real Stripe) → order page turning Paid live.
+// The whole checkout in a real browser: cart → checkout → Stripe Element in deferred mode (the
+// simulator's Stripe.js stand-in, same selectors as real Stripe) → Pay makes a ConfirmationToken,
+// the server creates and confirms the PaymentIntent → order page turning Paid live.
 
 test('4242 pays and the order page turns Paid by itself', async ({ page }) => {
   const mug = dbProduct('stoneware-mug');
@@ -21,7 +22,7 @@ test('4242 pays and the order page turns Paid by itself', async ({ page }) => {
   expect(dbProduct('stoneware-mug').stock).toBe(mug.stock - 2);
 });
 
-test('a declined card, then 4242 on the same order: one PaymentIntent, paid once', async ({ page }) => {
+test('a declined card, then 4242 on the same order: two attempts, paid once', async ({ page }) => {
   const orderId = await toPayment(page, 'tea-tin');
   await fillCard(page, '4000000000000002');
   await pay(page);
@@ -30,7 +31,7 @@ test('a declined card, then 4242 on the same order: one PaymentIntent, paid once
   await fillCard(page, '4242424242424242');
   await pay(page);
   await expect(page.getByTestId('order-status')).toHaveText('Paid');
-  expect(query('SELECT count(DISTINCT payment_intent_id) FROM orders WHERE id = ?', orderId)).toEqual([[1]]);
+  expect(query('SELECT outcome FROM payment_attempts WHERE order_id = ? ORDER BY attempt', orderId)).toEqual([['declined'], ['succeeded']]);
   const paid = query("SELECT count(*) FROM webhook_events WHERE order_id = ? AND type = 'payment_intent.succeeded'", orderId);
   expect(paid).toEqual([[1]]);
   const failed = query("SELECT count(*) FROM order_events WHERE order_id = ? AND detail LIKE 'Payment failed%'", orderId);
@@ -85,6 +86,10 @@ test('3-D Secure: Complete pays, and the client secret never stays in the addres
 
 test("back from a Stripe redirect before the payment settles: the page says so, and only Stripe's parameters go", async ({ page }) => {
   const orderId = await toPayment(page, 'tea-tin');
+  // Pay with a card that asks for 3-D Secure, and come back as a redirect would, unanswered.
+  await fillCard(page, '4000002500003155');
+  await pay(page);
+  await expect(page.frameLocator('iframe[title="3D Secure challenge"]').getByRole('button', { name: 'Complete authentication' })).toBeVisible();
   const pi = paymentIntentOf(orderId);
   await page.goto(returnUrl(orderId, pi, 'ref=mail&', '&lang=en'));
   await hydrated(page);
@@ -112,10 +117,10 @@ test('a payment that is processing shows so, then turns Paid by itself', async (
   await expect(page.getByTestId('order-status')).toHaveText('Paid');
 });
 
-test('double-clicking Pay confirms once', async ({ page }) => {
+test('double-clicking Pay pays once', async ({ page }) => {
   const confirms: string[] = [];
   page.on('request', (r) => {
-    if (r.method() === 'POST' && r.url().includes('/confirm')) confirms.push(r.url());
+    if (r.method() === 'POST' && /\/api\/checkout\/pay$|\/payment_intents\/[^/]+\/confirm$/.test(r.url())) confirms.push(r.url());
   });
   const orderId = await toPayment(page, 'ceramic-pour-over');
   await fillCard(page, '4242424242424242');
@@ -123,12 +128,13 @@ test('double-clicking Pay confirms once', async ({ page }) => {
   await expect(page.getByTestId('order-status')).toHaveText('Paid');
   expect(confirms).toHaveLength(1);
   expect(query("SELECT count(*) FROM webhook_events WHERE order_id = ? AND type = 'payment_intent.succeeded'", orderId)).toEqual([[1]]);
+  expect(query('SELECT count(*) FROM payment_attempts WHERE order_id = ?', orderId)).toEqual([[1]]);
 });
 
 test('closing the page right after Pay, then opening the order link, shows Paid', async ({ page, context }) => {
   const orderId = await toPayment(page, 'chefs-knife');
   await fillCard(page, '4242424242424242');
-  const confirmed = page.waitForResponse((r) => r.url().includes('/confirm'));
+  const confirmed = page.waitForResponse((r) => r.url().includes('/api/checkout/pay'));
   await pay(page);
   await confirmed;
   await page.close();
@@ -140,7 +146,7 @@ test('closing the page right after Pay, then opening the order link, shows Paid'
 test.describe('with the Card Element (STRIPE_ELEMENT=card)', () => {
   test.use({ baseURL: `http://127.0.0.1:${CARD_PORT}` });
 
-  test('4242 pays through confirmCardPayment', async ({ page }) => {
+  test('4242 pays through createPaymentMethod and a confirmation on the server', async ({ page }) => {
     await page.goto('/products/tea-tin');
     await hydrated(page);
     await page.getByRole('button', { name: 'Add to cart' }).click();
@@ -154,4 +160,45 @@ test.describe('with the Card Element (STRIPE_ELEMENT=card)', () => {
     await pay(page);
     await expect(page.getByTestId('order-status')).toHaveText('Paid');
   });
+});
+
+test("tab A's Pay held while tab B changes the cart: A is told the order changed, then charged what it shows", async ({ page, context }) => {
+  const mug = dbProduct('stoneware-mug');
+  const orderId = await toPayment(page, 'stoneware-mug', 1);
+  await expect(page.getByRole('button', { name: /^Pay / })).toHaveText(`Pay ${usd(mug.price_minor)}`);
+  await fillCard(page, '4242424242424242');
+  // Tab A's Pay request is held on its way to the server...
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  let held!: () => void;
+  const arrived = new Promise<void>((resolve) => (held = resolve));
+  await page.route('**/api/checkout/pay', async (route) => {
+    held();
+    await released;
+    await route.continue();
+  });
+  await pay(page);
+  await arrived;
+  // ...while tab B (the same cart) adds a second mug.
+  const tabB = await context.newPage();
+  await tabB.goto('/products/stoneware-mug');
+  await hydrated(tabB);
+  await tabB.getByRole('button', { name: 'Add to cart' }).click();
+  await expect(tabB.getByRole('status')).toContainText('Added');
+  release();
+  // Nothing was charged for the total tab A showed; tab A now shows the new one.
+  await expect(page.getByRole('alert')).toContainText('Your order changed');
+  await expect(page.getByRole('alert')).toContainText(usd(2 * mug.price_minor));
+  await expect(page.getByRole('button', { name: /^Pay / })).toHaveText(`Pay ${usd(2 * mug.price_minor)}`);
+  await expect(page.getByTestId('checkout-total')).toHaveText(usd(2 * mug.price_minor));
+  expect(query('SELECT count(*) FROM payment_attempts WHERE order_id = ?', orderId)).toEqual([[0]]);
+  await page.unroute('**/api/checkout/pay');
+  // Pay again: charged exactly what the page shows now.
+  await fillCard(page, '4242424242424242');
+  await pay(page);
+  await expect(page.getByTestId('order-status')).toHaveText('Paid');
+  const pi = paymentIntentOf(orderId);
+  const [[body]] = query<[string]>("SELECT body FROM stripe_sim_objects WHERE kind = 'payment_intent' AND id = ?", pi.id);
+  expect(JSON.parse(body).amount).toBe(2 * mug.price_minor);
+  expect(query('SELECT total_minor FROM orders WHERE id = ?', orderId)).toEqual([[2 * mug.price_minor]]);
 });
