@@ -24,6 +24,11 @@ CREATE TABLE payment_attempts (
 );
 CREATE INDEX payment_attempts_in_doubt ON payment_attempts (order_id) WHERE outcome = 'in_doubt';
 
+-- Stripe's hosted Checkout (STRIPE_UI=checkout): the order's current Checkout Session. Its
+-- PaymentIntent, once the shopper pays, becomes the order's payment_intent_id.
+ALTER TABLE orders ADD COLUMN checkout_session_id TEXT;
+CREATE UNIQUE INDEX orders_checkout_session ON orders (checkout_session_id) WHERE checkout_session_id IS NOT NULL;
+
 -- PaymentIntents made at checkout start by earlier versions: their events still find their order.
 INSERT INTO payment_attempts (order_id, attempt, revision, amount_minor, currency, idempotency_key, request, payment_intent_id, outcome)
 SELECT id, 0, revision, total_minor, currency, 'legacy-' || id, '[]', payment_intent_id, 'legacy'

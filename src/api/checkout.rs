@@ -23,6 +23,14 @@ pub async fn pay(order_id: String, revision: i64, with: String) -> Result<PayOut
     crate::server::checkout::pay(&state, &cart_id, &order_id, revision, &with).await
 }
 
+/// Pay on Stripe's hosted Checkout page (`STRIPE_UI=checkout`): the URL of a Checkout Session
+/// for exactly the order at `revision` (or `OrderChanged`), where the page sends the shopper.
+#[server(endpoint = "checkout/hosted")]
+pub async fn pay_hosted(order_id: String, revision: i64) -> Result<String, AppError> {
+    let (state, cart_id) = crate::server::session::current_cart().await?;
+    crate::server::hosted_checkout::pay(&state, &cart_id, &order_id, revision).await
+}
+
 /// `createOrder` of the PayPal button: the order moves to PayPal for the total the page shows.
 /// Returns PayPal's order id.
 #[server(endpoint = "checkout/paypal/create")]

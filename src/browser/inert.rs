@@ -33,6 +33,8 @@ pub fn watch_order(_order_id: &str, _on_status: impl Fn(String) + 'static) -> Or
 
 pub fn forget_stripe_return_params() {}
 
+pub fn go_to(_url: &str) {}
+
 pub fn origin() -> String {
     String::new()
 }

@@ -22,6 +22,13 @@ pub fn spawn(future: impl std::future::Future<Output = ()> + 'static) {
     wasm_bindgen_futures::spawn_local(future);
 }
 
+/// Leaves the shop for `url` (Stripe's hosted Checkout page).
+pub fn go_to(url: &str) {
+    if let Some(window) = web_sys::window() {
+        let _ = window.location().assign(url);
+    }
+}
+
 pub fn origin() -> String {
     web_sys::window()
         .and_then(|w| w.location().origin().ok())
@@ -240,8 +247,10 @@ impl PaymentForm {
     /// challenge and says how it ended.
     pub async fn authenticate(&self, client_secret: &str) -> Confirmed {
         let options = object(&[("clientSecret", client_secret.into())]);
+        // Stripe.js throws when the PaymentIntent no longer needs an action (another tab
+        // finished it): the order page says where it stands.
         let Some(result) = settle(self.stripe.handle_next_action(&options)).await else {
-            return Confirmed::Failed(GENERIC.into());
+            return Confirmed::Status("unknown".into());
         };
         if let Some(message) = shopper_error(&result) {
             return Confirmed::Failed(message);

@@ -10,6 +10,15 @@ pub enum ElementKind {
     Card,
 }
 
+/// Where the shopper types their card (`STRIPE_UI=elements|checkout`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum StripeUi {
+    /// Stripe Elements on the shop's checkout page.
+    Elements,
+    /// Stripe's hosted Checkout page (https://docs.stripe.com/payments/checkout).
+    Checkout,
+}
+
 /// What the payment form needs. No PaymentIntent exists yet: the Payment Element is made for
 /// the order's amount and currency (Stripe's deferred mode), and the PaymentIntent is created and
 /// confirmed on the server when the shopper presses Pay, for the revision the page shows.
@@ -21,6 +30,7 @@ pub struct CheckoutSession {
     pub publishable_key: String,
     pub stripe_js_url: String,
     pub element: ElementKind,
+    pub ui: StripeUi,
     pub total: Money,
     /// The PayPal JS SDK's URL for this order (client id, currency, intent), when the shop
     /// takes PayPal.

@@ -1,10 +1,11 @@
-use crate::api::checkout::{pay, paypal_capture, paypal_create, StartCheckout};
+use crate::api::checkout::{pay, pay_hosted, paypal_capture, paypal_create, StartCheckout};
 use crate::browser::{self, Approval, Confirmed, PayPalCallbacks, PaymentForm};
 use crate::components::cart_context::use_cart;
+use crate::components::hydrated::use_hydrated;
 use crate::components::notice::ErrorAlert;
 use crate::domain::money::Money;
 use crate::error::AppError;
-use crate::model::checkout::{CheckoutSession, PayOutcome};
+use crate::model::checkout::{CheckoutSession, PayOutcome, StripeUi};
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -33,6 +34,9 @@ pub fn CheckoutPage() -> impl IntoView {
                     <p class="alert alert-info">"Paying by card needs JavaScript."</p>
                 </noscript>
                 {move || match start.value().get() {
+                    Some(Ok(session)) if session.ui == StripeUi::Checkout => {
+                        view! { <HostedCheckoutStep session/> }.into_any()
+                    }
                     Some(Ok(session)) => view! { <PaymentStep session/> }.into_any(),
                     Some(Err(error)) => view! { <ErrorAlert message=error.to_string()/> }.into_any(),
                     None => ().into_any(),
@@ -150,18 +154,12 @@ fn PaymentStep(session: CheckoutSession) -> impl IntoView {
                     }
                 }
                 Ok(PayOutcome::Declined { message }) => failed(message),
-                Err(changed @ AppError::OrderChanged { .. }) => {
-                    if let AppError::OrderChanged {
-                        total: now,
-                        revision: now_revision,
-                    } = &changed
-                    {
-                        mounted.update_amount(now).await;
-                        total.set(now.clone());
-                        revision.set(*now_revision);
-                    }
-                    cart.refresh();
-                    failed(changed.to_string());
+                Err(AppError::OrderChanged {
+                    total: now,
+                    revision: now_revision,
+                }) => {
+                    mounted.update_amount(&now).await;
+                    failed(order_changed(now, now_revision, total, revision, cart));
                 }
                 Err(e) => failed(e.to_string()),
             }
@@ -184,6 +182,83 @@ fn PaymentStep(session: CheckoutSession) -> impl IntoView {
             {move || with_paypal.get().then(|| view! {
                 <p class="muted" data-testid="paying-with-paypal">"Paying with PayPal. To pay by card instead, reload this page."</p>
             })}
+            {paypal}
+        </section>
+    }
+}
+
+/// The order changed since the page showed it (nothing was charged): the page shows the new
+/// total and revision, and the cart summary follows. Returns what to tell the shopper.
+fn order_changed(
+    now: Money,
+    now_revision: i64,
+    total: RwSignal<Money>,
+    revision: RwSignal<i64>,
+    cart: crate::components::cart_context::CartContext,
+) -> String {
+    let message = AppError::OrderChanged {
+        total: now.clone(),
+        revision: now_revision,
+    }
+    .to_string();
+    total.set(now);
+    revision.set(now_revision);
+    cart.refresh();
+    message
+}
+
+/// Stripe's hosted Checkout (`STRIPE_UI=checkout`): Pay makes a Checkout Session for the order
+/// as the page shows it, and the shopper pays on Stripe's page, then comes back to the live
+/// order page (or, canceling, to the cart, the items still held).
+#[component]
+fn HostedCheckoutStep(session: CheckoutSession) -> impl IntoView {
+    let paying = RwSignal::new(false);
+    let error = RwSignal::new(None::<String>);
+    let total = RwSignal::new(session.total.clone());
+    let revision = RwSignal::new(session.revision);
+    let hydrated = use_hydrated();
+    let cart = use_cart();
+    let with_paypal = RwSignal::new(false);
+    let paypal = session.paypal_sdk_url.clone().map(|sdk_url| {
+        view! {
+            <PayPalOption sdk_url order_id=session.order_id.clone() total error with_paypal/>
+        }
+    });
+    let order_id = session.order_id.clone();
+    let pay = move |_| {
+        if paying.get_untracked() {
+            return;
+        }
+        paying.set(true);
+        error.set(None);
+        let order_id = order_id.clone();
+        browser::spawn(async move {
+            let message = match pay_hosted(order_id, revision.get_untracked()).await {
+                // Stays "Redirecting…" while the browser leaves.
+                Ok(url) => return browser::go_to(&url),
+                Err(AppError::OrderChanged {
+                    total: now,
+                    revision: now_revision,
+                }) => order_changed(now, now_revision, total, revision, cart),
+                Err(e) => e.to_string(),
+            };
+            error.set(Some(message));
+            paying.set(false);
+        });
+    };
+    view! {
+        <section class="payment-step" aria-labelledby="payment-heading" data-order-id=session.order_id.clone()>
+            <h2 id="payment-heading">"Payment"</h2>
+            <p class="muted">"You pay on Stripe's secure page, then come back here to follow your order."</p>
+            {move || error.get().map(|message| view! { <ErrorAlert message/> })}
+            <button
+                type="button"
+                class="btn btn-primary pay-button"
+                on:click=pay
+                disabled=move || paying.get() || !hydrated.get() || with_paypal.get()
+            >
+                {move || if paying.get() { "Redirecting…".to_string() } else { format!("Pay {} with Stripe Checkout", total.get()) }}
+            </button>
             {paypal}
         </section>
     }

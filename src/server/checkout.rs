@@ -30,7 +30,7 @@ fn new_order_id() -> String {
     )
 }
 
-fn payment_failed(e: StripeError) -> AppError {
+pub(super) fn payment_failed(e: StripeError) -> AppError {
     tracing::error!(error = %e, "Stripe request failed");
     AppError::Payment(e.shopper_message())
 }
@@ -100,12 +100,12 @@ pub async fn start(
     Err(AppError::PaymentInProgress)
 }
 
-fn hold_until(state: &AppState) -> i64 {
+pub(super) fn hold_until(state: &AppState) -> i64 {
     sync::now() + state.config.orders.hold.as_secs() as i64
 }
 
 /// The cart priced from the database, checked against the stock and Stripe's minimum.
-async fn priced_cart(
+pub(super) async fn priced_cart(
     state: &AppState,
     cart_id: &str,
 ) -> Result<(crate::domain::cart::Cart, Money), AppError> {
@@ -136,11 +136,16 @@ async fn priced_cart(
 /// amount that could still be confirmed (declined, or waiting for 3-D Secure) is canceled first,
 /// so no confirmable PaymentIntent of an older amount is left behind; one already paid or on its
 /// way settles the order instead (`None`: the caller starts afresh or says so).
-async fn revise(
+pub(super) async fn revise(
     state: &AppState,
     order: &db::OrderRow,
     draft: &db::OrderDraft<'_>,
 ) -> Result<Option<db::OrderRow>, AppError> {
+    if let Some(session) = &order.checkout_session_id {
+        if !super::hosted_checkout::expire(state, order, session).await? {
+            return Ok(None);
+        }
+    }
     if let Some(pi) = &order.payment_intent_id {
         if !cancel_card_payment(state, order, pi).await? {
             return Ok(None);
@@ -197,7 +202,7 @@ async fn cancel_card_payment(
 }
 
 /// Whether the order already is what the draft describes (items, prices, total, email).
-async fn same_order(
+pub(super) async fn same_order(
     state: &AppState,
     order: &db::OrderRow,
     draft: &db::OrderDraft<'_>,
@@ -220,6 +225,7 @@ fn session(state: &AppState, order: &db::OrderRow) -> CheckoutSession {
         publishable_key: state.payments.publishable_key.clone(),
         stripe_js_url: state.payments.js_url.clone(),
         element: state.config.element,
+        ui: state.config.ui,
         paypal_sdk_url: state.payments.paypal.as_ref().map(|p| {
             format!(
                 "{}?client-id={}&currency={}&intent=capture&components=buttons",
@@ -394,7 +400,7 @@ pub async fn pay(
 }
 
 /// The open order of this cart, as the shopper sees it.
-async fn shoppers_order(
+pub(super) async fn shoppers_order(
     state: &AppState,
     cart_id: &str,
     order_id: &str,

@@ -43,6 +43,9 @@ pub struct Config {
     pub simulator_control: bool,
     /// `STRIPE_ELEMENT=payment|card`: the Payment Element (default) or the Card Element.
     pub element: crate::model::checkout::ElementKind,
+    /// `STRIPE_UI=elements|checkout`: the card form on the shop's page (default), or Stripe's
+    /// hosted Checkout page.
+    pub ui: crate::model::checkout::StripeUi,
     /// `ADMIN_PASSWORD_HASH`: the merchant's password as an argon2 PHC string.
     pub admin_password_hash: Option<Secret>,
     pub orders: OrderTiming,
@@ -225,6 +228,16 @@ impl Config {
                 ))
             }
         };
+        let ui = match get("STRIPE_UI").as_deref() {
+            None | Some("elements") => crate::model::checkout::StripeUi::Elements,
+            Some("checkout") => crate::model::checkout::StripeUi::Checkout,
+            Some(other) => {
+                return Err(bad(
+                    "STRIPE_UI",
+                    format!("“{other}” is not elements or checkout"),
+                ))
+            }
+        };
         let admin_password_hash =
             match get("ADMIN_PASSWORD_HASH") {
                 None => None,
@@ -317,6 +330,7 @@ impl Config {
             simulated_payments,
             simulator_control,
             element,
+            ui,
             admin_password_hash,
         })
     }

@@ -8,6 +8,7 @@ pub mod db;
 pub mod delivery;
 pub mod email;
 pub mod find_order;
+pub mod hosted_checkout;
 pub mod live;
 pub mod payments;
 pub mod paypal;

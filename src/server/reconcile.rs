@@ -114,6 +114,24 @@ pub async fn expire(state: &AppState, now: i64) -> Result<usize, SyncError> {
             continue;
         };
         let order = &order;
+        if let (None, Some(session)) = (&order.payment_intent_id, &order.checkout_session_id) {
+            // Stripe's hosted Checkout: its session is expired with the hold (its
+            // `checkout.session.expired` cancels the order), unless the shopper paid it.
+            let key = format!("order-{}-expire-checkout", order.id);
+            match state
+                .payments
+                .stripe
+                .expire_checkout_session(session, &key)
+                .await
+            {
+                Ok(expired) => {
+                    sync::apply_object(state, &expired, now, Origin::Checkout).await?;
+                }
+                Err(e) if e.refused() => refresh(state, order, now).await?,
+                Err(e) => return Err(e.into()),
+            }
+            continue;
+        }
         let Some(pi) = &order.payment_intent_id else {
             cancel_locally(state, order, now).await?;
             continue;
@@ -238,10 +256,23 @@ pub async fn refresh(state: &AppState, order: &OrderRow, now: i64) -> Result<(),
     if order.gateway == Gateway::Paypal {
         return Ok(super::paypal::refresh(state, order, now).await?);
     }
+    let stripe = &state.payments.stripe;
+    if let (None, Some(session)) = (&order.payment_intent_id, &order.checkout_session_id) {
+        // Stripe's hosted Checkout, not paid (as far as we know): its session says.
+        let session = stripe.checkout_session(session).await?;
+        sync::apply_object(state, &session, now, Origin::Reconciled).await?;
+        if session["payment_intent"].is_string() {
+            if let Some(order) = db::order_by_id(&state.pool, &order.id).await? {
+                if order.payment_intent_id.is_some() {
+                    return Box::pin(refresh(state, &order, now)).await;
+                }
+            }
+        }
+        return Ok(());
+    }
     let Some(pi) = &order.payment_intent_id else {
         return Ok(());
     };
-    let stripe = &state.payments.stripe;
     let intent = stripe.payment_intent_object(pi).await?;
     sync::apply_object(state, &intent, now, Origin::Reconciled).await?;
     let by_pi = [

@@ -11,7 +11,7 @@ use serde_json::Value;
 
 /// The Stripe event types the checkout applies (the webhook endpoint and the events sweep ask
 /// for these). https://docs.stripe.com/api/events/types
-pub const EVENT_TYPES: [&str; 15] = [
+pub const EVENT_TYPES: [&str; 19] = [
     "payment_intent.processing",
     "payment_intent.succeeded",
     "payment_intent.payment_failed",
@@ -27,6 +27,11 @@ pub const EVENT_TYPES: [&str; 15] = [
     "charge.dispute.closed",
     "charge.dispute.funds_withdrawn",
     "charge.dispute.funds_reinstated",
+    // Stripe's hosted Checkout. https://docs.stripe.com/checkout/fulfillment
+    "checkout.session.completed",
+    "checkout.session.async_payment_succeeded",
+    "checkout.session.async_payment_failed",
+    "checkout.session.expired",
 ];
 
 /// What a Stripe object says about its order, by the object's own status. The object of a
@@ -62,6 +67,17 @@ pub fn events_of(object: &Value) -> Vec<PaymentEvent> {
             .as_array()
             .map(|list| list.iter().filter_map(refund).collect())
             .unwrap_or_default(),
+        // A hosted Checkout's session: paid, paid later (a delayed method), or expired unpaid.
+        // https://docs.stripe.com/api/checkout/sessions/object#checkout_session_object-payment_status
+        "checkout.session" => match (status, object["payment_status"].as_str()) {
+            ("complete", Some("paid")) => money(object, "amount_total")
+                .map(|received| PaymentEvent::Succeeded { received })
+                .into_iter()
+                .collect(),
+            ("complete", Some("unpaid")) => vec![PaymentEvent::Processing],
+            ("expired", _) => vec![PaymentEvent::Canceled],
+            _ => Vec::new(),
+        },
         // https://docs.stripe.com/disputes/how-disputes-work
         "dispute" => match status {
             "won" | "warning_closed" => vec![PaymentEvent::DisputeClosed { won: true }],
@@ -123,6 +139,16 @@ pub fn describe(kind: &str, object: &Value) -> String {
             text("id"),
             object["failure_reason"].as_str().unwrap_or("unknown")
         ),
+        "checkout.session.completed" => format!(
+            "Checkout completed: {} ({})",
+            amount("amount_total"),
+            text("payment_status")
+        ),
+        "checkout.session.async_payment_succeeded" => {
+            format!("Checkout payment succeeded: {}", amount("amount_total"))
+        }
+        "checkout.session.async_payment_failed" => "Checkout payment failed".into(),
+        "checkout.session.expired" => "Checkout Session expired".into(),
         "charge.dispute.created" => format!("Dispute opened: {}", amount("amount")),
         "charge.dispute.closed" => format!("Dispute closed: {}", text("status")),
         other => other.to_string(),
@@ -157,14 +183,20 @@ pub async fn apply_event(
         order_hint: object["metadata"]["order_id"].as_str(),
         origin,
     };
-    let events = if kind.starts_with("payment_intent.")
+    let events = if kind == "checkout.session.async_payment_failed" {
+        vec![PaymentEvent::Failed {
+            reason: "The payment failed.".into(),
+        }]
+    } else if kind.starts_with("payment_intent.")
         || kind.starts_with("refund.")
         || kind.starts_with("charge.")
+        || kind.starts_with("checkout.session.")
     {
         events_of(object)
     } else {
         Vec::new()
     };
+    let events = of_current_session(state, object, events).await?;
     if events.is_empty() {
         tracing::info!(event = %id, %kind, "Stripe event not used by the checkout");
     }
@@ -181,7 +213,11 @@ pub async fn apply_object(
     origin: Origin,
 ) -> Result<WebhookOutcome, sqlx::Error> {
     let kind = object["object"].as_str().unwrap_or("object");
-    let status = object["status"].as_str().unwrap_or("");
+    let status = match (object["status"].as_str(), object["payment_status"].as_str()) {
+        (Some(status), Some(paid)) => format!("{status}/{paid}"),
+        (status, _) => status.unwrap_or("").to_string(),
+    };
+    let status = status.as_str();
     let id = format!(
         "recon:{}:{status}:{}",
         object["id"].as_str().unwrap_or(""),
@@ -196,6 +232,8 @@ pub async fn apply_object(
         ("refund", _) => "refund.updated",
         ("dispute", "won" | "lost" | "warning_closed") => "charge.dispute.closed",
         ("dispute", _) => "charge.dispute.created",
+        ("checkout.session", "expired/unpaid") => "checkout.session.expired",
+        ("checkout.session", _) => "checkout.session.completed",
         _ => kind,
     };
     let fact = PaymentFact {
@@ -206,14 +244,35 @@ pub async fn apply_object(
         order_hint: object["metadata"]["order_id"].as_str(),
         origin,
     };
-    apply(
-        state,
-        fact,
-        &events_of(object),
-        now,
-        describe(described, object),
-    )
-    .await
+    let events = of_current_session(state, object, events_of(object)).await?;
+    apply(state, fact, &events, now, describe(described, object)).await
+}
+
+/// What a Checkout Session says moves its order only while it is the order's current session
+/// (one of an older revision, or forgotten before it was expired, no longer does), except money
+/// taken, which is never ignored.
+async fn of_current_session(
+    state: &AppState,
+    object: &Value,
+    events: Vec<PaymentEvent>,
+) -> Result<Vec<PaymentEvent>, sqlx::Error> {
+    if object["object"] != "checkout.session" {
+        return Ok(events);
+    }
+    let current = match object["metadata"]["order_id"].as_str() {
+        Some(order) => db::order_by_id(&state.pool, order)
+            .await?
+            .is_some_and(|o| o.checkout_session_id.as_deref() == object["id"].as_str()),
+        None => false,
+    };
+    Ok(if current {
+        events
+    } else {
+        events
+            .into_iter()
+            .filter(|e| matches!(e, PaymentEvent::Succeeded { .. }))
+            .collect()
+    })
 }
 
 /// Applies payment events (of any gateway) through the writer and publishes the change.

@@ -9,6 +9,7 @@ mod cart;
 mod catalog;
 mod checkout;
 mod emails;
+mod hosted_checkout;
 mod payments;
 mod paypal;
 mod security;

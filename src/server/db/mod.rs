@@ -27,9 +27,9 @@ pub use cart::{add_item, load_cart, remove_item, set_quantity, Change};
 pub use catalog::{list_products, product_by_slug};
 pub use orders::{
     create_order, expired_orders, extend_hold, open_order_for_cart, order_by_id, order_items,
-    order_timeline, revise_order, set_gateway_payment_ref, set_gateway_ref, set_payment_intent,
-    switch_gateway, undo_switch_to, unsettled_orders, Created, OrderDraft, OrderItemRow, OrderRow,
-    StockHold,
+    order_timeline, revise_order, set_checkout_session, set_gateway_payment_ref, set_gateway_ref,
+    set_payment_intent, switch_gateway, undo_switch_to, unsettled_orders, Created, OrderDraft,
+    OrderItemRow, OrderRow, StockHold,
 };
 pub use outbox::{
     claim_due, describe as describe_email, email_by_id, emails, forget_expired_links,

@@ -46,6 +46,8 @@ pub struct OrderRow {
     pub gateway_ref: Option<String>,
     /// Another gateway's payment (PayPal's capture id).
     pub gateway_payment_ref: Option<String>,
+    /// The current Stripe Checkout Session (hosted Checkout), if one was made.
+    pub checkout_session_id: Option<String>,
 }
 
 impl OrderRow {
@@ -74,7 +76,7 @@ pub struct OrderItemRow {
 pub(super) const ORDER_COLUMNS: &str =
     "id, cart_id, email, status, currency, total_minor, payment_intent_id, \
      state, created_at, updated_at, stock_hold, revision, expires_at, oversold, \
-     gateway, gateway_ref, gateway_payment_ref";
+     gateway, gateway_ref, gateway_payment_ref, checkout_session_id";
 
 /// The cart's order that can still be paid (and so still follow the cart), if any.
 pub async fn open_order_for_cart(
@@ -272,7 +274,7 @@ pub async fn unsettled_orders(
     limit: i64,
 ) -> Result<Vec<OrderRow>, sqlx::Error> {
     sqlx::query_as(&format!(
-        "SELECT {ORDER_COLUMNS} FROM orders WHERE (payment_intent_id IS NOT NULL OR gateway_ref IS NOT NULL) AND updated_at < ?
+        "SELECT {ORDER_COLUMNS} FROM orders WHERE (payment_intent_id IS NOT NULL OR gateway_ref IS NOT NULL OR checkout_session_id IS NOT NULL) AND updated_at < ?
            AND (status IN ('pending', 'payment_failed', 'processing', 'disputed')
                 OR EXISTS (SELECT 1 FROM refund_requests r WHERE r.order_id = orders.id AND r.stripe_refund_id IS NULL)
                 OR EXISTS (SELECT 1 FROM json_each(orders.state, '$.refunds') AS f WHERE json_extract(f.value, '$.status') = 'pending'))
@@ -458,6 +460,22 @@ pub async fn set_gateway_payment_ref(
 ) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE orders SET gateway_payment_ref = ? WHERE id = ? AND gateway <> 'stripe' AND gateway_payment_ref IS NULL")
         .bind(reference)
+        .bind(order_id)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// The order's Checkout Session: `Some` makes it the current one, `None` forgets it (before it
+/// is expired at Stripe, so its expiry finds an order that no longer listens to it).
+pub async fn set_checkout_session(
+    pool: &SqlitePool,
+    order_id: &str,
+    session: Option<&str>,
+) -> Result<(), sqlx::Error> {
+    let _turn = super::write_turn(pool).await;
+    sqlx::query("UPDATE orders SET checkout_session_id = ?, updated_at = unixepoch() WHERE id = ?")
+        .bind(session)
         .bind(order_id)
         .execute(pool)
         .await?;

@@ -209,6 +209,35 @@ impl StripeClient {
             .await
     }
 
+    /// `POST /v1/checkout/sessions` (https://docs.stripe.com/api/checkout/sessions/create).
+    pub async fn create_checkout_session(
+        &self,
+        form: &[(String, String)],
+        idempotency_key: &str,
+    ) -> Result<Value, StripeError> {
+        self.post("/v1/checkout/sessions", form, idempotency_key)
+            .await
+    }
+
+    /// `GET /v1/checkout/sessions/{id}`.
+    pub async fn checkout_session(&self, id: &str) -> Result<Value, StripeError> {
+        self.get(&format!("/v1/checkout/sessions/{id}"), &[]).await
+    }
+
+    /// `POST /v1/checkout/sessions/{id}/expire`: refused once the session is complete.
+    pub async fn expire_checkout_session(
+        &self,
+        id: &str,
+        idempotency_key: &str,
+    ) -> Result<Value, StripeError> {
+        self.post(
+            &format!("/v1/checkout/sessions/{id}/expire"),
+            &[],
+            idempotency_key,
+        )
+        .await
+    }
+
     pub async fn retrieve_payment_intent(&self, id: &str) -> Result<PaymentIntent, StripeError> {
         parse(self.payment_intent_object(id).await?)
     }
