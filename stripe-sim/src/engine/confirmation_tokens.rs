@@ -99,6 +99,7 @@ impl Account {
                     "billing_details",
                     "allow_redisplay",
                     "metadata",
+                    "radar_options",
                 ])?;
                 if data.str("type") != Some("card") {
                     return Err(ApiError::invalid(
@@ -110,6 +111,11 @@ impl Account {
                     .0
                     .get("card")
                     .ok_or_else(|| ApiError::missing("payment_method_data[card]"))?;
+                if !card.is_object() {
+                    return Err(
+                        ApiError::invalid("Invalid hash").param("payment_method_data[card]")
+                    );
+                }
                 let mut pm_params = json!({"type": "card", "card": card.clone()});
                 if let Some(b) = data.0.get("billing_details") {
                     pm_params["billing_details"] = b.clone();

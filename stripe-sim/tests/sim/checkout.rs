@@ -774,3 +774,62 @@ async fn sessions_survive_a_restart() {
     assert_eq!(retrieve(&again, id(&paid)).await, paid);
     let _ = std::fs::remove_file(&path);
 }
+
+#[tokio::test]
+async fn odd_shapes_get_clean_errors() {
+    use crate::hostile::{post_raw, still_answers};
+    let sim = start().await;
+    let session = create_session(&sim, &[]).await;
+    let sid = id(&session).to_string();
+    for (path, key, body) in [
+        ("/v1/checkout/sessions", SK, "mode=payment&line_items=x"),
+        ("/v1/checkout/sessions", SK, "mode=payment&line_items[0]=x"),
+        ("/v1/checkout/sessions", SK, "mode=payment&line_items[0][price_data]=x&line_items[0][quantity]=1"),
+        (
+            "/v1/checkout/sessions",
+            SK,
+            "mode=payment&line_items[0][price_data][currency]=usd&line_items[0][price_data][unit_amount]=99999999&line_items[0][price_data][product_data][name]=x&line_items[0][quantity]=999999",
+        ),
+        (
+            "/v1/checkout/sessions",
+            SK,
+            "mode=payment&line_items[0][price_data][currency]=usd&line_items[0][price_data][unit_amount]=100&line_items[0][price_data][product_data][name]=x&line_items[0][quantity]=1&expires_at=-9223372036854775808",
+        ),
+        (
+            "/v1/checkout/sessions",
+            SK,
+            "mode=payment&line_items[0][price_data][currency]=usd&line_items[0][price_data][unit_amount]=100&line_items[0][price_data][product_data][name]=x&line_items[0][quantity]=1&shipping_address_collection=x",
+        ),
+        ("/v1/checkout/sessions", SK, "mode[]=payment"),
+        ("/v1/confirmation_tokens", common::PK, "payment_method=pm_card_visa&elements=x"),
+        ("/v1/confirmation_tokens", common::PK, "payment_method=pm_card_visa&shipping=x"),
+        ("/v1/confirmation_tokens", common::PK, "payment_method=pm_card_visa&shipping[name]=a&shipping[address]=x"),
+        (
+            "/v1/confirmation_tokens",
+            common::PK,
+            "payment_method=pm_card_visa&payment_method_data[billing_details][address][line1][x]=y",
+        ),
+        ("/v1/confirmation_tokens", common::PK, "payment_method=pm_card_visa&elements[payment_method_types]=x"),
+        ("/v1/test_helpers/confirmation_tokens", SK, "payment_method_data=x"),
+        ("/v1/test_helpers/confirmation_tokens", SK, "payment_method_data[type]=card&payment_method_data[card]=x"),
+        ("/v1/test_helpers/confirmation_tokens", SK, "payment_method=pm_card_visa&payment_method_options[card][installments][plan]=x"),
+        ("/v1/payment_intents", SK, "amount=2000&currency=usd&confirm=true&confirmation_token[x]=y"),
+    ] {
+        let (status, body) = post_raw(&sim, path, Some(key), body.to_string()).await;
+        assert!((400..500).contains(&status), "{path} {body}: {status}");
+        assert_eq!(body["error"]["type"], "invalid_request_error", "{path}: {body}");
+    }
+    // The hosted page's form with odd fields: the page again, with a message.
+    for body in ["email[]=x&number[x]=1", "expiry=99999999999999999999", ""] {
+        let r = browser()
+            .post(session["url"].as_str().unwrap())
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert!((400..500).contains(&r.status().as_u16()), "{body}");
+    }
+    assert_eq!(retrieve(&sim, &sid).await["status"], "open");
+    still_answers(&sim).await;
+}
