@@ -1,5 +1,5 @@
 import { defineConfig, devices } from '@playwright/test';
-import { CARD_PORT, E2E_PORT, HEAL_PORT } from './tests/support/env';
+import { CARD_PORT, E2E_PORT, HEAL_PORT, HOSTED_PORT } from './tests/support/env';
 import { SIM_BASE } from './tests/support/sim';
 
 // Debian's Chromium, never a downloaded browser. Playwright starts the built server itself
@@ -72,6 +72,17 @@ export default defineConfig({
         STRIPE_SIM_CONTROL: '1',
       },
       url: `http://127.0.0.1:${HEAL_PORT}/`,
+      reuseExistingServer: false,
+      timeout: 60_000,
+      stdout: 'ignore',
+      stderr: 'pipe',
+    },
+    {
+      // The same shop taking cards on Stripe's hosted Checkout page.
+      command: 'bash end2end/serve.sh',
+      cwd: '..',
+      env: { E2E_PORT: HOSTED_PORT, E2E_DB_NAME: 'shop-hosted', STRIPE_UI: 'checkout' },
+      url: `http://127.0.0.1:${HOSTED_PORT}/`,
       reuseExistingServer: false,
       timeout: 60_000,
       stdout: 'ignore',

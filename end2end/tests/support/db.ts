@@ -1,4 +1,4 @@
-import { E2E_DB, HEAL_DB } from './env';
+import { E2E_DB, HEAL_DB, HOSTED_DB } from './env';
 
 /** A value for a `?` placeholder. */
 export type SqlParam = string | number | null;
@@ -14,6 +14,11 @@ const shared = require('../../support-db.cjs') as {
  */
 export function query<Row extends unknown[] = unknown[]>(sql: string, ...params: SqlParam[]): Row[] {
   return shared.query(E2E_DB, sql, ...params) as Row[];
+}
+
+/** The same, on the hosted Checkout shop's database. */
+export function hostedQuery<Row extends unknown[] = unknown[]>(sql: string, ...params: SqlParam[]): Row[] {
+  return shared.query(HOSTED_DB, sql, ...params) as Row[];
 }
 
 /** The same, on the self-healing shop's database. */

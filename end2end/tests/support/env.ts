@@ -11,3 +11,6 @@ export const ADMIN_PASSWORD = 'e2e merchant password';
 /** A shop with a 6-second hold and a reconciler that runs every second (self-healing tests). */
 export const HEAL_PORT = process.env.E2E_HEAL_PORT ?? '3102';
 export const HEAL_DB = path.resolve(__dirname, '../../../target/e2e/shop-heal.db');
+/** A shop that takes cards on Stripe's hosted Checkout page (STRIPE_UI=checkout). */
+export const HOSTED_PORT = process.env.E2E_HOSTED_PORT ?? '3103';
+export const HOSTED_DB = path.resolve(__dirname, '../../../target/e2e/shop-hosted.db');
