@@ -74,6 +74,19 @@ else
     status=1
 fi
 
+step "Stripe's official SDKs against the simulator (scripts/sdk-tests.sh)"
+set +e
+./scripts/sdk-tests.sh 2>&1 | tee target/test-logs/sdk.log
+sdk_status=${PIPESTATUS[0]}
+set -e
+read -r p f < <(awk '/^[0-9]+ passed, [0-9]+ failed/ { p = $1; f = $3 } END { print p + 0, f + 0 }' target/test-logs/sdk.log)
+passed=$((passed + p))
+failed=$((failed + f))
+if [ "$sdk_status" -ne 0 ]; then
+    status=1
+    [ "$f" -gt 0 ] || failed=$((failed + 1))
+fi
+
 step "End-to-end tests (Playwright, Debian Chromium)"
 rm -f target/e2e/results.json
 set +e
