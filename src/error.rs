@@ -39,6 +39,9 @@ pub enum AppError {
         "This order can no longer be paid: it expired or was canceled. Please check out again."
     )]
     OrderClosed,
+    /// What the page sent to pay with is not a ConfirmationToken or a PaymentMethod id.
+    #[error("Your card details could not be read. Please enter them again.")]
+    InvalidPaymentMethod,
     #[error("We couldn't find that order.")]
     OrderNotFound,
     #[error("That email is not in the outbox.")]
@@ -86,7 +89,8 @@ impl AppError {
             | AppError::EmptyCart
             | AppError::InvalidEmail(_)
             | AppError::StockChanged { .. }
-            | AppError::BelowMinimum(_) => 400,
+            | AppError::BelowMinimum(_)
+            | AppError::InvalidPaymentMethod => 400,
             AppError::PaymentInProgress
             | AppError::TotalChanged(_)
             | AppError::OrderChanged { .. }

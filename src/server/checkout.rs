@@ -105,7 +105,7 @@ pub(super) fn hold_until(state: &AppState) -> i64 {
 }
 
 /// The cart priced from the database, checked against the stock and Stripe's minimum.
-pub(super) async fn priced_cart(
+async fn priced_cart(
     state: &AppState,
     cart_id: &str,
 ) -> Result<(crate::domain::cart::Cart, Money), AppError> {
@@ -136,7 +136,7 @@ pub(super) async fn priced_cart(
 /// amount that could still be confirmed (declined, or waiting for 3-D Secure) is canceled first,
 /// so no confirmable PaymentIntent of an older amount is left behind; one already paid or on its
 /// way settles the order instead (`None`: the caller starts afresh or says so).
-pub(super) async fn revise(
+async fn revise(
     state: &AppState,
     order: &db::OrderRow,
     draft: &db::OrderDraft<'_>,
@@ -202,7 +202,7 @@ async fn cancel_card_payment(
 }
 
 /// Whether the order already is what the draft describes (items, prices, total, email).
-pub(super) async fn same_order(
+async fn same_order(
     state: &AppState,
     order: &db::OrderRow,
     draft: &db::OrderDraft<'_>,
@@ -260,9 +260,7 @@ impl PayWith {
         } else if shaped("pm_") {
             Ok(PayWith::PaymentMethod(text.to_string()))
         } else {
-            Err(AppError::Payment(
-                "Your card details could not be read. Please enter them again.".into(),
-            ))
+            Err(AppError::InvalidPaymentMethod)
         }
     }
 
@@ -296,21 +294,12 @@ pub async fn pay(
     let with = PayWith::parse(with)?;
     let _one_at_a_time = state.cart_locks.lock(cart_id).await;
     let order = shoppers_order(state, cart_id, order_id).await?;
-    if order.gateway != crate::domain::gateway::Gateway::Stripe {
-        return Err(AppError::Payment(
-            "This order is being paid with PayPal. To pay by card instead, reload the page.".into(),
-        ));
-    }
     settle_attempts_in_doubt(state, &order)
         .await
         .map_err(payment_failed)?;
-    let order = shoppers_order(state, cart_id, order_id).await?;
-    match order.status {
-        OrderStatus::Pending | OrderStatus::PaymentFailed => {}
-        OrderStatus::Processing => return Ok(PayOutcome::Submitted),
-        status if status.fulfils() => return Ok(PayOutcome::Submitted),
-        _ => return Err(AppError::OrderClosed),
-    }
+    let Some(order) = payable(state, cart_id, order_id).await? else {
+        return Ok(PayOutcome::Submitted);
+    };
     // The current card payment decides first: paid or on its way, nothing new is made; waiting
     // for 3-D Secure, the shopper finishes that one.
     if let Some(pi) = &order.payment_intent_id {
@@ -335,29 +324,8 @@ pub async fn pay(
             _ => {}
         }
     }
-    // The order must still be the cart as it is now, at the revision the page shows.
-    let (cart, total) = priced_cart(state, cart_id).await?;
-    let draft = db::OrderDraft {
-        cart_id,
-        email: &order.email,
-        cart: &cart,
-        total: &total,
-        expires_at: hold_until(state),
-    };
-    if !same_order(state, &order, &draft).await? {
-        return match revise(state, &order, &draft).await? {
-            Some(revised) => Err(AppError::OrderChanged {
-                total: revised.total(),
-                revision: revised.revision,
-            }),
-            None => Ok(PayOutcome::Submitted),
-        };
-    }
-    if order.revision != revision {
-        return Err(AppError::OrderChanged {
-            total: order.total(),
-            revision: order.revision,
-        });
+    if !as_shown(state, cart_id, &order, revision).await? {
+        return Ok(PayOutcome::Submitted);
     }
     if let Some(pi) = &order.payment_intent_id {
         // Waiting for 3-D Secure of another revision (the page changed since): canceled first.
@@ -368,7 +336,7 @@ pub async fn pay(
     if order.status == OrderStatus::PaymentFailed {
         reopen(state, &order).await?;
     }
-    db::extend_hold(&state.pool, &order.id, draft.expires_at).await?;
+    db::extend_hold(&state.pool, &order.id, hold_until(state)).await?;
     let request = |n: i64| {
         (
             format!("order-{}-r{}-a{n}", order.id, order.revision),
@@ -399,8 +367,64 @@ pub async fn pay(
     }
 }
 
+/// The shopper's order, if Pay can still pay it: by card (not moving to PayPal), pending or
+/// failed. `None` when it is paid or on its way (the page goes to the order page).
+pub(super) async fn payable(
+    state: &AppState,
+    cart_id: &str,
+    order_id: &str,
+) -> Result<Option<db::OrderRow>, AppError> {
+    let order = shoppers_order(state, cart_id, order_id).await?;
+    if order.gateway != crate::domain::gateway::Gateway::Stripe {
+        return Err(AppError::Payment(
+            "This order is being paid with PayPal. To pay by card instead, reload the page.".into(),
+        ));
+    }
+    match order.status {
+        OrderStatus::Pending | OrderStatus::PaymentFailed => Ok(Some(order)),
+        OrderStatus::Processing => Ok(None),
+        status if status.fulfils() => Ok(None),
+        _ => Err(AppError::OrderClosed),
+    }
+}
+
+/// The order must still be the cart as it is now (prices, stock), at the revision the page shows:
+/// else it is revised and `OrderChanged` tells the page the new total and revision (nothing is
+/// charged). `false` when revising found it paid meanwhile.
+pub(super) async fn as_shown(
+    state: &AppState,
+    cart_id: &str,
+    order: &db::OrderRow,
+    revision: i64,
+) -> Result<bool, AppError> {
+    let (cart, total) = priced_cart(state, cart_id).await?;
+    let draft = db::OrderDraft {
+        cart_id,
+        email: &order.email,
+        cart: &cart,
+        total: &total,
+        expires_at: hold_until(state),
+    };
+    if !same_order(state, order, &draft).await? {
+        return match revise(state, order, &draft).await? {
+            Some(revised) => Err(AppError::OrderChanged {
+                total: revised.total(),
+                revision: revised.revision,
+            }),
+            None => Ok(false),
+        };
+    }
+    if order.revision != revision {
+        return Err(AppError::OrderChanged {
+            total: order.total(),
+            revision: order.revision,
+        });
+    }
+    Ok(true)
+}
+
 /// The open order of this cart, as the shopper sees it.
-pub(super) async fn shoppers_order(
+async fn shoppers_order(
     state: &AppState,
     cart_id: &str,
     order_id: &str,

@@ -8,12 +8,8 @@
 //! the same apply path (`sync`), deduplicated, and only the order's current session moves it
 //! (but for money taken, which is never ignored).
 
-use super::checkout::{
-    hold_until, payment_failed, priced_cart, revise, same_order, shoppers_order,
-};
+use super::checkout::{as_shown, hold_until, payable, payment_failed};
 use super::{db, sync, AppState};
-use crate::domain::gateway::Gateway;
-use crate::domain::order::OrderStatus;
 use crate::error::AppError;
 
 /// Stripe's shortest Checkout Session (30 minutes), and a minute of margin for the request.
@@ -30,41 +26,12 @@ pub async fn pay(
     revision: i64,
 ) -> Result<String, AppError> {
     let _one_at_a_time = state.cart_locks.lock(cart_id).await;
-    let order = shoppers_order(state, cart_id, order_id).await?;
-    let order_page = format!("{}/orders/{}", state.config.public_url, order.id);
-    if order.gateway != Gateway::Stripe {
-        return Err(AppError::Payment(
-            "This order is being paid with PayPal. To pay by card instead, reload the page.".into(),
-        ));
-    }
-    match order.status {
-        OrderStatus::Pending | OrderStatus::PaymentFailed => {}
-        OrderStatus::Processing => return Ok(order_page),
-        status if status.fulfils() => return Ok(order_page),
-        _ => return Err(AppError::OrderClosed),
-    }
-    let (cart, total) = priced_cart(state, cart_id).await?;
-    let draft = db::OrderDraft {
-        cart_id,
-        email: &order.email,
-        cart: &cart,
-        total: &total,
-        expires_at: hold_until(state),
+    let order_page = format!("{}/orders/{}", state.config.public_url, order_id);
+    let Some(order) = payable(state, cart_id, order_id).await? else {
+        return Ok(order_page);
     };
-    if !same_order(state, &order, &draft).await? {
-        return match revise(state, &order, &draft).await? {
-            Some(revised) => Err(AppError::OrderChanged {
-                total: revised.total(),
-                revision: revised.revision,
-            }),
-            None => Ok(order_page),
-        };
-    }
-    if order.revision != revision {
-        return Err(AppError::OrderChanged {
-            total: order.total(),
-            revision: order.revision,
-        });
+    if !as_shown(state, cart_id, &order, revision).await? {
+        return Ok(order_page);
     }
     let stripe = &state.payments.stripe;
     // Pressed again (back from Stripe's page): the open session is the same one.
@@ -84,7 +51,7 @@ pub async fn pay(
         }
     }
     // The session lives as long as the hold, and the hold at least as long as the session.
-    let expires_at = draft.expires_at.max(sync::now() + SHORTEST_SESSION);
+    let expires_at = hold_until(state).max(sync::now() + SHORTEST_SESSION);
     db::extend_hold(&state.pool, &order.id, expires_at + 60).await?;
     let form = session_form(state, &order, expires_at).await?;
     // A session expired at Stripe gives way to a new one: its key names the one it follows.

@@ -207,7 +207,7 @@ async fn a_confirmation_token_used_twice_is_refused_and_charges_once() {
             .await;
         assert_eq!(
             reply.status,
-            StatusCode::BAD_GATEWAY,
+            StatusCode::BAD_REQUEST,
             "{junk}: {}",
             reply.body
         );
