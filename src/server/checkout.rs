@@ -141,6 +141,17 @@ async fn revise(
     order: &db::OrderRow,
     draft: &db::OrderDraft<'_>,
 ) -> Result<Option<db::OrderRow>, AppError> {
+    // A payment whose answer was lost may have taken the old amount: known first.
+    settle_attempts_in_doubt(state, order)
+        .await
+        .map_err(|_| AppError::PaymentInProgress)?;
+    let Some(order) = db::order_by_id(&state.pool, &order.id)
+        .await?
+        .filter(|o| matches!(o.status, OrderStatus::Pending | OrderStatus::PaymentFailed))
+    else {
+        return Ok(None);
+    };
+    let order = &order;
     if let Some(session) = &order.checkout_session_id {
         if !super::hosted_checkout::expire(state, order, session).await? {
             return Ok(None);
