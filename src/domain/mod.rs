@@ -1,5 +1,6 @@
 //! Pure domain code: no I/O, no framework types. Compiled for the server and the browser.
 
+pub mod address;
 pub mod analytics;
 pub mod calendar;
 pub mod cart;
@@ -7,6 +8,7 @@ pub mod email;
 pub mod gateway;
 pub mod money;
 pub mod order;
+pub mod pricing;
 pub mod receipts;
 
 #[cfg(test)]
