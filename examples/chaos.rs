@@ -409,6 +409,9 @@ struct World {
     shown: Mutex<Vec<(String, i64, i64)>>,
     /// Every PaymentIntent whose client secret a shopper's browser got (for 3-D Secure).
     exposed: Mutex<BTreeSet<String>>,
+    /// Checkout answers whose parts did not add up to their total (items − discount +
+    /// shipping, + tax when exclusive).
+    mispriced: Mutex<Vec<String>>,
 }
 
 impl World {
@@ -527,6 +530,15 @@ impl World {
         .execute(&db)
         .await
         .expect("restock");
+        // Discount codes as a merchant makes them: one that only LIMITED_CODE_USES shoppers
+        // may redeem, and one for everybody.
+        sqlx::query(&format!(
+            "INSERT INTO discount_codes (code, kind, amount_minor, max_redemptions) VALUES ('{LIMITED_CODE}', 'fixed', 500, {LIMITED_CODE_USES});
+             INSERT INTO discount_codes (code, kind, percent_bp) VALUES ('{OPEN_CODE}', 'percent', 1000);"
+        ))
+        .execute(&db)
+        .await
+        .expect("discount codes");
         let products = sqlx::query_as::<_, (i64, String, i64, i64)>(
             "SELECT id, slug, price_minor, stock FROM products ORDER BY id",
         )
@@ -551,6 +563,7 @@ impl World {
             kills: AtomicUsize::new(0),
             shown: Mutex::default(),
             exposed: Mutex::default(),
+            mispriced: Mutex::default(),
         }
     }
 
@@ -746,6 +759,56 @@ enum Start {
     Failed(String),
 }
 
+/// A code only this many shoppers may redeem; the fault matrix checks it never goes further.
+const LIMITED_CODE: &str = "CHAOS5";
+const LIMITED_CODE_USES: i64 = 5;
+const OPEN_CODE: &str = "CHAOS10";
+
+/// Checkout starts so far (to vary the rate asked for).
+static STARTS: AtomicUsize = AtomicUsize::new(0);
+
+/// Where a shopper ships, and the code they try, chosen from their email (so a seed replays).
+fn ship_to(email: &str) -> ([(&'static str, &'static str); 7], &'static str) {
+    let h = email.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ b as u64).wrapping_mul(0x100_0000_01b3)
+    });
+    let addresses = [
+        [
+            ("name", "Grace Hopper"),
+            ("line1", "350 Fifth Avenue"),
+            ("line2", ""),
+            ("city", "New York"),
+            ("region", "NY"),
+            ("postal_code", "10118"),
+            ("country", "US"),
+        ],
+        [
+            ("name", "Ada Lovelace"),
+            ("line1", "Unter den Linden 1"),
+            ("line2", ""),
+            ("city", "Berlin"),
+            ("region", ""),
+            ("postal_code", "10117"),
+            ("country", "DE"),
+        ],
+        [
+            ("name", "Alan Turing"),
+            ("line1", "10 Downing Street"),
+            ("line2", ""),
+            ("city", "London"),
+            ("region", ""),
+            ("postal_code", "SW1A 2AA"),
+            ("country", "GB"),
+        ],
+    ];
+    let code = match (h >> 8) % 10 {
+        0..=2 => LIMITED_CODE,
+        3..=4 => OPEN_CODE,
+        _ => "",
+    };
+    (addresses[(h % 3) as usize], code)
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Card {
     Visa,
@@ -929,9 +992,25 @@ impl Shopper {
     }
 
     async fn start(&self, email: &str) -> Start {
-        match self.call("checkout/start", &[("email", email)]).await {
+        let (address, mut code) = ship_to(email);
+        let attempt = STARTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        // Now and then a rate id from another zone, or an explicit one: the server picks.
+        let rate = ["", "", "", "1", "2", "3", "4"][attempt % 7];
+        let answer = loop {
+            let mut form: Vec<(&str, &str)> =
+                vec![("email", email), ("rate", rate), ("code", code)];
+            form.extend(address.iter().copied());
+            let answer = self.call("checkout/start", &form).await;
+            match &answer {
+                // The limited code went to others meanwhile: the shopper removes it.
+                Some((400, body)) if body.contains("\"Discount\"") && !code.is_empty() => code = "",
+                _ => break answer,
+            }
+        };
+        match answer {
             Some((200, body)) => {
                 let v: Value = serde_json::from_str(&body).unwrap_or_default();
+                self.check_pricing(&v);
                 let (Some(order_id), Some(revision), Some(total)) = (
                     v["order_id"].as_str(),
                     v["revision"].as_i64(),
@@ -948,6 +1027,26 @@ impl Shopper {
             Some((400, body)) => Start::Refused(body),
             Some((status, body)) => Start::Failed(format!("{status} {body}")),
             None => Start::Failed("no answer".into()),
+        }
+    }
+
+    /// The parts of the total the page shows add up to it.
+    fn check_pricing(&self, session: &Value) {
+        let p = &session["pricing"];
+        let part = |name: &str| p[name]["minor"].as_i64().unwrap_or(-1);
+        let tax = if p["tax_mode"] == "exclusive" {
+            part("tax")
+        } else {
+            0
+        };
+        let sum = part("items") - part("discount") + part("shipping") + tax;
+        let total = session["total"]["minor"].as_i64().unwrap_or(-2);
+        if sum != total || part("total") != total || part("discount") > part("items") {
+            self.world
+                .mispriced
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(format!("order {} total {total}: {p}", session["order_id"]));
         }
     }
 
@@ -1938,6 +2037,8 @@ struct Report {
     suspects: BTreeSet<String>,
     /// Shoppers who chose PayPal.
     paypal_shoppers: usize,
+    /// Redemptions of the limited code held or taken at the end.
+    code_redemptions: i64,
     /// PayPal orders at the simulator, completed captures, app orders paid through them.
     paypal_orders: usize,
     paypal_captured: usize,
@@ -2254,6 +2355,7 @@ async fn check(
     check_payments(&facts, flows, report);
     check_paypal(&facts, flows, report);
     check_stock(world, &facts, report).await;
+    check_codes_and_prices(world, report).await;
     check_cancellations(&facts, flows, report);
     measure(world, &facts, flows, paid_seen, report).await;
 }
@@ -2509,6 +2611,47 @@ fn check_paypal(facts: &Facts, flows: &[Flow], report: &mut Report) {
 }
 
 /// Stock per product = initial stock − what paid orders bought; nothing oversold.
+/// No discount code is redeemed past its limit (held by open orders or taken by paid ones), and
+/// every checkout page showed a total its parts add up to.
+async fn check_codes_and_prices(world: &World, report: &mut Report) {
+    let redeemed: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM discount_redemptions r JOIN discount_codes c ON c.id = r.code_id
+          WHERE c.code = ? AND r.state IN ('held', 'taken')",
+    )
+    .bind(LIMITED_CODE)
+    .fetch_one(&world.db)
+    .await
+    .unwrap_or(i64::MAX);
+    if redeemed > LIMITED_CODE_USES {
+        report.wrong.push(format!(
+            "{LIMITED_CODE} redeemed {redeemed} times, its limit is {LIMITED_CODE_USES}"
+        ));
+    }
+    let paid_with: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM orders WHERE discount_code = ? AND status IN ('paid', 'partially_refunded', 'refunded', 'disputed', 'dispute_lost', 'needs_review')",
+    )
+    .bind(LIMITED_CODE)
+    .fetch_one(&world.db)
+    .await
+    .unwrap_or(i64::MAX);
+    if paid_with > LIMITED_CODE_USES {
+        report.wrong.push(format!(
+            "{paid_with} paid orders used {LIMITED_CODE}, its limit is {LIMITED_CODE_USES}"
+        ));
+    }
+    report.code_redemptions = redeemed;
+    for m in world
+        .mispriced
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .iter()
+    {
+        report
+            .wrong
+            .push(format!("a checkout's parts do not add up: {m}"));
+    }
+}
+
 async fn check_stock(world: &World, facts: &Facts, report: &mut Report) {
     let items: Vec<(String, i64, i64)> =
         sqlx::query_as("SELECT order_id, product_id, quantity FROM order_items")
@@ -3032,7 +3175,8 @@ async fn main() {
         };
         println!(
             "phase {:<9} {:>5} checkouts in {:>6.1} s: {} (shoppers: {}; hold ran out while paying {}; \
-             PaymentIntents never handed out and left open {}; slowest heal {}{paypal})",
+             PaymentIntents never handed out and left open {}; {LIMITED_CODE} redeemed {} of \
+             {LIMITED_CODE_USES}; slowest heal {}{paypal})",
             phase.name(),
             share,
             report.seconds,
@@ -3040,6 +3184,7 @@ async fn main() {
             outcomes.join(", "),
             report.restarts,
             report.stray,
+            report.code_redemptions,
             report
                 .slowest_heal
                 .as_ref()

@@ -6,6 +6,9 @@ use crate::components::payments_banner::PaymentsBanner;
 use crate::pages::admin::{
     AdminOrderRoute, AdminOrdersRoute, AnalyticsRoute, EmailRoute, EmailsRoute,
 };
+use crate::pages::admin::{AdminProductRoute, AdminProductsRoute};
+use crate::pages::admin::{DiscountsRoute, ShippingRoute, TaxesRoute};
+use crate::pages::admin::{FulfilmentRoute, InvoiceRoute, PackingSlipRoute, ShopperInvoiceRoute};
 use crate::pages::{
     cart::CartPage, checkout::CheckoutRoute, find_order::FindOrderPage, not_found::NotFound,
     order::OrderRoute, product::ProductPage, shop::ShopPage,
@@ -67,6 +70,15 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/admin/analytics") view={Lazy::<AnalyticsRoute>::new()} ssr=SsrMode::Async/>
                         <Route path=path!("/admin/emails") view={Lazy::<EmailsRoute>::new()} ssr=SsrMode::Async/>
                         <Route path=path!("/admin/emails/:id") view={Lazy::<EmailRoute>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("/admin/products") view={Lazy::<AdminProductsRoute>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("/admin/products/:id") view={Lazy::<AdminProductRoute>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("/admin/fulfilment") view={Lazy::<FulfilmentRoute>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("/admin/orders/:id/packing-slip") view={Lazy::<PackingSlipRoute>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("/admin/orders/:id/invoice") view={Lazy::<InvoiceRoute>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("/orders/:id/invoice") view={Lazy::<ShopperInvoiceRoute>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("/admin/shipping") view={Lazy::<ShippingRoute>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("/admin/taxes") view={Lazy::<TaxesRoute>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("/admin/discounts") view={Lazy::<DiscountsRoute>::new()} ssr=SsrMode::Async/>
                         <Route path=path!("/find-order") view=FindOrderPage/>
                     </Routes>
                 </main>

@@ -42,6 +42,13 @@ pub enum AppError {
     /// What the page sent to pay with is not a ConfirmationToken or a PaymentMethod id.
     #[error("Your card details could not be read. Please enter them again.")]
     InvalidPaymentMethod,
+    #[error("{0}")]
+    InvalidAddress(crate::domain::address::AddressError),
+    /// The address's country is in none of the shop's shipping zones (or its zone has no rate).
+    #[error("Sorry, we don't ship to {0}. Please choose another address.")]
+    NotShippable(String),
+    #[error("{0}")]
+    Discount(crate::domain::pricing::DiscountError),
     #[error("We couldn't find that order.")]
     OrderNotFound,
     #[error("That email is not in the outbox.")]
@@ -61,9 +68,21 @@ pub enum AppError {
     CrossSite,
     #[error("{0}")]
     RefundRefused(String),
+    /// A shipment, delivery, return or cancellation the order's state does not allow.
+    #[error("{0}")]
+    Fulfilment(crate::domain::fulfilment::FulfilmentError),
     /// The admin's order filter could not be read.
     #[error("{0}")]
     InvalidFilter(String),
+    /// A shipping, tax or discount setting as typed in the admin was refused; nothing changed.
+    #[error("{0}")]
+    InvalidSetting(String),
+    /// A setting collides with another (a name, code or country already used) or is gone.
+    #[error("{0}")]
+    SettingConflict(String),
+    /// A product, image or stock change refused by the catalog admin; nothing changed.
+    #[error("{0}")]
+    CatalogRefused(String),
     #[error("{}", describe_transport(.0))]
     Transport(ServerFnErrorErr),
 }
@@ -90,7 +109,10 @@ impl AppError {
             | AppError::InvalidEmail(_)
             | AppError::StockChanged { .. }
             | AppError::BelowMinimum(_)
-            | AppError::InvalidPaymentMethod => 400,
+            | AppError::InvalidPaymentMethod
+            | AppError::InvalidAddress(_)
+            | AppError::NotShippable(_)
+            | AppError::Discount(_) => 400,
             AppError::PaymentInProgress
             | AppError::TotalChanged(_)
             | AppError::OrderChanged { .. }
@@ -100,6 +122,11 @@ impl AppError {
             AppError::AdminUnavailable => 503,
             AppError::CrossSite => 403,
             AppError::RefundRefused(_) | AppError::InvalidFilter(_) => 400,
+            AppError::CatalogRefused(_) => 400,
+            AppError::InvalidSetting(_) => 400,
+            AppError::SettingConflict(_) => 409,
+            AppError::Fulfilment(e) if e.is_conflict() => 409,
+            AppError::Fulfilment(_) => 400,
             AppError::ProductNotFound | AppError::OrderNotFound | AppError::EmailNotFound => 404,
             AppError::Payment(_) => 502,
             AppError::Internal => 500,

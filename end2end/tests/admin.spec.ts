@@ -54,7 +54,7 @@ test('sign in, find the order just paid, follow its timeline, refund half then t
   await admin.goto(`/admin?q=${orderId}`);
   const [download] = await Promise.all([admin.waitForEvent('download'), admin.getByRole('link', { name: 'Export CSV' }).click()]);
   const rows = readFileSync(await download.path(), 'utf8').trim().split('\n');
-  expect(rows[0]).toBe('id,placed_utc,email,status,currency,total,payment_intent');
+  expect(rows[0]).toBe('id,placed_utc,email,status,currency,total,payment_intent,items,discount,discount_code,shipping,shipping_rate,tax,tax_mode,ship_to');
   expect(rows).toHaveLength(2);
   expect(rows[1]).toMatch(new RegExp(`^${orderId},.*,shopper@example.com,refunded,USD,${major(2 * skillet.price_minor)},pi_`));
 

@@ -1,8 +1,8 @@
 import { expect, test } from './support/test';
 import { query } from './support/db';
 import { CARD_PORT } from './support/env';
-import { dbProduct, hydrated, usd } from './support/shop';
-import { pay, toPayment } from './support/checkout';
+import { dbProduct, hydrated, usd, usTotal } from './support/shop';
+import { continueToPayment, pay, toPayment } from './support/checkout';
 import { fillCard } from './support/sim';
 
 // The whole checkout in a real browser: cart → checkout → Stripe Element in deferred mode (the
@@ -16,9 +16,9 @@ test('4242 pays and the order page turns Paid by itself', async ({ page }) => {
   await pay(page);
   await expect(page).toHaveURL(new RegExp(`/orders/${orderId}$`));
   await expect(page.getByTestId('order-status')).toHaveText('Paid');
-  await expect(page.getByTestId('order-total')).toHaveText(usd(2 * mug.price_minor));
+  await expect(page.getByTestId('order-total')).toHaveText(usd(usTotal(2 * mug.price_minor)));
   await expect(page.getByTestId('cart-count')).toContainText('0'); // the paid cart is emptied
-  expect(query('SELECT status, total_minor FROM orders WHERE id = ?', orderId)).toEqual([['paid', 2 * mug.price_minor]]);
+  expect(query('SELECT status, total_minor FROM orders WHERE id = ?', orderId)).toEqual([['paid', usTotal(2 * mug.price_minor)]]);
   expect(dbProduct('stoneware-mug').stock).toBe(mug.stock - 2);
 });
 
@@ -153,8 +153,7 @@ test.describe('with the Card Element (STRIPE_ELEMENT=card)', () => {
     await expect(page.getByRole('status')).toContainText('Added');
     await page.goto('/checkout');
     await hydrated(page);
-    await page.getByLabel('Email for your receipt').fill('card@example.com');
-    await page.getByRole('button', { name: 'Continue to payment' }).click();
+    await continueToPayment(page, 'card@example.com');
     await expect(page.locator('iframe[title="Secure card payment input frame"]')).toBeVisible();
     await fillCard(page, '4242424242424242');
     await pay(page);
@@ -165,7 +164,7 @@ test.describe('with the Card Element (STRIPE_ELEMENT=card)', () => {
 test("tab A's Pay held while tab B changes the cart: A is told the order changed, then charged what it shows", async ({ page, context }) => {
   const mug = dbProduct('stoneware-mug');
   const orderId = await toPayment(page, 'stoneware-mug', 1);
-  await expect(page.getByRole('button', { name: /^Pay / })).toHaveText(`Pay ${usd(mug.price_minor)}`);
+  await expect(page.getByRole('button', { name: /^Pay / })).toHaveText(`Pay ${usd(usTotal(mug.price_minor))}`);
   await fillCard(page, '4242424242424242');
   // Tab A's Pay request is held on its way to the server...
   let release!: () => void;
@@ -188,9 +187,9 @@ test("tab A's Pay held while tab B changes the cart: A is told the order changed
   release();
   // Nothing was charged for the total tab A showed; tab A now shows the new one.
   await expect(page.getByRole('alert')).toContainText('Your order changed');
-  await expect(page.getByRole('alert')).toContainText(usd(2 * mug.price_minor));
-  await expect(page.getByRole('button', { name: /^Pay / })).toHaveText(`Pay ${usd(2 * mug.price_minor)}`);
-  await expect(page.getByTestId('checkout-total')).toHaveText(usd(2 * mug.price_minor));
+  await expect(page.getByRole('alert')).toContainText(usd(usTotal(2 * mug.price_minor)));
+  await expect(page.getByRole('button', { name: /^Pay / })).toHaveText(`Pay ${usd(usTotal(2 * mug.price_minor))}`);
+  await expect(page.getByTestId('checkout-total')).toHaveText(usd(usTotal(2 * mug.price_minor)));
   expect(query('SELECT count(*) FROM payment_attempts WHERE order_id = ?', orderId)).toEqual([[0]]);
   await page.unroute('**/api/checkout/pay');
   // Pay again: charged exactly what the page shows now.
@@ -199,6 +198,6 @@ test("tab A's Pay held while tab B changes the cart: A is told the order changed
   await expect(page.getByTestId('order-status')).toHaveText('Paid');
   const pi = paymentIntentOf(orderId);
   const [[body]] = query<[string]>("SELECT body FROM stripe_sim_objects WHERE kind = 'payment_intent' AND id = ?", pi.id);
-  expect(JSON.parse(body).amount).toBe(2 * mug.price_minor);
-  expect(query('SELECT total_minor FROM orders WHERE id = ?', orderId)).toEqual([[2 * mug.price_minor]]);
+  expect(JSON.parse(body).amount).toBe(usTotal(2 * mug.price_minor));
+  expect(query('SELECT total_minor FROM orders WHERE id = ?', orderId)).toEqual([[usTotal(2 * mug.price_minor)]]);
 });

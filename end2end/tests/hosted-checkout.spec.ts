@@ -2,7 +2,8 @@ import { type Page } from '@playwright/test';
 import { expect, test } from './support/test';
 import { hostedQuery } from './support/db';
 import { HOSTED_PORT } from './support/env';
-import { hydrated, usd } from './support/shop';
+import { hydrated, usd, usTotal } from './support/shop';
+import { continueToPayment } from './support/checkout';
 
 // Stripe's hosted Checkout (STRIPE_UI=checkout): Pay sends the shopper to a Checkout Session made
 // for the order as the page shows it (the simulator's hosted page, with the same test cards), and
@@ -25,8 +26,7 @@ async function toPay(page: Page, slug: string, quantity = 1): Promise<string> {
   await expect(page.getByRole('status')).toContainText('Added');
   await page.goto(`${HOSTED}/checkout`);
   await hydrated(page);
-  await page.getByLabel('Email for your receipt').fill('hosted@example.com');
-  await page.getByRole('button', { name: 'Continue to payment' }).click();
+  await continueToPayment(page, 'hosted@example.com');
   await expect(page.getByRole('button', { name: /with Stripe Checkout$/ })).toBeEnabled();
   return (await page.locator('[data-order-id]').getAttribute('data-order-id'))!;
 }
@@ -43,16 +43,16 @@ async function payOnHostedPage(page: Page, number: string) {
 test('pay on the hosted page: declined, then 4242, and the order page turns Paid live', async ({ page }) => {
   const mug = product('stoneware-mug');
   const orderId = await toPay(page, 'stoneware-mug', 2);
-  await expect(page.getByRole('button', { name: /with Stripe Checkout$/ })).toHaveText(`Pay ${usd(2 * mug.price_minor)} with Stripe Checkout`);
+  await expect(page.getByRole('button', { name: /with Stripe Checkout$/ })).toHaveText(`Pay ${usd(usTotal(2 * mug.price_minor))} with Stripe Checkout`);
   await page.getByRole('button', { name: /with Stripe Checkout$/ }).click();
   await expect(page).toHaveURL(/\/stripe-sim\/c\/pay\/cs_test_/);
-  await expect(page.getByText(usd(2 * mug.price_minor)).first()).toBeVisible();
+  await expect(page.getByText(usd(usTotal(2 * mug.price_minor))).first()).toBeVisible();
   await payOnHostedPage(page, '4000000000000002');
   await expect(page.getByText('Your card was declined.')).toBeVisible();
   await payOnHostedPage(page, '4242424242424242');
   await expect(page).toHaveURL(new RegExp(`${HOSTED}/orders/${orderId}$`));
   await expect(page.getByTestId('order-status')).toHaveText('Paid');
-  expect(hostedQuery('SELECT status, total_minor FROM orders WHERE id = ?', orderId)).toEqual([['paid', 2 * mug.price_minor]]);
+  expect(hostedQuery('SELECT status, total_minor FROM orders WHERE id = ?', orderId)).toEqual([['paid', usTotal(2 * mug.price_minor)]]);
   expect(hostedQuery("SELECT count(*) FROM webhook_events WHERE order_id = ? AND type = 'checkout.session.completed'", orderId)).toEqual([[1]]);
 });
 

@@ -2,8 +2,8 @@ import type { APIRequestContext, Page } from '@playwright/test';
 import { expect, test } from './support/test';
 import { healQuery, query } from './support/db';
 import { ADMIN_PASSWORD, HEAL_PORT } from './support/env';
-import { toCheckout } from './support/checkout';
-import { dbProduct, hydrated, usd } from './support/shop';
+import { continueToPayment, toCheckout } from './support/checkout';
+import { dbProduct, hydrated, usd, usTotal } from './support/shop';
 
 // PayPal beside the card form, in the embedded default: the PayPal simulator's JS SDK stand-in
 // renders the button, its approval window (a popup, as PayPal's) approves or cancels, the server
@@ -14,8 +14,7 @@ const EMAIL = 'paypal-shopper@example.com';
 /** Cart → checkout → payment step, with PayPal's button rendered. Returns the order id. */
 async function toPayPal(page: Page, slug = 'stoneware-mug', quantity = 1): Promise<string> {
   await toCheckout(page, slug, quantity);
-  await page.getByLabel('Email for your receipt').fill(EMAIL);
-  await page.getByRole('button', { name: 'Continue to payment' }).click();
+  await continueToPayment(page, EMAIL);
   await expect(page.getByTestId('paypal-button').locator('[data-funding-source="paypal"]')).toBeVisible();
   return (await page.locator('[data-order-id]').getAttribute('data-order-id'))!;
 }
@@ -38,12 +37,12 @@ test('pay with PayPal: approve in its window, the order turns Paid live', async 
   const mug = dbProduct('stoneware-mug');
   const orderId = await toPayPal(page, 'stoneware-mug', 2);
   const window = await openPayPal(page);
-  const total = 2 * mug.price_minor;
+  const total = usTotal(2 * mug.price_minor);
   await expect(window.getByText(`${Math.floor(total / 100)}.${String(total % 100).padStart(2, '0')} USD`)).toBeVisible();
   await approveWith(window, 'PayPal balance');
   await expect(page).toHaveURL(new RegExp(`/orders/${orderId}$`));
   await expect(page.getByTestId('order-status')).toHaveText('Paid');
-  await expect(page.getByTestId('order-total')).toHaveText(usd(2 * mug.price_minor));
+  await expect(page.getByTestId('order-total')).toHaveText(usd(usTotal(2 * mug.price_minor)));
   expect(query('SELECT status, gateway FROM orders WHERE id = ?', orderId)).toEqual([['paid', 'paypal']]);
   // The card form never pressed Pay, so no card payment was ever made for the order.
   expect(query("SELECT count(*) FROM order_events WHERE order_id = ? AND detail = 'Paying with PayPal'", orderId)).toEqual([[1]]);
@@ -94,8 +93,7 @@ test('an eCheck: Processing, then Paid when PayPal\'s webhook says the capture c
   await expect(page.getByRole('status')).toContainText('Added');
   await page.goto(`${base}/checkout`);
   await hydrated(page);
-  await page.getByLabel('Email for your receipt').fill(EMAIL);
-  await page.getByRole('button', { name: 'Continue to payment' }).click();
+  await continueToPayment(page, EMAIL);
   const orderId = (await page.locator('[data-order-id]').getAttribute('data-order-id'))!;
   const window = await openPayPal(page);
   await approveWith(window, 'eCheck (pays later)');

@@ -3,7 +3,7 @@ import { expect, test } from './support/test';
 import { pay, toPayment } from './support/checkout';
 import { query } from './support/db';
 import { ADMIN_PASSWORD } from './support/env';
-import { dbProduct, hydrated, usd } from './support/shop';
+import { dbProduct, hydrated, usd, usTotal } from './support/shop';
 import { fillCard } from './support/sim';
 
 // Receipts in the embedded default (no SMTP server): the outbox keeps every email, and the
@@ -38,7 +38,7 @@ test('pay with 4242, read the receipt in the admin, follow its link to the live 
   await row.getByRole('link', { name: `Your receipt from Hearth & Kettle: order ${orderId}` }).click();
 
   const text = admin.getByTestId('email-text');
-  await expect(text).toContainText(`We received your payment of ${usd(2 * mug.price_minor)}`);
+  await expect(text).toContainText(`We received your payment of ${usd(usTotal(2 * mug.price_minor))}`);
   await expect(text).toContainText(`2 × Stoneware Mug at ${usd(mug.price_minor)}`);
   await expect(admin.getByTestId('email-to')).toHaveText(email);
   await admin.getByTestId('email-links').getByRole('link', { name: new RegExp(`/orders/${orderId}$`) }).click();
@@ -48,7 +48,7 @@ test('pay with 4242, read the receipt in the admin, follow its link to the live 
   await hydrated(admin);
   await expect(admin.getByTestId('order-status')).toHaveText('Paid');
   await expect(admin.getByTestId('order-status')).toHaveAttribute('data-live', 'true');
-  await expect(admin.getByTestId('order-total')).toHaveText(usd(2 * mug.price_minor));
+  await expect(admin.getByTestId('order-total')).toHaveText(usd(usTotal(2 * mug.price_minor)));
 
   // The order's timeline says which email was queued.
   await admin.goto(`/admin/orders/${orderId}`);

@@ -3,6 +3,7 @@ import { expect, test } from './support/test';
 import { healQuery } from './support/db';
 import { HEAL_PORT } from './support/env';
 import { hydrated } from './support/shop';
+import { continueToPayment } from './support/checkout';
 import { fillCard } from './support/sim';
 
 // Orders that heal themselves, on a shop whose hold is 6 s and whose reconciler runs every
@@ -34,8 +35,7 @@ async function toPayment(page: Page, slug: string, quantity: number): Promise<st
   await expect(page.getByRole('status')).toContainText('Added');
   await page.goto(`${HEAL}/checkout`);
   await hydrated(page);
-  await page.getByLabel('Email for your receipt').fill('shopper@example.com');
-  await page.getByRole('button', { name: 'Continue to payment' }).click();
+  await continueToPayment(page, 'shopper@example.com');
   await expect(page.getByRole('button', { name: /^Pay / })).toBeEnabled();
   return (await page.locator('[data-order-id]').getAttribute('data-order-id'))!;
 }

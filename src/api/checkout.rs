@@ -3,15 +3,56 @@
 //! card form made and the order's revision the page shows; the server creates and confirms the
 //! PaymentIntent for exactly that order.
 
+// The checkout form's fields are the server function's arguments, one each (the client function
+// the macro makes for the browser has them all too).
+#![allow(clippy::too_many_arguments)]
+
 use crate::error::AppError;
 use crate::model::checkout::{CheckoutSession, PayOutcome, PayPalCapture};
 use leptos::prelude::*;
 
-/// Builds (or brings up to date) the order for the visitor's cart.
+/// Builds (or brings up to date) the order for the visitor's cart, shipped to the address, by
+/// the rate (`rate`, a rate id; empty picks the cheapest) with the code (`code`, may be empty).
+/// Every change of them makes a new revision of the order.
 #[server(endpoint = "checkout/start")]
-pub async fn start_checkout(email: String) -> Result<CheckoutSession, AppError> {
+pub async fn start_checkout(
+    email: String,
+    name: String,
+    line1: String,
+    line2: Option<String>,
+    city: String,
+    region: Option<String>,
+    postal_code: Option<String>,
+    country: String,
+    rate: Option<String>,
+    code: Option<String>,
+) -> Result<CheckoutSession, AppError> {
+    use crate::domain::address::AddressInput;
+    use crate::server::checkout::Wants;
     let (state, cart_id) = crate::server::session::current_cart().await?;
-    crate::server::checkout::start(&state, &cart_id, &email).await
+    let wants = Wants {
+        address: AddressInput {
+            name,
+            line1,
+            line2: line2.unwrap_or_default(),
+            city,
+            region: region.unwrap_or_default(),
+            postal_code: postal_code.unwrap_or_default(),
+            country,
+        },
+        rate_id: rate.as_deref().and_then(Wants::rate),
+        code: code.as_deref().and_then(Wants::code),
+    };
+    crate::server::checkout::start(&state, &cart_id, &email, &wants).await
+}
+
+/// How the shopper's open order's total is made now (after the page learnt it changed).
+#[server(endpoint = "checkout/summary")]
+pub async fn order_summary(
+    order_id: String,
+) -> Result<crate::domain::pricing::Breakdown, AppError> {
+    let (state, cart_id) = crate::server::session::current_cart().await?;
+    crate::server::checkout::summary(&state, &cart_id, &order_id).await
 }
 
 /// Pay by card: `with` is the ConfirmationToken (`ctoken_…`, Payment Element) or PaymentMethod

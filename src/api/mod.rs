@@ -3,6 +3,9 @@
 //! The types they take and return live in [`crate::model`].
 
 pub mod admin;
+pub mod admin_catalog;
+pub mod admin_fulfilment;
+pub mod admin_settings;
 pub mod cart;
 pub mod catalog;
 pub mod checkout;

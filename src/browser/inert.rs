@@ -35,6 +35,8 @@ pub fn forget_stripe_return_params() {}
 
 pub fn go_to(_url: &str) {}
 
+pub fn submit_form_of(_event: &leptos::ev::Event) {}
+
 pub fn origin() -> String {
     String::new()
 }

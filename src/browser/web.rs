@@ -23,6 +23,24 @@ pub fn spawn(future: impl std::future::Future<Output = ()> + 'static) {
 }
 
 /// Leaves the shop for `url` (Stripe's hosted Checkout page).
+/// Submits the form the event's element is in, as its submit button would (a radio's change
+/// asks the server for the order at that rate).
+pub fn submit_form_of(event: &web_sys::Event) {
+    let Some(element) = event
+        .target()
+        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+    else {
+        return;
+    };
+    if let Ok(Some(form)) = element.closest("form") {
+        if let Ok(submit) = js_sys::Reflect::get(&form, &"requestSubmit".into()) {
+            if let Ok(submit) = submit.dyn_into::<js_sys::Function>() {
+                let _ = submit.call0(&form);
+            }
+        }
+    }
+}
+
 pub fn go_to(url: &str) {
     if let Some(window) = web_sys::window() {
         let _ = window.location().assign(url);

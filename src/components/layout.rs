@@ -44,7 +44,7 @@ pub fn SiteFooter() -> impl IntoView {
     view! {
         <footer class="site-footer">
             <div class="container">
-                <p>{SHOP_NAME} " · Kitchen goods made to last · Prices include taxes · " <a href="/find-order">"Find my order"</a></p>
+                <p>{SHOP_NAME} " · Kitchen goods made to last · Shipping and tax shown at checkout · " <a href="/find-order">"Find my order"</a></p>
             </div>
         </footer>
     }

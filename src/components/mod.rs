@@ -6,5 +6,7 @@ pub mod hydrated;
 pub mod layout;
 pub mod notice;
 pub mod payments_banner;
+pub mod price_lines;
 pub mod product_card;
+pub mod shipments;
 pub mod status_badge;

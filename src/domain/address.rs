@@ -163,11 +163,11 @@ pub struct Address {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 pub enum AddressError {
     #[error("Please enter the {0}.")]
-    Missing(&'static str),
+    Missing(String),
     #[error("The {0} is too long (at most {max} characters).", max = MAX_FIELD)]
-    TooLong(&'static str),
+    TooLong(String),
     #[error("The {0} contains characters that cannot be printed on a label.")]
-    ControlCharacters(&'static str),
+    ControlCharacters(String),
     #[error("Please choose a country from the list.")]
     UnknownCountry,
     #[error("“{code}” is not a postal code in {country}.")]
@@ -178,11 +178,11 @@ pub enum AddressError {
 
 impl AddressError {
     /// The form field the message is about, for the page to point at.
-    pub fn field(&self) -> &'static str {
+    pub fn field(&self) -> &str {
         match self {
             AddressError::Missing(f)
             | AddressError::TooLong(f)
-            | AddressError::ControlCharacters(f) => f,
+            | AddressError::ControlCharacters(f) => f.as_str(),
             AddressError::UnknownCountry => "country",
             AddressError::BadPostalCode { .. } => "postal code",
             AddressError::BadRegion(_) => "state or province",
@@ -193,13 +193,13 @@ impl AddressError {
 fn clean(value: &str, field: &'static str, required: bool) -> Result<String, AddressError> {
     let value = value.trim();
     if value.chars().any(char::is_control) {
-        return Err(AddressError::ControlCharacters(field));
+        return Err(AddressError::ControlCharacters(field.into()));
     }
     if value.chars().count() > MAX_FIELD {
-        return Err(AddressError::TooLong(field));
+        return Err(AddressError::TooLong(field.into()));
     }
     if required && value.is_empty() {
-        return Err(AddressError::Missing(field));
+        return Err(AddressError::Missing(field.into()));
     }
     // Runs of spaces are one on a label.
     Ok(value.split_whitespace().collect::<Vec<_>>().join(" "))
@@ -227,8 +227,8 @@ impl Address {
                 ));
             }
         }
-        let postal_code = clean(&input.postal_code, "postal code", rules.postal_required)?
-            .to_ascii_uppercase();
+        let postal_code =
+            clean(&input.postal_code, "postal code", rules.postal_required)?.to_ascii_uppercase();
         if !postal_code.is_empty()
             && !rules.postal.is_empty()
             && !rules.postal.iter().any(|s| has_shape(&postal_code, s))
@@ -314,19 +314,23 @@ mod tests {
             Err(AddressError::BadRegion("United States".into()))
         );
         assert_eq!(
-            Address::parse(&input("US", "NY", "1000")).unwrap_err().field(),
+            Address::parse(&input("US", "NY", "1000"))
+                .unwrap_err()
+                .field(),
             "postal code"
         );
         assert_eq!(
             Address::parse(&input("US", "NY", "")),
-            Err(AddressError::Missing("postal code"))
+            Err(AddressError::Missing("postal code".into()))
         );
     }
 
     #[test]
     fn postal_codes_follow_the_country_shape() {
         assert_eq!(
-            Address::parse(&input("GB", "", "sw1y 4lg")).unwrap().postal_code,
+            Address::parse(&input("GB", "", "sw1y 4lg"))
+                .unwrap()
+                .postal_code,
             "SW1Y 4LG"
         );
         assert!(Address::parse(&input("GB", "", "SW1Y4LG")).is_ok());
@@ -345,18 +349,21 @@ mod tests {
     fn required_fields_lengths_and_control_characters() {
         let mut a = input("DE", "", "10115");
         a.name = "   ".into();
-        assert_eq!(Address::parse(&a), Err(AddressError::Missing("name")));
+        assert_eq!(
+            Address::parse(&a),
+            Err(AddressError::Missing("name".into()))
+        );
         let mut a = input("DE", "", "10115");
         a.line1 = "x".repeat(MAX_FIELD + 1);
         assert_eq!(
             Address::parse(&a),
-            Err(AddressError::TooLong("street address"))
+            Err(AddressError::TooLong("street address".into()))
         );
         let mut a = input("DE", "", "10115");
         a.city = "Berlin\u{0}".into();
         assert_eq!(
             Address::parse(&a),
-            Err(AddressError::ControlCharacters("city"))
+            Err(AddressError::ControlCharacters("city".into()))
         );
         let mut a = input("DE", "", "10115");
         a.line2 = "Hof\nlinks".into();

@@ -16,6 +16,9 @@ pub struct CartLine {
     pub unit_price: Money,
     pub quantity: i64,
     pub stock: i64,
+    /// For shipping rates priced by weight.
+    #[serde(default)]
+    pub weight_grams: i64,
 }
 
 impl CartLine {
@@ -113,6 +116,7 @@ mod tests {
             unit_price: Money::new(price, usd()),
             quantity,
             stock: 10,
+            weight_grams: 0,
         }
     }
 

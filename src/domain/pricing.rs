@@ -49,11 +49,19 @@ impl TaxMode {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum RateKind {
-    Flat { amount: i64 },
+    Flat {
+        amount: i64,
+    },
     /// `amount`, or nothing once the items (after discount) reach `threshold`.
-    FreeOver { amount: i64, threshold: i64 },
+    FreeOver {
+        amount: i64,
+        threshold: i64,
+    },
     /// `base`, plus `per_kg` for each started kilogram.
-    ByWeight { base: i64, per_kg: i64 },
+    ByWeight {
+        base: i64,
+        per_kg: i64,
+    },
 }
 
 /// One way to ship, as the merchant configured it for a zone.
@@ -323,7 +331,11 @@ pub fn price(
     let money = |minor: i64| Money::new(minor, currency.clone());
     let amounts: Vec<i64> = lines
         .iter()
-        .map(|l| l.unit_price.checked_mul(l.quantity).ok_or(MoneyError::Overflow))
+        .map(|l| {
+            l.unit_price
+                .checked_mul(l.quantity)
+                .ok_or(MoneyError::Overflow)
+        })
         .collect::<Result<_, _>>()?;
     let items = amounts
         .iter()
@@ -601,9 +613,14 @@ mod tests {
             Err(DiscountError::NotStarted(_))
         ));
         assert_eq!(c.check(&enough, 100), Ok(()));
-        assert!(matches!(c.check(&enough, 200), Err(DiscountError::Expired(_))));
+        assert!(matches!(
+            c.check(&enough, 200),
+            Err(DiscountError::Expired(_))
+        ));
         assert_eq!(
-            c.check(&Money::new(4999, usd()), 150).unwrap_err().to_string(),
+            c.check(&Money::new(4999, usd()), 150)
+                .unwrap_err()
+                .to_string(),
             "The code “SAVE” needs a subtotal of at least $50.00."
         );
         assert_eq!(c.describe(&usd()), "10% off");
@@ -624,6 +641,14 @@ mod tests {
         assert_eq!(r.price(&m, 1).unwrap().minor, 1150);
         assert_eq!(r.price(&m, 1000).unwrap().minor, 1150);
         assert_eq!(r.price(&m, 1001).unwrap().minor, 1400);
-        assert_eq!(TaxRate { name: "Sales tax".into(), rate_bp: 888, applies_to_shipping: false }.label(), "Sales tax 8.88%");
+        assert_eq!(
+            TaxRate {
+                name: "Sales tax".into(),
+                rate_bp: 888,
+                applies_to_shipping: false
+            }
+            .label(),
+            "Sales tax 8.88%"
+        );
     }
 }

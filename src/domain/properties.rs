@@ -115,13 +115,13 @@ mod pricing {
     }
 
     fn tax() -> impl Strategy<Value = Option<TaxRate>> {
-        prop::option::of((0i64..=10_000, any::<bool>()).prop_map(|(rate_bp, on_shipping)| {
-            TaxRate {
+        prop::option::of(
+            (0i64..=10_000, any::<bool>()).prop_map(|(rate_bp, on_shipping)| TaxRate {
                 name: "Tax".into(),
                 rate_bp,
                 applies_to_shipping: on_shipping,
-            }
-        }))
+            }),
+        )
     }
 
     fn discount() -> impl Strategy<Value = Option<Discount>> {

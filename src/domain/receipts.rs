@@ -22,6 +22,12 @@ pub struct OrderSummary {
     pub order_id: String,
     pub lines: Vec<Line>,
     pub total: Money,
+    /// Items, discount, shipping, tax (messages queued before these existed have none).
+    #[serde(default)]
+    pub pricing: Option<super::pricing::Breakdown>,
+    /// Where the goods go, one line each.
+    #[serde(default)]
+    pub ship_to: Vec<String>,
 }
 
 /// A link sent by "find my order".
@@ -53,6 +59,11 @@ pub enum Message {
     },
     /// Not paid in time: the items went back on sale.
     Canceled { order: OrderSummary },
+    /// A parcel of the order went out (one email per shipment).
+    Shipped {
+        order: OrderSummary,
+        shipment: super::fulfilment::ShipmentNotice,
+    },
     /// Links to the shopper's recent orders, asked for on "find my order".
     OrderLinks {
         links: Vec<OrderLink>,
@@ -68,6 +79,7 @@ pub enum Trigger {
     PaymentFailed,
     Refund { amount: Money, full: bool },
     Canceled,
+    Shipped(super::fulfilment::ShipmentNotice),
 }
 
 impl Trigger {
@@ -81,6 +93,7 @@ impl Trigger {
                 full,
             },
             Trigger::Canceled => Message::Canceled { order },
+            Trigger::Shipped(shipment) => Message::Shipped { order, shipment },
         }
     }
 }
@@ -191,6 +204,20 @@ pub fn render(message: &Message, shop: &Shop) -> Rendered {
             doc.link("Shop again", &format!("{}/", shop.base_url));
             format!("Your order {} was canceled", order.order_id)
         }
+        Message::Shipped { order, shipment } => {
+            doc.para(&format!(
+                "Good news: your order is on its way with {}. Tracking number: {}.",
+                shipment.carrier, shipment.tracking_number
+            ));
+            if let Some(url) = &shipment.tracking_url {
+                doc.link("Track your parcel", url);
+            }
+            for (name, quantity) in &shipment.items {
+                doc.para(&format!("In this parcel: {quantity} × {name}"));
+            }
+            doc.link("See your order", &order_url(shop, order));
+            format!("Your order has shipped: order {}", order.order_id)
+        }
         Message::OrderLinks { links, valid_hours } => {
             doc.para("Here are your recent orders. Each link opens the order's page.");
             for link in links {
@@ -271,12 +298,43 @@ impl Doc {
                 line.line_total
             );
         }
+        if let Some(p) = &order.pricing {
+            let mut parts = vec![("Subtotal".to_string(), p.items.to_string())];
+            if p.discount.minor > 0 {
+                let code = p.discount_code.as_deref().unwrap_or("");
+                parts.push((format!("Discount {code}"), format!("−{}", p.discount)));
+            }
+            if let Some(name) = &p.shipping_name {
+                parts.push((format!("Shipping ({name})"), p.shipping.to_string()));
+            }
+            if p.tax_label.is_some() || p.tax_mode == super::pricing::TaxMode::Exclusive {
+                parts.push((p.tax_caption(), p.tax.to_string()));
+            }
+            for (label, amount) in parts {
+                let _ = writeln!(self.text, "  {label}: {amount}");
+                let _ = write!(
+                    self.html,
+                    "<tr><th colspan=\"3\" align=\"left\">{}</th><td>{}</td></tr>",
+                    escape(&label),
+                    amount
+                );
+            }
+        }
         let _ = write!(self.text, "  Total: {}\n\n", order.total);
         let _ = write!(
             self.html,
             "<tr><th colspan=\"3\" align=\"left\">Total</th><td>{}</td></tr></table>",
             order.total
         );
+        if !order.ship_to.is_empty() {
+            let _ = write!(
+                self.text,
+                "Shipping to:\n  {}\n\n",
+                order.ship_to.join("\n  ")
+            );
+            let lines: Vec<String> = order.ship_to.iter().map(|l| escape(l)).collect();
+            let _ = write!(self.html, "<p>Shipping to:<br>{}</p>", lines.join("<br>"));
+        }
     }
 }
 

@@ -52,6 +52,16 @@ pub enum TimelineKind {
     Reconciled,
     /// An email about the order was queued, sent, resent or given up on.
     Email,
+    /// A parcel of the order went out (carrier and tracking number).
+    Shipped,
+    /// A parcel arrived.
+    Delivered,
+    /// A parcel came back and its items went back in stock.
+    Returned,
+    /// The merchant canceled the paid order before anything shipped: refunded and restocked.
+    FulfilmentCanceled,
+    /// The order's invoice number was given (when it was paid).
+    Invoiced,
 }
 
 /// One line of an order's story (a row of `order_events`).

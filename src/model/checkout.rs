@@ -1,6 +1,8 @@
 //! What the payment form needs from the server.
 
+use crate::domain::address::Address;
 use crate::domain::money::Money;
+use crate::domain::pricing::Breakdown;
 use serde::{Deserialize, Serialize};
 
 /// Which Stripe Element collects the card (`STRIPE_ELEMENT=payment|card`).
@@ -32,9 +34,26 @@ pub struct CheckoutSession {
     pub element: ElementKind,
     pub ui: StripeUi,
     pub total: Money,
+    /// Items, shipping, discount, tax: how the total is made.
+    pub pricing: Breakdown,
+    /// The ways to ship to the address, each priced for this order; `rate_id` is the chosen one.
+    pub rates: Vec<RateOption>,
+    pub rate_id: i64,
+    /// The address as the server checked it.
+    pub address: Address,
     /// The PayPal JS SDK's URL for this order (client id, currency, intent), when the shop
     /// takes PayPal.
     pub paypal_sdk_url: Option<String>,
+}
+
+/// A way to ship the order, priced for it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RateOption {
+    pub id: i64,
+    pub name: String,
+    pub price: Money,
+    /// The rate's rule in words ("Free from $75.00").
+    pub rule: String,
 }
 
 /// What capturing an approved PayPal payment did.

@@ -5,5 +5,6 @@ pub mod admin;
 pub mod catalog;
 pub mod checkout;
 pub mod emails;
+pub mod fulfilment;
 pub mod orders;
 pub mod site;

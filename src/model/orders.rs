@@ -1,7 +1,9 @@
 //! An order as the shopper (and the merchant) sees it.
 
+use crate::domain::address::Address;
 use crate::domain::money::Money;
 use crate::domain::order::OrderStatus;
+use crate::domain::pricing::Breakdown;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -20,4 +22,8 @@ pub struct OrderView {
     pub total: Money,
     pub items: Vec<OrderLineView>,
     pub created_at: i64,
+    /// Items, shipping, discount, tax and total, as the order was priced.
+    pub pricing: Breakdown,
+    /// Where the goods go (none for orders from before addresses).
+    pub address: Option<Address>,
 }

@@ -1,9 +1,14 @@
-use crate::api::checkout::{pay, pay_hosted, paypal_capture, paypal_create, StartCheckout};
+use crate::api::checkout::{
+    order_summary, pay, pay_hosted, paypal_capture, paypal_create, StartCheckout,
+};
 use crate::browser::{self, Approval, Confirmed, PayPalCallbacks, PaymentForm};
 use crate::components::cart_context::use_cart;
 use crate::components::hydrated::use_hydrated;
 use crate::components::notice::ErrorAlert;
+use crate::components::price_lines::PriceLines;
+use crate::domain::address::COUNTRIES;
 use crate::domain::money::Money;
+use crate::domain::pricing::Breakdown;
 use crate::error::AppError;
 use crate::model::checkout::{CheckoutSession, PayOutcome, StripeUi};
 use leptos::form::ActionForm;
@@ -20,36 +25,127 @@ lazy_page! {
 #[component]
 pub fn CheckoutPage() -> impl IntoView {
     let start = ServerAction::<StartCheckout>::new();
+    // How the order's total is made, once the server has priced it for the address.
+    let pricing = RwSignal::new(None::<Breakdown>);
+    Effect::new(move |_| match start.value().get() {
+        Some(Ok(session)) => pricing.set(Some(session.pricing)),
+        Some(Err(_)) => pricing.set(None),
+        None => {}
+    });
     view! {
         <Title text="Checkout"/>
         <h1>"Checkout"</h1>
         <div class="checkout-layout">
-            <section class="checkout-main" aria-label="Contact and payment">
-                <ActionForm action=start attr:class="checkout-email">
-                    <label for="checkout-email">"Email for your receipt"</label>
-                    <input id="checkout-email" type="email" name="email" autocomplete="email" required/>
-                    <button type="submit" class="btn btn-secondary">"Continue to payment"</button>
+            <section class="checkout-main" aria-label="Contact, shipping and payment">
+                <ActionForm action=start attr:class="checkout-form">
+                    <ContactAndAddress/>
+                    <ShippingChoice start/>
+                    <DiscountCodeField/>
+                    <button type="submit" class="btn btn-secondary">
+                        {move || if matches!(start.value().get(), Some(Ok(_))) { "Update order" } else { "Continue to payment" }}
+                    </button>
                 </ActionForm>
                 <noscript>
                     <p class="alert alert-info">"Paying by card needs JavaScript."</p>
                 </noscript>
                 {move || match start.value().get() {
                     Some(Ok(session)) if session.ui == StripeUi::Checkout => {
-                        view! { <HostedCheckoutStep session/> }.into_any()
+                        view! { <HostedCheckoutStep session pricing/> }.into_any()
                     }
-                    Some(Ok(session)) => view! { <PaymentStep session/> }.into_any(),
+                    Some(Ok(session)) => view! { <PaymentStep session pricing/> }.into_any(),
                     Some(Err(error)) => view! { <ErrorAlert message=error.to_string()/> }.into_any(),
                     None => ().into_any(),
                 }}
             </section>
-            <OrderSummary/>
+            <OrderSummary pricing/>
         </div>
     }
 }
 
-/// The cart as it will be ordered.
+/// Email and shipping address. The server checks every field (per country) and prices the
+/// order for the address; the browser's `required` only saves a round trip.
 #[component]
-fn OrderSummary() -> impl IntoView {
+fn ContactAndAddress() -> impl IntoView {
+    view! {
+        <fieldset class="address-fields">
+            <legend>"Contact and shipping address"</legend>
+            <label for="checkout-email">"Email for your receipt"</label>
+            <input id="checkout-email" type="email" name="email" autocomplete="email" required maxlength="254"/>
+            <label for="ship-name">"Full name"</label>
+            <input id="ship-name" name="name" autocomplete="shipping name" required maxlength="100"/>
+            <label for="ship-line1">"Street address"</label>
+            <input id="ship-line1" name="line1" autocomplete="shipping address-line1" required maxlength="100"/>
+            <label for="ship-line2">"Apartment, suite (optional)"</label>
+            <input id="ship-line2" name="line2" autocomplete="shipping address-line2" maxlength="100"/>
+            <div class="address-row">
+                <div>
+                    <label for="ship-city">"City"</label>
+                    <input id="ship-city" name="city" autocomplete="shipping address-level2" required maxlength="100"/>
+                </div>
+                <div>
+                    <label for="ship-region">"State / province"</label>
+                    <input id="ship-region" name="region" autocomplete="shipping address-level1" maxlength="100"/>
+                </div>
+                <div>
+                    <label for="ship-postal">"Postal code"</label>
+                    <input id="ship-postal" name="postal_code" autocomplete="shipping postal-code" maxlength="100"/>
+                </div>
+            </div>
+            <label for="ship-country">"Country"</label>
+            <select id="ship-country" name="country" autocomplete="shipping country">
+                {COUNTRIES.iter().map(|(code, name)| view! { <option value=*code>{*name}</option> }).collect_view()}
+            </select>
+        </fieldset>
+    }
+}
+
+/// The ways to ship to the address, each priced for this order. Picking one asks the server
+/// for the order at that rate (a new revision), and the page shows its total.
+#[component]
+fn ShippingChoice(start: ServerAction<StartCheckout>) -> impl IntoView {
+    move || {
+        let Some(Ok(session)) = start.value().get() else {
+            return ().into_any();
+        };
+        let chosen = session.rate_id;
+        view! {
+            <fieldset class="shipping-rates">
+                <legend>"Shipping"</legend>
+                {session.rates.into_iter().map(|rate| {
+                    let price = if rate.price.minor == 0 { "Free".to_string() } else { rate.price.to_string() };
+                    view! {
+                        <label class="rate-option">
+                            <input type="radio" name="rate" value=rate.id.to_string() checked=rate.id == chosen
+                                on:change=move |ev| browser::submit_form_of(&ev)/>
+                            <span class="rate-name">{rate.name}</span>
+                            <span class="muted">{rate.rule}</span>
+                            <span class="price">{price}</span>
+                        </label>
+                    }
+                }).collect_view()}
+            </fieldset>
+        }
+        .into_any()
+    }
+}
+
+/// One discount code per order; applying it asks the server for the order with it.
+#[component]
+fn DiscountCodeField() -> impl IntoView {
+    view! {
+        <div class="discount-field">
+            <label for="discount-code">"Discount code (optional)"</label>
+            <div class="inline-field">
+                <input id="discount-code" name="code" autocomplete="off" maxlength="40"/>
+                <button type="submit" class="btn btn-secondary">"Apply"</button>
+            </div>
+        </div>
+    }
+}
+
+/// The cart as it will be ordered, and (once the address is in) how its total is made.
+#[component]
+fn OrderSummary(pricing: RwSignal<Option<Breakdown>>) -> impl IntoView {
     let cart = use_cart().cart;
     view! {
         <aside class="cart-summary" aria-label="Order summary">
@@ -58,7 +154,7 @@ fn OrderSummary() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match cart.await {
                         Ok(cart) if !cart.is_empty() => {
-                            let total = cart.total().map(|t| t.to_string()).unwrap_or_default();
+                            let subtotal = cart.total().map(|t| t.to_string()).unwrap_or_default();
                             view! {
                                 <ul class="summary-lines">
                                     {cart.lines.into_iter().map(|l| view! {
@@ -67,9 +163,15 @@ fn OrderSummary() -> impl IntoView {
                                         </li>
                                     }).collect_view()}
                                 </ul>
-                                <dl class="summary-list">
-                                    <div><dt>"Total"</dt><dd class="cart-total price" data-testid="checkout-total">{total}</dd></div>
-                                </dl>
+                                {move || match pricing.get() {
+                                    Some(pricing) => view! { <PriceLines pricing total_testid="checkout-total"/> }.into_any(),
+                                    None => view! {
+                                        <dl class="summary-list">
+                                            <div><dt>"Subtotal"</dt><dd class="price" data-testid="checkout-subtotal">{subtotal.clone()}</dd></div>
+                                        </dl>
+                                        <p class="muted">"Shipping and tax are worked out from your address."</p>
+                                    }.into_any(),
+                                }}
                             }.into_any()
                         }
                         Ok(_) => view! { <p>"Your cart is empty. " <a href="/">"Browse the shop"</a></p> }.into_any(),
@@ -86,7 +188,7 @@ fn OrderSummary() -> impl IntoView {
 /// total it shows; Pay sends that revision, and the server charges exactly that order or answers
 /// that it changed (then the page shows the new total, and the shopper presses Pay again).
 #[component]
-fn PaymentStep(session: CheckoutSession) -> impl IntoView {
+fn PaymentStep(session: CheckoutSession, pricing: RwSignal<Option<Breakdown>>) -> impl IntoView {
     let target = NodeRef::<leptos::html::Div>::new();
     let form = StoredValue::new(None::<Arc<PaymentForm>>);
     let ready = RwSignal::new(false);
@@ -160,6 +262,7 @@ fn PaymentStep(session: CheckoutSession) -> impl IntoView {
                 }) => {
                     mounted.update_amount(&now).await;
                     failed(order_changed(now, now_revision, total, revision, cart));
+                    refresh_pricing(order_id.clone(), pricing);
                 }
                 Err(e) => failed(e.to_string()),
             }
@@ -207,11 +310,23 @@ fn order_changed(
     message
 }
 
+/// Reads how the changed order's total is made, for the summary.
+fn refresh_pricing(order_id: String, pricing: RwSignal<Option<Breakdown>>) {
+    browser::spawn(async move {
+        if let Ok(now) = order_summary(order_id).await {
+            pricing.set(Some(now));
+        }
+    });
+}
+
 /// Stripe's hosted Checkout (`STRIPE_UI=checkout`): Pay makes a Checkout Session for the order
 /// as the page shows it, and the shopper pays on Stripe's page, then comes back to the live
 /// order page (or, canceling, to the cart, the items still held).
 #[component]
-fn HostedCheckoutStep(session: CheckoutSession) -> impl IntoView {
+fn HostedCheckoutStep(
+    session: CheckoutSession,
+    pricing: RwSignal<Option<Breakdown>>,
+) -> impl IntoView {
     let paying = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
     let total = RwSignal::new(session.total.clone());
@@ -233,13 +348,16 @@ fn HostedCheckoutStep(session: CheckoutSession) -> impl IntoView {
         error.set(None);
         let order_id = order_id.clone();
         browser::spawn(async move {
-            let message = match pay_hosted(order_id, revision.get_untracked()).await {
+            let message = match pay_hosted(order_id.clone(), revision.get_untracked()).await {
                 // Stays "Redirecting…" while the browser leaves.
                 Ok(url) => return browser::go_to(&url),
                 Err(AppError::OrderChanged {
                     total: now,
                     revision: now_revision,
-                }) => order_changed(now, now_revision, total, revision, cart),
+                }) => {
+                    refresh_pricing(order_id, pricing);
+                    order_changed(now, now_revision, total, revision, cart)
+                }
                 Err(e) => e.to_string(),
             };
             error.set(Some(message));

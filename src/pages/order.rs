@@ -3,6 +3,7 @@ use crate::api::orders::{get_order, refresh_order};
 use crate::browser;
 use crate::components::cart_context::use_cart;
 use crate::components::notice::ErrorAlert;
+use crate::components::price_lines::{PriceLines, ShippingAddress};
 use crate::components::status_badge::badge;
 use crate::domain::order::OrderStatus;
 use crate::model::orders::OrderView;
@@ -114,11 +115,16 @@ fn OrderDetail(order: OrderView, redirected: bool) -> impl IntoView {
                             </tr>
                         }).collect_view()}
                     </tbody>
-                    <tfoot>
-                        <tr><th scope="row" colspan="3">"Total"</th><td class="price" data-testid="order-total">{order.total.to_string()}</td></tr>
-                    </tfoot>
                 </table>
             </div>
+            <PriceLines pricing=order.pricing total_testid="order-total"/>
+            {order.address.map(|address| view! {
+                <section class="ship-to" aria-label="Shipping to">
+                    <h2>"Shipping to"</h2>
+                    <ShippingAddress address/>
+                </section>
+            })}
+            <crate::components::shipments::Shipments order_id=order.id.clone()/>
             <p><a href="/">"Continue shopping"</a></p>
         </article>
     }

@@ -12,12 +12,14 @@
 //! (Stripe replays its first answer), never by charging again.
 use super::stripe::client::StripeError;
 use super::{db, sync, AppState};
-use crate::domain::cart::check_quantity;
+use crate::domain::address::{country_name, Address, AddressError, AddressInput};
+use crate::domain::cart::{check_quantity, Cart};
 use crate::domain::email::Email;
 use crate::domain::money::Money;
 use crate::domain::order::{OrderStatus, PaymentEvent};
+use crate::domain::pricing::{self, Breakdown, Choices, DiscountError, PricedLine};
 use crate::error::AppError;
-use crate::model::checkout::{CheckoutSession, PayOutcome};
+use crate::model::checkout::{CheckoutSession, PayOutcome, RateOption};
 use crate::model::orders::{OrderLineView, OrderView};
 use rand::distributions::{Alphanumeric, DistString};
 use std::collections::HashMap;
@@ -53,25 +55,184 @@ impl CartLocks {
     }
 }
 
-/// Builds (or brings up to date) the cart's order. Nothing is made at Stripe: the page's
-/// Payment Element is created for the order's amount, and Pay makes the PaymentIntent.
+/// What the shopper chose on the checkout page: where to ship, how, and a code.
+#[derive(Clone, Debug, Default)]
+pub struct Wants {
+    pub address: AddressInput,
+    /// A rate of the address's zone; none (or one that is not there) picks the cheapest.
+    pub rate_id: Option<i64>,
+    pub code: Option<String>,
+}
+
+impl Wants {
+    /// The rate field as the form sends it: empty or junk is no choice.
+    pub fn rate(text: &str) -> Option<i64> {
+        text.trim().parse().ok()
+    }
+
+    /// The code field as typed: trimmed and upper-cased, empty is none.
+    pub fn code(text: &str) -> Option<String> {
+        let code = text.trim().to_uppercase();
+        (!code.is_empty()).then_some(code)
+    }
+}
+
+/// The order as it should be priced now: the cart at database prices, the address's rates
+/// (each priced for this cart), the chosen one, the code, and the breakdown.
+pub(super) struct Quote {
+    cart: Cart,
+    address: Address,
+    rates: Vec<RateOption>,
+    rate_id: i64,
+    code: Option<db::DiscountCode>,
+    pricing: Breakdown,
+}
+
+impl Quote {
+    fn draft<'a>(
+        &'a self,
+        cart_id: &'a str,
+        email: &'a str,
+        state: &AppState,
+    ) -> db::OrderDraft<'a> {
+        db::OrderDraft {
+            cart_id,
+            email,
+            cart: &self.cart,
+            address: &self.address,
+            shipping_rate_id: self.rate_id,
+            pricing: &self.pricing,
+            code: self.code.as_ref(),
+            expires_at: hold_until(state),
+        }
+    }
+}
+
+/// Prices the cart for the address, the rate and the code: the one place an order's amounts are
+/// worked out (in `domain::pricing`, from the database's prices and the merchant's settings).
+/// With `strict`, a code that does not apply is an error for the shopper; without (re-pricing an
+/// order at Pay), it is dropped and the changed total tells the page.
+pub(super) async fn quote(
+    state: &AppState,
+    cart_id: &str,
+    address: &Address,
+    rate_id: Option<i64>,
+    code: Option<&str>,
+    strict: bool,
+) -> Result<Quote, AppError> {
+    let cart = priced_cart(state, cart_id).await?;
+    let country = country_name(&address.country).unwrap_or(&address.country);
+    let rates = db::shipping_rates_for(&state.pool, &address.country).await?;
+    if rates.is_empty() {
+        return Err(AppError::NotShippable(country.to_string()));
+    }
+    let tax = db::tax_rate_for(&state.pool, &address.country, &address.region).await?;
+    let currency = &cart.currency;
+    let lines: Vec<PricedLine> = cart
+        .lines
+        .iter()
+        .map(|l| PricedLine {
+            product_id: l.product_id,
+            unit_price: l.unit_price.minor,
+            quantity: l.quantity,
+            weight_grams: l.weight_grams,
+        })
+        .collect();
+    let overflow = |e: crate::domain::money::MoneyError| {
+        tracing::error!(error = %e, "pricing");
+        AppError::Internal
+    };
+    let items = pricing::price(&lines, currency, state.config.tax_mode, &Choices::default())
+        .map_err(overflow)?
+        .items;
+    let code = match code {
+        None => None,
+        Some(text) => match db::discount_code(&state.pool, text).await? {
+            None if strict => return Err(AppError::Discount(DiscountError::Unknown(text.into()))),
+            None => None,
+            Some(found) => match found.discount.check(&items, sync::now()) {
+                Ok(()) => Some(found),
+                Err(e) if strict => return Err(AppError::Discount(e)),
+                Err(_) => None,
+            },
+        },
+    };
+    let mode = state.config.tax_mode;
+    let priced_with = |rate| {
+        pricing::price(
+            &lines,
+            currency,
+            mode,
+            &Choices {
+                shipping: Some(rate),
+                tax: tax.as_ref(),
+                discount: code.as_ref().map(|c| &c.discount),
+            },
+        )
+        .map_err(overflow)
+    };
+    let mut options = Vec::with_capacity(rates.len());
+    let mut chosen: Option<(i64, Breakdown)> = None;
+    for rate in &rates {
+        let priced = priced_with(rate)?;
+        options.push(RateOption {
+            id: rate.id,
+            name: rate.name.clone(),
+            price: priced.shipping.clone(),
+            rule: rate.describe(currency),
+        });
+        let better = match &chosen {
+            None => true,
+            Some((id, best)) => {
+                Some(rate.id) == rate_id
+                    || (Some(*id) != rate_id && priced.shipping.minor < best.shipping.minor)
+            }
+        };
+        if better {
+            chosen = Some((rate.id, priced));
+        }
+    }
+    let Some((rate_id, pricing)) = chosen else {
+        return Err(AppError::NotShippable(country.to_string()));
+    };
+    let minimum = Money::new(currency.minimum_charge(), currency.clone());
+    if pricing.total.minor < minimum.minor {
+        return Err(AppError::BelowMinimum(minimum.to_string()));
+    }
+    Ok(Quote {
+        cart,
+        address: address.clone(),
+        rates: options,
+        rate_id,
+        code,
+        pricing,
+    })
+}
+
+/// Builds (or brings up to date) the cart's order for the address, rate and code the page
+/// sends. Nothing is made at Stripe: the page's Payment Element is created for the order's
+/// amount, and Pay makes the PaymentIntent.
 pub async fn start(
     state: &AppState,
     cart_id: &str,
     email: &str,
+    wants: &Wants,
 ) -> Result<CheckoutSession, AppError> {
     let email = Email::parse(email).map_err(|m| AppError::InvalidEmail(m.into()))?;
+    let address = Address::parse(&wants.address).map_err(AppError::InvalidAddress)?;
     let _one_at_a_time = state.cart_locks.lock(cart_id).await;
     // At most: an order found paid or canceled at Stripe is settled, then a new one starts.
     for _ in 0..3 {
-        let (cart, total) = priced_cart(state, cart_id).await?;
-        let draft = db::OrderDraft {
+        let quote = quote(
+            state,
             cart_id,
-            email: email.as_str(),
-            cart: &cart,
-            total: &total,
-            expires_at: hold_until(state),
-        };
+            &address,
+            wants.rate_id,
+            wants.code.as_deref(),
+            true,
+        )
+        .await?;
+        let draft = quote.draft(cart_id, email.as_str(), state);
         let order = match db::open_order_for_cart(&state.pool, cart_id).await? {
             Some(order) => order,
             None => match db::create_order(&state.pool, &new_order_id(), &draft).await? {
@@ -89,10 +250,10 @@ pub async fn start(
         }
         if same_order(state, &order, &draft).await? {
             db::extend_hold(&state.pool, &order.id, draft.expires_at).await?;
-            return Ok(session(state, &order));
+            return Ok(session(state, &order, &quote));
         }
         match revise(state, &order, &draft).await? {
-            Some(order) => return Ok(session(state, &order)),
+            Some(order) => return Ok(session(state, &order, &quote)),
             // Paid or canceled meanwhile: start afresh.
             None => continue,
         }
@@ -104,11 +265,8 @@ pub(super) fn hold_until(state: &AppState) -> i64 {
     sync::now() + state.config.orders.hold.as_secs() as i64
 }
 
-/// The cart priced from the database, checked against the stock and Stripe's minimum.
-async fn priced_cart(
-    state: &AppState,
-    cart_id: &str,
-) -> Result<(crate::domain::cart::Cart, Money), AppError> {
+/// The cart priced from the database, checked against the stock.
+async fn priced_cart(state: &AppState, cart_id: &str) -> Result<Cart, AppError> {
     let cart = db::load_cart(&state.pool, cart_id, &state.config.currency).await?;
     if cart.is_empty() {
         return Err(AppError::EmptyCart);
@@ -121,15 +279,7 @@ async fn priced_cart(
             });
         }
     }
-    let total = cart.total().map_err(|e| {
-        tracing::error!(error = %e, "cart total");
-        AppError::Internal
-    })?;
-    let minimum = Money::new(total.currency.minimum_charge(), total.currency.clone());
-    if total.minor < minimum.minor {
-        return Err(AppError::BelowMinimum(minimum.to_string()));
-    }
-    Ok((cart, total))
+    Ok(cart)
 }
 
 /// Brings an open order to the cart as it is now, as a new revision. A card payment of the old
@@ -212,7 +362,8 @@ async fn cancel_card_payment(
     }
 }
 
-/// Whether the order already is what the draft describes (items, prices, total, email).
+/// Whether the order already is what the draft describes (items, prices, address, rate, code,
+/// every amount, email).
 async fn same_order(
     state: &AppState,
     order: &db::OrderRow,
@@ -225,14 +376,24 @@ async fn same_order(
                 && i.quantity == l.quantity
                 && i.unit_price_minor == l.unit_price.minor
         });
-    Ok(same_items && order.total() == *draft.total && order.email == draft.email)
+    Ok(same_items
+        && order.total() == draft.pricing.total
+        && order.pricing.as_ref().map(|p| &p.0) == Some(draft.pricing)
+        && order.address() == Some(draft.address)
+        && order.shipping_rate_id == Some(draft.shipping_rate_id)
+        && order.discount_code.as_deref() == draft.code.map(|c| c.discount.code.as_str())
+        && order.email == draft.email)
 }
 
-fn session(state: &AppState, order: &db::OrderRow) -> CheckoutSession {
+fn session(state: &AppState, order: &db::OrderRow, quote: &Quote) -> CheckoutSession {
     let total = order.total();
     CheckoutSession {
         order_id: order.id.clone(),
         revision: order.revision,
+        pricing: order.breakdown(),
+        rates: quote.rates.clone(),
+        rate_id: quote.rate_id,
+        address: quote.address.clone(),
         publishable_key: state.payments.publishable_key.clone(),
         stripe_js_url: state.payments.js_url.clone(),
         element: state.config.element,
@@ -408,14 +569,21 @@ pub(super) async fn as_shown(
     order: &db::OrderRow,
     revision: i64,
 ) -> Result<bool, AppError> {
-    let (cart, total) = priced_cart(state, cart_id).await?;
-    let draft = db::OrderDraft {
+    let address = order
+        .address()
+        .ok_or(AppError::InvalidAddress(AddressError::Missing(
+            "street address".into(),
+        )))?;
+    let quote = quote(
+        state,
         cart_id,
-        email: &order.email,
-        cart: &cart,
-        total: &total,
-        expires_at: hold_until(state),
-    };
+        address,
+        order.shipping_rate_id,
+        order.discount_code.as_deref(),
+        false,
+    )
+    .await?;
+    let draft = quote.draft(cart_id, &order.email, state);
     if !same_order(state, order, &draft).await? {
         return match revise(state, order, &draft).await? {
             Some(revised) => Err(AppError::OrderChanged {
@@ -432,6 +600,15 @@ pub(super) async fn as_shown(
         });
     }
     Ok(true)
+}
+
+/// How the shopper's order's total is made.
+pub async fn summary(
+    state: &AppState,
+    cart_id: &str,
+    order_id: &str,
+) -> Result<Breakdown, AppError> {
+    Ok(shoppers_order(state, cart_id, order_id).await?.breakdown())
 }
 
 /// The open order of this cart, as the shopper sees it.
@@ -468,6 +645,29 @@ fn pay_form(state: &AppState, order: &db::OrderRow, with: &PayWith) -> Vec<(Stri
         ),
     ];
     form.extend(with.params());
+    if let Some(address) = order.address() {
+        form.extend(stripe_shipping(address));
+    }
+    form
+}
+
+/// The address as a PaymentIntent's `shipping` (https://docs.stripe.com/api/payment_intents/create#create_payment_intent-shipping).
+pub(super) fn stripe_shipping(address: &Address) -> Vec<(String, String)> {
+    let mut form = vec![
+        ("shipping[name]".to_string(), address.name.clone()),
+        ("shipping[address][line1]".into(), address.line1.clone()),
+        ("shipping[address][city]".into(), address.city.clone()),
+        ("shipping[address][country]".into(), address.country.clone()),
+    ];
+    for (key, value) in [
+        ("shipping[address][line2]", &address.line2),
+        ("shipping[address][state]", &address.region),
+        ("shipping[address][postal_code]", &address.postal_code),
+    ] {
+        if !value.is_empty() {
+            form.push((key.into(), value.clone()));
+        }
+    }
     form
 }
 
@@ -615,6 +815,8 @@ pub async fn order_view(state: &AppState, id: &str) -> Result<Option<OrderView>,
     Ok(Some(OrderView {
         status: order.status,
         total: order.total(),
+        pricing: order.breakdown(),
+        address: order.address().cloned(),
         id: order.id,
         email: order.email,
         items,

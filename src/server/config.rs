@@ -46,6 +46,9 @@ pub struct Config {
     /// `STRIPE_UI=elements|checkout`: the card form on the shop's page (default), or Stripe's
     /// hosted Checkout page.
     pub ui: crate::model::checkout::StripeUi,
+    /// `TAX_MODE=inclusive|exclusive`: whether catalog prices include tax (VAT style, the
+    /// default) or tax is added at checkout (US sales-tax style).
+    pub tax_mode: crate::domain::pricing::TaxMode,
     /// `ADMIN_PASSWORD_HASH`: the merchant's password as an argon2 PHC string.
     pub admin_password_hash: Option<Secret>,
     pub orders: OrderTiming,
@@ -238,6 +241,15 @@ impl Config {
                 ))
             }
         };
+        let tax_mode = match get("TAX_MODE") {
+            None => crate::domain::pricing::TaxMode::Inclusive,
+            Some(text) => crate::domain::pricing::TaxMode::parse(&text).ok_or_else(|| {
+                bad(
+                    "TAX_MODE",
+                    format!("“{text}” is not inclusive or exclusive"),
+                )
+            })?,
+        };
         let admin_password_hash =
             match get("ADMIN_PASSWORD_HASH") {
                 None => None,
@@ -331,6 +343,7 @@ impl Config {
             simulator_control,
             element,
             ui,
+            tax_mode,
             admin_password_hash,
         })
     }

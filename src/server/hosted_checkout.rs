@@ -116,6 +116,35 @@ async fn session_form(
         ("expires_at".into(), expires_at.to_string()),
     ];
     let currency = order.currency.stripe_code();
+    if let Some(address) = order.address() {
+        form.extend(
+            super::checkout::stripe_shipping(address)
+                .into_iter()
+                .map(|(k, v)| {
+                    let rest = k.strip_prefix("shipping").unwrap_or_default();
+                    (format!("payment_intent_data[shipping]{rest}"), v)
+                }),
+        );
+    }
+    let pricing = order.breakdown();
+    if pricing.total != pricing.items {
+        // Shipping, a discount or added tax: Stripe would price those with its own objects
+        // (shipping rates, coupons, tax rates). The order's total is worked out here, once, so
+        // the page charges it as one line, named for what it holds.
+        form.extend([
+            ("line_items[0][price_data][currency]".into(), currency),
+            (
+                "line_items[0][price_data][unit_amount]".into(),
+                pricing.total.minor.to_string(),
+            ),
+            (
+                "line_items[0][price_data][product_data][name]".into(),
+                hosted_line_name(order, &pricing),
+            ),
+            ("line_items[0][quantity]".into(), "1".into()),
+        ]);
+        return Ok(form);
+    }
     for (i, item) in db::order_items(&state.pool, &order.id)
         .await?
         .into_iter()
@@ -164,4 +193,20 @@ pub(super) async fn expire(
             Err(payment_failed(e))
         }
     }
+}
+
+/// "Order ord_…: items $74.50, Standard shipping $8.00, SAVE10 −$7.45, tax $5.96".
+fn hosted_line_name(order: &db::OrderRow, pricing: &crate::domain::pricing::Breakdown) -> String {
+    let mut parts = vec![format!("items {}", pricing.items)];
+    if let Some(name) = &pricing.shipping_name {
+        parts.push(format!("{name} shipping {}", pricing.shipping));
+    }
+    if pricing.discount.minor > 0 {
+        let code = pricing.discount_code.as_deref().unwrap_or("discount");
+        parts.push(format!("{code} −{}", pricing.discount));
+    }
+    if pricing.tax_mode == crate::domain::pricing::TaxMode::Exclusive && pricing.tax.minor > 0 {
+        parts.push(format!("tax {}", pricing.tax));
+    }
+    format!("Order {}: {}", order.id, parts.join(", "))
 }

@@ -54,6 +54,16 @@ pub async fn build_router(
         )
         .route("/admin/orders.csv", axum::routing::get(admin::export_csv))
         .route(
+            "/admin/products/{id}/image",
+            axum::routing::post(admin::upload_image).layer(axum::extract::DefaultBodyLimit::max(
+                admin::UPLOAD_BODY_LIMIT,
+            )),
+        )
+        .route(
+            "/images/uploads/{id}",
+            axum::routing::get(admin::serve_image),
+        )
+        .route(
             "/webhooks/paypal",
             axum::routing::post(super::paypal::webhook)
                 .layer(axum::extract::DefaultBodyLimit::max(webhooks::BODY_LIMIT)),

@@ -281,7 +281,7 @@ async fn bought_with(app: &TestApp, sim: &Sim, slug: &str, card: &str) -> (Strin
     shopper.add_to_cart(app, &product, 1).await;
     let checkout = shopper.checkout(app, "fay@example.com").await;
     shopper.pay(app, sim, &checkout, card).await;
-    (checkout.order_id, product.price_minor)
+    (checkout.order_id, checkout.total_minor)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -523,7 +523,7 @@ async fn the_csv_export_streams_the_filtered_orders_to_the_merchant_only() {
     let lines: Vec<&str> = body.lines().collect();
     assert_eq!(
         lines[0],
-        "id,placed_utc,email,status,currency,total,payment_intent"
+        "id,placed_utc,email,status,currency,total,payment_intent,items,discount,discount_code,shipping,shipping_rate,tax,tax_mode,ship_to"
     );
     assert_eq!(lines.len(), 4);
     assert!(

@@ -2,8 +2,8 @@
 //! simulator, its signed webhooks back to the app.
 
 use crate::helpers::{
-    eventually, form, lines, order_status, payment_intent_of, product, spawn_server, Checkout, Sim,
-    Visitor, BOARD, KETTLE, MUG, TEA_TIN, TRIVET,
+    eventually, form, lines, order_status, payment_intent_of, product, shipped, spawn_server,
+    Checkout, Sim, Visitor, BOARD, KETTLE, MUG, TEA_TIN, TRIVET,
 };
 use axum::http::StatusCode;
 use checkout::server::db;
@@ -30,7 +30,7 @@ async fn checkout_builds_one_order_from_database_prices_and_no_payment_intent_un
     assert!(order_id.starts_with("ord_") && order_id.len() == 28);
     assert_eq!(
         session["total"]["minor"],
-        2 * mug.price_minor + tin.price_minor
+        shipped(2 * mug.price_minor + tin.price_minor)
     );
     assert!(session.get("client_secret").is_none(), "{session}");
     let revision = session["revision"].as_i64().unwrap();
@@ -45,7 +45,7 @@ async fn checkout_builds_one_order_from_database_prices_and_no_payment_intent_un
     assert_eq!(changed["revision"], revision + 1);
     assert_eq!(
         changed["total"]["minor"],
-        3 * mug.price_minor + tin.price_minor
+        shipped(3 * mug.price_minor + tin.price_minor)
     );
     let items = db::order_items(&app.state.pool, &order_id).await.unwrap();
     assert_eq!(
@@ -67,7 +67,8 @@ async fn checkout_builds_one_order_from_database_prices_and_no_payment_intent_un
     let pi = sim
         .payment_intent(&payment_intent_of(&app, &order_id).await)
         .await;
-    assert_eq!(pi["amount"], 3 * mug.price_minor + tin.price_minor);
+    assert_eq!(pi["amount"], shipped(3 * mug.price_minor + tin.price_minor));
+    assert_eq!(pi["shipping"]["address"]["state"], "NY");
     assert_eq!(pi["currency"], "usd");
     assert_eq!(pi["status"], "succeeded");
     assert_eq!(pi["metadata"]["order_id"], order_id.as_str());
@@ -102,14 +103,14 @@ async fn a_page_showing_an_old_revision_is_refused_and_nothing_is_charged() {
     assert_eq!(changed["OrderChanged"]["revision"], tab_b.revision);
     assert_eq!(
         changed["OrderChanged"]["total"]["minor"],
-        2 * mug.price_minor
+        shipped(2 * mug.price_minor)
     );
     // Tab B changes the cart again without opening the checkout: tab B's Pay finds out too.
     shopper.update_cart(&app, &mug, 3).await;
     let refused = shopper.pay(&app, &sim, &tab_b, "pm_card_visa").await;
     assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.body);
     let now = refused.json()["OrderChanged"].clone();
-    assert_eq!(now["total"]["minor"], 3 * mug.price_minor);
+    assert_eq!(now["total"]["minor"], shipped(3 * mug.price_minor));
     let listed = sim.get("/v1/payment_intents?limit=100").await;
     assert_eq!(
         listed["data"].as_array().unwrap().len(),

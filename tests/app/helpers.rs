@@ -185,21 +185,45 @@ impl Visitor {
         self.call(app, "cart/remove", &form).await
     }
 
-    /// Goes to checkout with the cart as it is.
+    /// Goes to checkout with the cart as it is, shipping to [`ShipTo::default`] (New York, the
+    /// cheapest rate, no code).
     pub async fn start_checkout(&self, app: &TestApp, email: &str) -> Reply {
-        self.call(app, "checkout/start", &form(&[("email", email)]))
-            .await
+        self.start_checkout_to(app, email, &ShipTo::default()).await
+    }
+
+    /// Goes to checkout with the cart as it is, shipping to `to` (its rate and code too).
+    pub async fn start_checkout_to(&self, app: &TestApp, email: &str, to: &ShipTo) -> Reply {
+        let mut fields = vec![
+            ("email", email),
+            ("name", to.name.as_str()),
+            ("line1", to.line1.as_str()),
+            ("line2", ""),
+            ("city", to.city.as_str()),
+            ("region", to.region.as_str()),
+            ("postal_code", to.postal_code.as_str()),
+            ("country", to.country.as_str()),
+        ];
+        let rate = to.rate.map(|r| r.to_string()).unwrap_or_default();
+        fields.push(("rate", &rate));
+        fields.push(("code", to.code.as_str()));
+        self.call(app, "checkout/start", &form(&fields)).await
     }
 
     /// Goes to checkout and reads the order (and the revision the page shows) it was given.
     pub async fn checkout(&self, app: &TestApp, email: &str) -> Checkout {
-        let reply = self.start_checkout(app, email).await;
+        self.checkout_to(app, email, &ShipTo::default()).await
+    }
+
+    /// Goes to checkout shipping to `to` and reads the order it was given.
+    pub async fn checkout_to(&self, app: &TestApp, email: &str, to: &ShipTo) -> Checkout {
+        let reply = self.start_checkout_to(app, email, to).await;
         assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
         let session = reply.json();
         Checkout {
             order_id: session["order_id"].as_str().unwrap().to_string(),
             revision: session["revision"].as_i64().unwrap(),
             total_minor: session["total"]["minor"].as_i64().unwrap(),
+            session,
         }
     }
 
@@ -236,12 +260,73 @@ fn cart_line_form(product: &Product, quantity: i64) -> String {
     ])
 }
 
+/// What items worth `items_minor` cost shipped to [`ShipTo::default`]: the seeded US Standard
+/// rate is $5.95, free from $75.00 (and no US tax rate is seeded).
+pub fn shipped(items_minor: i64) -> i64 {
+    items_minor + if items_minor >= 7500 { 0 } else { 595 }
+}
+
 /// A checkout under way: the order and the revision of it the page shows.
 #[derive(Clone, Debug)]
 pub struct Checkout {
     pub order_id: String,
     pub revision: i64,
     pub total_minor: i64,
+    /// The whole answer (pricing, rates, address).
+    pub session: serde_json::Value,
+}
+
+/// What the checkout form sends for the address, the rate and the code.
+#[derive(Clone, Debug)]
+pub struct ShipTo {
+    pub name: String,
+    pub line1: String,
+    pub city: String,
+    pub region: String,
+    pub postal_code: String,
+    pub country: String,
+    pub rate: Option<i64>,
+    pub code: String,
+}
+
+impl Default for ShipTo {
+    fn default() -> Self {
+        ShipTo {
+            name: "Grace Hopper".into(),
+            line1: "350 Fifth Avenue".into(),
+            city: "New York".into(),
+            region: "NY".into(),
+            postal_code: "10118".into(),
+            country: "US".into(),
+            rate: None,
+            code: String::new(),
+        }
+    }
+}
+
+impl ShipTo {
+    /// An address in Berlin (the seeded Europe zone, 19 % VAT).
+    pub fn berlin() -> Self {
+        ShipTo {
+            name: "Ada Lovelace".into(),
+            line1: "Unter den Linden 1".into(),
+            city: "Berlin".into(),
+            region: String::new(),
+            postal_code: "10117".into(),
+            country: "DE".into(),
+            ..ShipTo::default()
+        }
+    }
+
+    pub fn with_code(mut self, code: &str) -> Self {
+        self.code = code.into();
+        self
+    }
+
+    pub fn with_rate(mut self, rate: i64) -> Self {
+        self.rate = Some(rate);
+        self
+    }
 }
 
 /// The order's current PaymentIntent (made when Pay was pressed), read from the database.
@@ -470,6 +555,7 @@ pub async fn cart_of(
         unit_price: Money::new(product.price_minor, usd.clone()),
         quantity,
         stock: product.stock,
+        weight_grams: 0,
     };
     let total = line.line_total().unwrap();
     (
@@ -494,11 +580,25 @@ pub async fn place_order(
 ) -> checkout::domain::money::Money {
     use checkout::server::db;
     let (cart, total) = cart_of(app, slug, quantity).await;
+    let to = ShipTo::default();
+    let address = checkout::domain::address::Address {
+        name: to.name,
+        line1: to.line1,
+        line2: String::new(),
+        city: to.city,
+        region: to.region,
+        postal_code: to.postal_code,
+        country: to.country,
+    };
+    let pricing = checkout::domain::pricing::Breakdown::items_only(total.clone());
     let draft = db::OrderDraft {
         cart_id,
         email,
         cart: &cart,
-        total: &total,
+        address: &address,
+        shipping_rate_id: 1,
+        pricing: &pricing,
+        code: None,
         expires_at: i64::MAX,
     };
     match db::create_order(&app.state.pool, order_id, &draft)

@@ -3,8 +3,8 @@
 //! its events through the same apply path, expiry with the hold, read back when webhooks are lost.
 
 use crate::helpers::{
-    eventually, form, order_status, payment_intent_of, product, spawn_server_with, Checkout, Sim,
-    TestApp, Visitor, KETTLE, MUG, TRIVET,
+    eventually, form, order_status, payment_intent_of, product, shipped, spawn_server_with,
+    Checkout, Sim, TestApp, Visitor, KETTLE, MUG, TRIVET,
 };
 use axum::http::StatusCode;
 use checkout::server::{db, reconcile, sync::now};
@@ -185,7 +185,7 @@ async fn a_changed_cart_expires_the_open_session_and_a_stale_page_is_refused() {
     let changed: Value = stale.json();
     assert_eq!(
         changed["OrderChanged"]["total"]["minor"],
-        3 * mug.price_minor
+        shipped(3 * mug.price_minor)
     );
     // The session of the old total can no longer be paid.
     let old = sim
@@ -217,7 +217,7 @@ async fn a_changed_cart_expires_the_open_session_and_a_stale_page_is_refused() {
     let cs = sim
         .get(&format!("/v1/checkout/sessions/{}", session_id(&url)))
         .await;
-    assert_eq!(cs["amount_total"], 3 * mug.price_minor);
+    assert_eq!(cs["amount_total"], shipped(3 * mug.price_minor));
     let (status, _, _) = submit_card(&url, "4242424242424242").await;
     assert_eq!(status, 303);
     eventually("paid", || async {
@@ -227,7 +227,11 @@ async fn a_changed_cart_expires_the_open_session_and_a_stale_page_is_refused() {
     let pi = sim
         .payment_intent(&payment_intent_of(&app, &first.order_id).await)
         .await;
-    assert_eq!(pi["amount_received"], 3 * mug.price_minor);
+    assert_eq!(pi["amount_received"], shipped(3 * mug.price_minor));
+    assert_eq!(
+        pi["shipping"]["address"]["postal_code"], "10118",
+        "the address went with the session"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -284,12 +284,23 @@ async fn no_secret_reaches_the_log() {
     post("cart/add", &[("product_id", "1"), ("quantity", "1")])
         .await
         .unwrap();
-    let session: serde_json::Value = post("checkout/start", &[("email", "log@example.com")])
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let session: serde_json::Value = post(
+        "checkout/start",
+        &[
+            ("email", "log@example.com"),
+            ("name", "Log Reader"),
+            ("line1", "1 Main Street"),
+            ("city", "Albany"),
+            ("region", "NY"),
+            ("postal_code", "12207"),
+            ("country", "US"),
+        ],
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
     let pk = session["publishable_key"].as_str().unwrap().to_string();
     // Pay as the Card Element would, with 3-D Secure, so the client secret goes to the browser
     // and webhooks and the reconciler run and log.

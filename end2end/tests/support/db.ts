@@ -6,7 +6,13 @@ export type SqlParam = string | number | null;
 // The implementation is plain JavaScript, shared with the benchmark (which runs under plain node).
 const shared = require('../../support-db.cjs') as {
   query(db: string, sql: string, ...params: SqlParam[]): unknown[][];
+  execute(db: string, sql: string, ...params: SqlParam[]): void;
 };
+
+/** Writes to the end-to-end shop's database, for a test's own set-up. */
+export function execute(sql: string, ...params: SqlParam[]): void {
+  shared.execute(E2E_DB, sql, ...params);
+}
 
 /**
  * Reads the end-to-end shop's database directly (python3's sqlite3), not through the app: every

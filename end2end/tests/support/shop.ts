@@ -31,6 +31,17 @@ export function usd(cents: number): string {
   return `$${whole}.${String(cents % 100).padStart(2, '0')}`;
 }
 
+/** The seeded US Standard rate: $5.95, free from $75.00 of items. */
+export function usShipping(itemsMinor: number): number {
+  return itemsMinor >= 7500 ? 0 : 595;
+}
+
+/** What an order of `itemsMinor` shipped to the default (New York) address costs: the items
+ * (VAT-style prices, no US tax rate seeded) plus Standard shipping. */
+export function usTotal(itemsMinor: number): number {
+  return itemsMinor + usShipping(itemsMinor);
+}
+
 /** Waits until the WASM has hydrated the page, so clicks go through Leptos, not plain forms. */
 export async function hydrated(page: Page) {
   await expect(page.locator('body[data-hydrated="true"]')).toHaveCount(1);

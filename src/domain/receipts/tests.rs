@@ -142,7 +142,74 @@ fn summary(currency: &str, unit: i64) -> OrderSummary {
             line_total: money(unit * 2, currency),
         }],
         total: money(unit * 2, currency),
+        pricing: None,
+        ship_to: Vec::new(),
     }
+}
+
+#[test]
+fn a_receipt_shows_shipping_discount_tax_and_the_address() {
+    use crate::domain::pricing::{
+        price, Choices, Discount, DiscountKind, PricedLine, RateKind, ShippingRate, TaxMode,
+        TaxRate,
+    };
+    let usd = crate::domain::money::Currency::parse("USD").unwrap();
+    let rate = ShippingRate {
+        id: 1,
+        name: "Standard".into(),
+        kind: RateKind::Flat { amount: 595 },
+    };
+    let tax = TaxRate {
+        name: "Sales tax".into(),
+        rate_bp: 800,
+        applies_to_shipping: false,
+    };
+    let code = Discount {
+        code: "SAVE10".into(),
+        kind: DiscountKind::Percent { bp: 1000 },
+        min_subtotal: 0,
+        starts_at: None,
+        ends_at: None,
+    };
+    let lines = [PricedLine {
+        product_id: 1,
+        unit_price: 2000,
+        quantity: 2,
+        weight_grams: 0,
+    }];
+    let pricing = price(
+        &lines,
+        &usd,
+        TaxMode::Exclusive,
+        &Choices {
+            shipping: Some(&rate),
+            tax: Some(&tax),
+            discount: Some(&code),
+        },
+    )
+    .unwrap();
+    let mut order = summary("USD", 2000);
+    order.total = pricing.total.clone();
+    order.pricing = Some(pricing);
+    order.ship_to = vec![
+        "Grace Hopper".into(),
+        "350 Fifth Avenue".into(),
+        "New York NY 10118".into(),
+    ];
+    let paid = order.total.clone();
+    let r = render(&Message::Receipt { order, paid }, &SHOP);
+    // $40.00 − $4.00 + $5.95 + 8 % of $36.00 ($2.88) = $44.83
+    for want in [
+        "Subtotal: $40.00",
+        "Discount SAVE10: −$4.00",
+        "Shipping (Standard): $5.95",
+        "Sales tax 8%: $2.88",
+        "Total: $44.83",
+        "New York NY 10118",
+    ] {
+        assert!(r.text.contains(want), "{want} in {}", r.text);
+    }
+    assert!(r.html.contains("Shipping to:<br>Grace Hopper"));
 }
 
 const SHOP: Shop = Shop {

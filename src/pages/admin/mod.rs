@@ -2,14 +2,29 @@
 //! the session itself; these pages only decide what to show.
 
 mod analytics;
+mod discounts;
+mod documents;
 mod emails;
+mod fulfil_order;
+mod fulfilment;
 mod order;
 mod orders;
+mod product;
+mod products;
+mod shipping;
+mod taxes;
 
 pub use analytics::AnalyticsPage;
+pub use discounts::DiscountsPage;
+pub use documents::{InvoicePage, PackingSlipPage, ShopperInvoicePage};
 pub use emails::{AdminEmailPage, AdminEmailsPage};
+pub use fulfilment::FulfilmentQueuePage;
 pub use order::AdminOrderPage;
 pub use orders::AdminPage;
+pub use product::AdminProductPage;
+pub use products::AdminProductsPage;
+pub use shipping::ShippingPage;
+pub use taxes::TaxesPage;
 
 use crate::api::admin::{SignIn, SignOut};
 use crate::components::notice::ErrorAlert;
@@ -28,6 +43,24 @@ lazy_page! {
     EmailsRoute => AdminEmailsPage;
     /// `/admin/emails/:id`
     EmailRoute => AdminEmailPage;
+    /// `/admin/products`
+    AdminProductsRoute => AdminProductsPage;
+    /// `/admin/products/:id` (and `/admin/products/new`)
+    AdminProductRoute => AdminProductPage;
+    /// `/admin/fulfilment`
+    FulfilmentRoute => FulfilmentQueuePage;
+    /// `/admin/orders/:id/packing-slip`
+    PackingSlipRoute => PackingSlipPage;
+    /// `/admin/orders/:id/invoice`
+    InvoiceRoute => InvoicePage;
+    /// `/orders/:id/invoice`: the shopper's copy of the invoice (the same document)
+    ShopperInvoiceRoute => ShopperInvoicePage;
+    /// `/admin/shipping`
+    ShippingRoute => ShippingPage;
+    /// `/admin/taxes`
+    TaxesRoute => TaxesPage;
+    /// `/admin/discounts`
+    DiscountsRoute => DiscountsPage;
 }
 
 #[component]

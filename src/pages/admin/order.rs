@@ -2,6 +2,7 @@ use crate::api::admin::{get_admin_order, AdminRefreshOrder, RefundOrder};
 use crate::browser;
 use crate::components::hydrated::use_hydrated;
 use crate::components::notice::{ActionNotice, ErrorAlert};
+use crate::components::price_lines::{PriceLines, ShippingAddress};
 use crate::components::status_badge::badge;
 use crate::domain::calendar::day;
 use crate::domain::order::{OrderStatus, RefundStatus};
@@ -114,10 +115,18 @@ fn OrderAdmin(
                 </tbody>
             </table>
         </div>
+        <PriceLines pricing=order.pricing.clone() total_testid="admin-order-total"/>
+        {order.address.clone().map(|address| view! {
+            <section class="ship-to" aria-label="Ship to">
+                <h2>"Ship to"</h2>
+                <ShippingAddress address/>
+            </section>
+        })}
         {(detail.refundable.minor > 0 && order.status.was_paid()).then(|| view! {
             <RefundForm order_id=order.id.clone() max=detail.refundable.to_major_string() refund/>
         })}
         {(order.status == OrderStatus::Refunded).then(|| view! { <p class="muted">"Fully refunded."</p> })}
+        <super::fulfil_order::FulfilOrder order_id=order.id.clone()/>
         <super::emails::OrderEmails order_id=order.id.clone()/>
         <h2>"Timeline"</h2>
         <ol class="timeline" data-testid="timeline" reversed>

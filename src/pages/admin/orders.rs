@@ -52,8 +52,13 @@ fn OrdersList(sign_out: ServerAction<SignOut>) -> impl IntoView {
         <div class="admin-head">
             <h1>"Orders"</h1>
             <nav class="admin-nav" aria-label="Admin">
+                <a href="/admin/fulfilment">"Fulfilment"</a>
+                <a href="/admin/products">"Products"</a>
                 <a href="/admin/analytics">"Analytics"</a>
                 <a href="/admin/emails">"Emails"</a>
+                <a href="/admin/shipping">"Shipping"</a>
+                <a href="/admin/taxes">"Taxes"</a>
+                <a href="/admin/discounts">"Discounts"</a>
                 <a href=move || csv_href(&query.read()) download="orders.csv">"Export CSV"</a>
             </nav>
             <SignOutButton action=sign_out/>

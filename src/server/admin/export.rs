@@ -42,7 +42,7 @@ pub async fn export_csv(
     };
     let header = futures::stream::once(async {
         Ok::<_, std::io::Error>(
-            "id,placed_utc,email,status,currency,total,payment_intent\n".to_string(),
+            "id,placed_utc,email,status,currency,total,payment_intent,items,discount,discount_code,shipping,shipping_rate,tax,tax_mode,ship_to\n".to_string(),
         )
     });
     let rows = futures::stream::unfold(Some(None::<OrderCursor>), move |cursor| {
@@ -58,15 +58,24 @@ pub async fn export_csv(
                 .flatten();
             let mut chunk = String::new();
             for r in &page {
+                let p = r.breakdown();
                 chunk.push_str(&format!(
-                    "{},{},{},{},{},{},{}\n",
+                    "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
                     csv_field(&r.id),
                     day(r.created_at),
                     csv_field(&r.email),
                     r.status.as_str(),
                     r.currency,
                     r.total().to_major_string(),
-                    csv_field(r.payment_intent_id.as_deref().unwrap_or(""))
+                    csv_field(r.payment_intent_id.as_deref().unwrap_or("")),
+                    p.items.to_major_string(),
+                    p.discount.to_major_string(),
+                    csv_field(p.discount_code.as_deref().unwrap_or("")),
+                    p.shipping.to_major_string(),
+                    csv_field(p.shipping_name.as_deref().unwrap_or("")),
+                    p.tax.to_major_string(),
+                    p.tax_mode.as_str(),
+                    csv_field(&r.address().map(|a| a.one_line()).unwrap_or_default()),
                 ));
             }
             if page.is_empty() {

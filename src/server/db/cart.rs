@@ -21,18 +21,20 @@ struct CartLineRow {
     currency: Currency,
     stock: i64,
     quantity: i64,
+    weight_grams: i64,
 }
 
-/// The cart's lines, priced from `products` as they are now.
+/// The cart's lines, priced from `products` as they are now. A product taken off sale (inactive)
+/// is left out, so it cannot be checked out; its line comes back if it goes on sale again.
 pub async fn load_cart(
     db: impl SqliteExecutor<'_>,
     cart_id: &str,
     shop_currency: &Currency,
 ) -> Result<Cart, sqlx::Error> {
     let rows = sqlx::query_as::<_, CartLineRow>(&format!(
-        "SELECT p.id AS product_id, p.slug, p.name, p.image, p.price_minor, p.currency, {AVAILABLE} AS stock, ci.quantity
+        "SELECT p.id AS product_id, p.slug, p.name, p.image, p.price_minor, p.currency, {AVAILABLE} AS stock, ci.quantity, p.weight_grams
          FROM cart_items ci JOIN products p ON p.id = ci.product_id
-         WHERE ci.cart_id = ?1 ORDER BY ci.rowid"
+         WHERE ci.cart_id = ?1 AND p.active = 1 ORDER BY ci.rowid"
     ))
     .bind(cart_id)
     .fetch_all(db)
@@ -47,6 +49,7 @@ pub async fn load_cart(
             image: r.image,
             stock: r.stock,
             quantity: r.quantity,
+            weight_grams: r.weight_grams,
         })
         .collect();
     Ok(Cart {
@@ -75,6 +78,14 @@ async fn product_name_and_stock(
     .bind(product_id)
     .fetch_optional(pool)
     .await
+}
+
+async fn is_active(pool: &SqlitePool, product_id: i64) -> Result<bool, sqlx::Error> {
+    let active: Option<bool> = sqlx::query_scalar("SELECT active FROM products WHERE id = ?")
+        .bind(product_id)
+        .fetch_optional(pool)
+        .await?;
+    Ok(active == Some(true))
 }
 
 async fn quantity_in_cart(
@@ -117,7 +128,7 @@ pub async fn add_item(
     .await?;
     let updated: Option<i64> = sqlx::query_scalar(&format!(
         "INSERT INTO cart_items (cart_id, product_id, quantity)
-         SELECT ?1, p.id, ?3 FROM products p WHERE p.id = ?2 AND ?3 <= min({AVAILABLE}, ?4)
+         SELECT ?1, p.id, ?3 FROM products p WHERE p.id = ?2 AND p.active = 1 AND ?3 <= min({AVAILABLE}, ?4)
          ON CONFLICT (cart_id, product_id) DO UPDATE SET quantity = cart_items.quantity + excluded.quantity
          WHERE cart_items.quantity + excluded.quantity
                <= (SELECT min({AVAILABLE}, ?4) FROM products p WHERE p.id = excluded.product_id)
@@ -131,6 +142,8 @@ pub async fn add_item(
     .await?;
     Ok(match updated {
         Some(quantity) => Change::Done { name, quantity },
+        // An inactive product (off sale) cannot be added: as if it did not exist.
+        None if !is_active(pool, product_id).await? => Change::Refused(AppError::ProductNotFound),
         None => {
             let current = quantity_in_cart(pool, cart_id, product_id)
                 .await?

@@ -32,21 +32,23 @@ impl From<ProductRow> for Product {
 
 const PRODUCT_COLUMNS: &str = "id, slug, name, description, price_minor, currency, stock, image";
 
+/// The products on sale (inactive ones are hidden from the shop).
 pub async fn list_products(db: impl SqliteExecutor<'_>) -> Result<Vec<Product>, sqlx::Error> {
     let rows = sqlx::query_as::<_, ProductRow>(&format!(
-        "SELECT {PRODUCT_COLUMNS} FROM products ORDER BY id"
+        "SELECT {PRODUCT_COLUMNS} FROM products WHERE active = 1 ORDER BY id"
     ))
     .fetch_all(db)
     .await?;
     Ok(rows.into_iter().map(Product::from).collect())
 }
 
+/// `None` for an inactive product too: its page is a 404.
 pub async fn product_by_slug(
     db: impl SqliteExecutor<'_>,
     slug: &str,
 ) -> Result<Option<Product>, sqlx::Error> {
     let row = sqlx::query_as::<_, ProductRow>(&format!(
-        "SELECT {PRODUCT_COLUMNS} FROM products WHERE slug = ?"
+        "SELECT {PRODUCT_COLUMNS} FROM products WHERE slug = ? AND active = 1"
     ))
     .bind(slug)
     .fetch_optional(db)

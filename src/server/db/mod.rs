@@ -7,11 +7,15 @@ mod analytics;
 mod attempts;
 mod cart;
 mod catalog;
+mod catalog_admin;
+mod fulfilment;
 mod orders;
 mod outbox;
 mod payments;
+mod pricing;
 mod reader;
 mod refunds;
+mod shop_settings;
 mod writer;
 
 pub use admin::{admin_orders, status_counts, OrderCursor, OrderFilter};
@@ -25,6 +29,14 @@ pub use attempts::{
 };
 pub use cart::{add_item, load_cart, remove_item, set_quantity, Change};
 pub use catalog::{list_products, product_by_slug};
+pub use catalog_admin::{
+    adjust_stock, admin_product, admin_products, image_by_id, insert_image, insert_product,
+    stock_history, update_product, Adjusted, CatalogRefusal,
+};
+pub use fulfilment::{
+    cancel_unshipped, fulfilment_of, fulfilment_queue, invoice_of, mark_delivered, mark_returned,
+    ship, Fulfilment, Moved, ShipmentRow, Shipped,
+};
 pub use orders::{
     create_order, expired_orders, extend_hold, open_order_for_cart, order_by_id, order_items,
     order_timeline, revise_order, set_checkout_session, set_gateway_payment_ref, set_gateway_ref,
@@ -37,10 +49,18 @@ pub use outbox::{
     resend as resend_email, Attempt, NewLink, OutboxEmail, RecentOrder,
 };
 pub use payments::{apply_stripe_event, Origin, PaymentFact, WebhookOutcome};
+pub use pricing::{
+    discount_code, redemptions_counted, shipping_rates_for, tax_rate_for, DiscountCode,
+};
 pub use reader::{ReadConnection, Reader};
 pub use refunds::{
     forget_refund_request, match_refund, record_refund_request, refund_requests, set_refund_id,
     unresolved_refunds,
+};
+pub use shop_settings::{
+    add_shipping_rate, create_zone, delete_shipping_rate, delete_tax_rate, delete_zone,
+    discount_codes, rename_zone, save_discount_code, save_tax_rate, set_discount_active,
+    set_zone_countries, shipping_zones, tax_rates, update_shipping_rate, SettingSaved,
 };
 pub use writer::{OwnedFact, Writer};
 

@@ -1,9 +1,11 @@
 //! Orders, their items and their timeline.
 
+use crate::domain::address::Address;
 use crate::domain::cart::Cart;
 use crate::domain::gateway::Gateway;
 use crate::domain::money::{Currency, Money};
 use crate::domain::order::{OrderState, OrderStatus};
+use crate::domain::pricing::Breakdown;
 use crate::error::AppError;
 use crate::model::admin::{TimelineEntry, TimelineKind};
 use sqlx::types::Json;
@@ -48,11 +50,31 @@ pub struct OrderRow {
     pub gateway_payment_ref: Option<String>,
     /// The current Stripe Checkout Session (hosted Checkout), if one was made.
     pub checkout_session_id: Option<String>,
+    /// Where the goods go (orders from before addresses have none).
+    pub shipping_address: Option<Json<Address>>,
+    /// The rate the shopper chose.
+    pub shipping_rate_id: Option<i64>,
+    /// The code the shopper applied.
+    pub discount_code: Option<String>,
+    /// How the total was made (orders from before have none: their items are their total).
+    pub pricing: Option<Json<Breakdown>>,
 }
 
 impl OrderRow {
     pub fn total(&self) -> Money {
         Money::new(self.total_minor, self.currency.clone())
+    }
+
+    pub fn address(&self) -> Option<&Address> {
+        self.shipping_address.as_ref().map(|a| &a.0)
+    }
+
+    /// How the total was made: items, shipping, discount, tax.
+    pub fn breakdown(&self) -> Breakdown {
+        match &self.pricing {
+            Some(b) => b.0.clone(),
+            None => Breakdown::items_only(self.total()),
+        }
     }
 
     /// The order's payment reference at `gateway`.
@@ -76,7 +98,8 @@ pub struct OrderItemRow {
 pub(super) const ORDER_COLUMNS: &str =
     "id, cart_id, email, status, currency, total_minor, payment_intent_id, \
      state, created_at, updated_at, stock_hold, revision, expires_at, oversold, \
-     gateway, gateway_ref, gateway_payment_ref, checkout_session_id";
+     gateway, gateway_ref, gateway_payment_ref, checkout_session_id, \
+     shipping_address, shipping_rate_id, discount_code, pricing";
 
 /// The cart's order that can still be paid (and so still follow the cart), if any.
 pub async fn open_order_for_cart(
@@ -137,7 +160,11 @@ pub struct OrderDraft<'a> {
     pub cart_id: &'a str,
     pub email: &'a str,
     pub cart: &'a Cart,
-    pub total: &'a Money,
+    pub address: &'a Address,
+    pub shipping_rate_id: i64,
+    /// The order's price; its lines are the cart's, in the same order.
+    pub pricing: &'a Breakdown,
+    pub code: Option<&'a super::pricing::DiscountCode>,
     /// When the hold runs out (unix seconds).
     pub expires_at: i64,
 }
@@ -155,8 +182,8 @@ pub async fn create_order(
         tx.commit().await?;
         return Ok(Created::Existing(open));
     }
-    let total = draft.total;
-    sqlx::query("INSERT INTO orders (id, cart_id, email, status, currency, total_minor, state, stock_hold, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'held', ?)")
+    let total = &draft.pricing.total;
+    sqlx::query("INSERT INTO orders (id, cart_id, email, status, currency, total_minor, state, stock_hold, expires_at, shipping_address, shipping_rate_id, discount_code, pricing) VALUES (?, ?, ?, ?, ?, ?, ?, 'held', ?, ?, ?, ?, ?)")
         .bind(order_id)
         .bind(draft.cart_id)
         .bind(draft.email)
@@ -165,9 +192,13 @@ pub async fn create_order(
         .bind(total.minor)
         .bind(Json(OrderState::new(total.clone())))
         .bind(draft.expires_at)
+        .bind(Json(draft.address))
+        .bind(draft.shipping_rate_id)
+        .bind(draft.code.map(|c| c.discount.code.as_str()))
+        .bind(Json(draft.pricing))
         .execute(&mut *tx)
         .await?;
-    if let Err(refused) = write_items_and_hold(&mut tx, order_id, draft.cart).await? {
+    if let Err(refused) = write_items_and_hold(&mut tx, order_id, draft).await? {
         return Ok(Created::Refused(refused));
     }
     NewTimelineEntry {
@@ -206,28 +237,30 @@ pub async fn revise_order(
         .bind(&order.id)
         .execute(&mut *tx)
         .await?;
-    if let Err(refused) = write_items_and_hold(&mut tx, &order.id, draft.cart).await? {
+    if let Err(refused) = write_items_and_hold(&mut tx, &order.id, draft).await? {
         return Ok(Err(refused));
     }
+    let total = &draft.pricing.total;
     let mut state = current.state.0.clone();
-    state.total = draft.total.clone();
-    sqlx::query("UPDATE orders SET email = ?, total_minor = ?, currency = ?, state = ?, revision = ?, stock_hold = 'held', expires_at = ?, updated_at = unixepoch() WHERE id = ?")
+    state.total = total.clone();
+    sqlx::query("UPDATE orders SET email = ?, total_minor = ?, currency = ?, state = ?, revision = ?, stock_hold = 'held', expires_at = ?, shipping_address = ?, shipping_rate_id = ?, discount_code = ?, pricing = ?, updated_at = unixepoch() WHERE id = ?")
         .bind(draft.email)
-        .bind(draft.total.minor)
-        .bind(&draft.total.currency)
+        .bind(total.minor)
+        .bind(&total.currency)
         .bind(Json(state))
         .bind(revision)
         .bind(draft.expires_at)
+        .bind(Json(draft.address))
+        .bind(draft.shipping_rate_id)
+        .bind(draft.code.map(|c| c.discount.code.as_str()))
+        .bind(Json(draft.pricing))
         .bind(&order.id)
         .execute(&mut *tx)
         .await?;
     NewTimelineEntry::note(
         &order.id,
         TimelineKind::Updated,
-        &format!(
-            "Cart changed: total now {} (revision {revision})",
-            draft.total
-        ),
+        &format!("Order changed: total now {total} (revision {revision})"),
     )
     .insert(&mut tx)
     .await?;
@@ -308,20 +341,27 @@ pub(super) async fn order_in(
         .await
 }
 
-/// Writes the cart's lines as the order's items and takes each out of stock, guarded: a line
-/// that no longer fits is refused (and the caller's transaction is dropped, undoing it all).
+/// Writes the cart's lines as the order's items (with their share of the discount and their
+/// tax) and takes each out of stock, guarded, and holds the discount code's redemption: a line
+/// that no longer fits, or a code used up meanwhile, is refused (and the caller's transaction is
+/// dropped, undoing it all).
 async fn write_items_and_hold(
     conn: &mut SqliteConnection,
     order_id: &str,
-    cart: &Cart,
+    draft: &OrderDraft<'_>,
 ) -> Result<Result<(), AppError>, sqlx::Error> {
-    for line in &cart.lines {
-        sqlx::query("INSERT INTO order_items (order_id, product_id, name, unit_price_minor, quantity) VALUES (?, ?, ?, ?, ?)")
+    let cart: &Cart = draft.cart;
+    for (i, line) in cart.lines.iter().enumerate() {
+        let charge = draft.pricing.lines.get(i);
+        sqlx::query("INSERT INTO order_items (order_id, product_id, name, unit_price_minor, quantity, discount_minor, tax_minor, tax_rate_bp) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
             .bind(order_id)
             .bind(line.product_id)
             .bind(&line.name)
             .bind(line.unit_price.minor)
             .bind(line.quantity)
+            .bind(charge.map_or(0, |c| c.discount))
+            .bind(charge.map_or(0, |c| c.tax))
+            .bind(draft.pricing.tax_rate_bp)
             .execute(&mut *conn)
             .await?;
         let held =
@@ -342,6 +382,11 @@ async fn write_items_and_hold(
             }));
         }
     }
+    if let Err(refused) =
+        super::pricing::hold_redemption(conn, order_id, draft.email, draft.code).await?
+    {
+        return Ok(Err(AppError::Discount(refused)));
+    }
     Ok(Ok(()))
 }
 
@@ -360,6 +405,7 @@ pub(super) async fn release_hold(
     if released == 0 {
         return Ok(false);
     }
+    super::pricing::release_redemption(conn, &order.id).await?;
     sqlx::query(
         "UPDATE products SET stock = stock + (SELECT i.quantity FROM order_items i WHERE i.order_id = ?1 AND i.product_id = products.id)
          WHERE id IN (SELECT product_id FROM order_items WHERE order_id = ?1)",

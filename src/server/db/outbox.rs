@@ -34,6 +34,7 @@ pub fn describe(message: &Message) -> &'static str {
         Message::PaymentFailed { .. } => "Payment failed notice",
         Message::Refund { .. } => "Refund notice",
         Message::Canceled { .. } => "Cancellation notice",
+        Message::Shipped { .. } => "Shipping notice",
         Message::OrderLinks { .. } => "Order links",
     }
 }
@@ -44,6 +45,7 @@ fn kind(message: &Message) -> &'static str {
         Message::PaymentFailed { .. } => "payment_failed",
         Message::Refund { .. } => "refund",
         Message::Canceled { .. } => "canceled",
+        Message::Shipped { .. } => "shipped",
         Message::OrderLinks { .. } => "order_links",
     }
 }
@@ -82,6 +84,8 @@ pub(super) async fn queue_for_order(
         order_id: order.id.clone(),
         lines,
         total: order.total(),
+        pricing: order.pricing.as_ref().map(|p| p.0.clone()),
+        ship_to: order.address().map(|a| a.lines()).unwrap_or_default(),
     });
     let key = format!("{}:{change}", order.id);
     if insert(&mut *tx, &key, Some(&order.id), &order.email, &message).await? {

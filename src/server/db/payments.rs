@@ -344,6 +344,8 @@ async fn sell_stock(tx: &mut SqliteConnection, order: &OrderRow) -> Result<(), s
         .bind(&order.id)
         .execute(&mut *tx)
         .await?;
+    super::fulfilment::assign_invoice(&mut *tx, &order.id).await?;
+    super::pricing::take_redemption(&mut *tx, &order.id).await?;
     let items: Vec<OrderItemRow> = sqlx::query_as(
         "SELECT product_id, name, unit_price_minor, quantity FROM order_items WHERE order_id = ?",
     )

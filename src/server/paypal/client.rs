@@ -248,24 +248,29 @@ impl PayPalClient {
         })
     }
 
-    /// `POST /v2/checkout/orders` with intent CAPTURE.
+    /// `POST /v2/checkout/orders` with intent CAPTURE. `amount` is the purchase unit's amount
+    /// (value and breakdown), `shipping` its shipping (name and address), if any.
     pub async fn create_order(
         &self,
         order_id: &str,
         invoice_id: &str,
-        currency: &str,
-        value: &str,
+        amount: Value,
+        shipping: Option<Value>,
         request_id: &str,
     ) -> Result<Value, PayPalError> {
+        let mut unit = json!({
+            "reference_id": "default",
+            "custom_id": order_id,
+            "invoice_id": invoice_id,
+            "description": format!("Order {order_id}"),
+            "amount": amount,
+        });
+        if let Some(shipping) = shipping {
+            unit["shipping"] = shipping;
+        }
         let body = json!({
             "intent": "CAPTURE",
-            "purchase_units": [{
-                "reference_id": "default",
-                "custom_id": order_id,
-                "invoice_id": invoice_id,
-                "description": format!("Order {order_id}"),
-                "amount": {"currency_code": currency, "value": value},
-            }],
+            "purchase_units": [unit],
         });
         self.call(
             Method::POST,

@@ -132,8 +132,8 @@ pub async fn create(
         .create_order(
             &order.id,
             &invoice_id,
-            total.currency.code(),
-            &value,
+            purchase_amount(&order.breakdown(), &value),
+            order.address().map(purchase_shipping),
             &request_id,
         )
         .await
@@ -556,4 +556,54 @@ pub async fn back_to_cards(state: &AppState, order: &OrderRow) -> Result<bool, A
     Ok(db::switch_gateway(&state.pool, &current, Gateway::Stripe)
         .await?
         .is_some())
+}
+
+/// The purchase unit's amount: the order's total and, when every part can be written in
+/// PayPal's format, how it is made (items, shipping, tax added on top, discount), which PayPal
+/// checks adds up (https://developer.paypal.com/docs/api/orders/v2/#definition-amount_breakdown).
+fn purchase_amount(pricing: &crate::domain::pricing::Breakdown, value: &str) -> serde_json::Value {
+    use crate::domain::pricing::TaxMode;
+    let currency = pricing.total.currency.code();
+    let mut amount = serde_json::json!({"currency_code": currency, "value": value});
+    let mut parts = vec![
+        ("item_total", &pricing.items),
+        ("shipping", &pricing.shipping),
+    ];
+    if pricing.tax_mode == TaxMode::Exclusive {
+        parts.push(("tax_total", &pricing.tax));
+    }
+    if pricing.discount.minor > 0 {
+        parts.push(("discount", &pricing.discount));
+    }
+    let mut breakdown = serde_json::Map::new();
+    for (name, money) in parts {
+        let Some(v) = amount::to_paypal(money) else {
+            return amount;
+        };
+        breakdown.insert(
+            name.into(),
+            serde_json::json!({"currency_code": currency, "value": v}),
+        );
+    }
+    amount["breakdown"] = serde_json::Value::Object(breakdown);
+    amount
+}
+
+/// The address as a purchase unit's shipping (https://developer.paypal.com/docs/api/orders/v2/#definition-shipping_detail).
+fn purchase_shipping(address: &crate::domain::address::Address) -> serde_json::Value {
+    let mut postal = serde_json::json!({
+        "address_line_1": address.line1,
+        "admin_area_2": address.city,
+        "country_code": address.country,
+    });
+    for (key, value) in [
+        ("address_line_2", &address.line2),
+        ("admin_area_1", &address.region),
+        ("postal_code", &address.postal_code),
+    ] {
+        if !value.is_empty() {
+            postal[key] = serde_json::json!(value);
+        }
+    }
+    serde_json::json!({"type": "SHIPPING", "name": {"full_name": address.name}, "address": postal})
 }

@@ -157,17 +157,33 @@ impl Account {
         p.metadata_into(&mut metadata)?;
         let mut payment_intent_metadata = BTreeMap::new();
         let mut payment_intent_description = None;
+        let mut payment_intent_shipping = None;
         if let Some(data) = p.0.get("payment_intent_data") {
             let data = Params(data);
-            data.only(&["metadata", "description"]).map_err(|e| {
-                let param = e.body["error"]["param"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_string();
-                e.param(&format!("payment_intent_data[{param}]"))
-            })?;
+            data.only(&["metadata", "description", "shipping"])
+                .map_err(|e| {
+                    let param = e.body["error"]["param"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_string();
+                    e.param(&format!("payment_intent_data[{param}]"))
+                })?;
             data.metadata_into(&mut payment_intent_metadata)?;
             payment_intent_description = data.non_empty("description").map(String::from);
+            // https://docs.stripe.com/api/checkout/sessions/create#create_checkout_session-payment_intent_data-shipping
+            if let Some(shipping) = data.0.get("shipping") {
+                if shipping["name"].as_str().is_none_or(str::is_empty)
+                    || shipping["address"]["line1"]
+                        .as_str()
+                        .is_none_or(str::is_empty)
+                {
+                    return Err(ApiError::invalid(
+                        "Missing required param: payment_intent_data[shipping][name] and [address][line1].",
+                    )
+                    .param("payment_intent_data[shipping]"));
+                }
+                payment_intent_shipping = Some(shipping.clone());
+            }
         }
         let success_url = url_param(p, "success_url")?;
         let cancel_url = url_param(p, "cancel_url")?;
@@ -238,6 +254,7 @@ impl Account {
             metadata,
             payment_intent_metadata,
             payment_intent_description,
+            payment_intent_shipping,
             success_url,
             cancel_url,
             payment_intent: None,
@@ -658,6 +675,9 @@ impl Account {
                 });
                 if let Some(d) = &session.payment_intent_description {
                     params["description"] = json!(d);
+                }
+                if let Some(shipping) = &session.payment_intent_shipping {
+                    params["shipping"] = shipping.clone();
                 }
                 let pi = self.create_payment_intent(&Params(&params), base_url)?;
                 let pi_id = pi["id"].as_str().unwrap_or_default().to_string();

@@ -96,6 +96,8 @@ pub struct CheckoutSession {
     /// `payment_intent_data[metadata]`, for the PaymentIntent made when the shopper pays.
     pub payment_intent_metadata: BTreeMap<String, String>,
     pub payment_intent_description: Option<String>,
+    /// `payment_intent_data[shipping]`: given to the PaymentIntent made when the shopper pays.
+    pub payment_intent_shipping: Option<serde_json::Value>,
     /// As given: `{CHECKOUT_SESSION_ID}` is replaced when the shopper is sent there.
     pub success_url: Option<String>,
     pub cancel_url: Option<String>,
