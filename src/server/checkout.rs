@@ -70,9 +70,11 @@ impl Wants {
         text.trim().parse().ok()
     }
 
-    /// The code field as typed: trimmed and upper-cased, empty is none.
+    /// The code field as typed: trimmed and upper-cased, empty is none. Codes are at most 40
+    /// characters, so anything longer is cut there (it then matches no code, and the shopper is
+    /// told so without the whole of what was sent echoed back).
     pub fn code(text: &str) -> Option<String> {
-        let code = text.trim().to_uppercase();
+        let code: String = text.trim().to_uppercase().chars().take(40).collect();
         (!code.is_empty()).then_some(code)
     }
 }
@@ -342,7 +344,14 @@ async fn cancel_card_payment(
             let key = format!("order-{}-r{}-retire", order.id, order.revision);
             match stripe.cancel_payment_intent(pi, "abandoned", &key).await {
                 Ok(_) => Ok(true),
-                Err(e) if e.refused() => {
+                Err(e) if !e.refused() => {
+                    // No answer: the payment may still be confirmable, so the order keeps it
+                    // (the next start, Pay or expiry asks for its cancellation again, with the
+                    // same key) rather than forgetting one a shopper could still pay.
+                    db::set_payment_intent(&state.pool, &order.id, pi).await?;
+                    Err(payment_failed(e))
+                }
+                Err(e) => {
                     // Paid meanwhile: the payment is the order's again.
                     let object = stripe
                         .payment_intent_object(pi)
@@ -352,7 +361,6 @@ async fn cancel_card_payment(
                     sync::apply_object(state, &object, sync::now(), db::Origin::Checkout).await?;
                     Ok(false)
                 }
-                Err(e) => Err(payment_failed(e)),
             }
         }
         _ => {

@@ -496,3 +496,47 @@ async fn order_and_checkout_pages_render_on_any_server_thread() {
     let missing = shopper.get_page(&app, "/orders/ord_missing").await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
 }
+
+/// A cart change while the bank waits for 3-D Secure cancels that payment before the order is
+/// revised; when Stripe does not answer the cancellation, the order keeps the payment (and says
+/// so), and the next try cancels it: no confirmable payment of the old amount is ever forgotten.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancellation_without_an_answer_keeps_the_payment_until_it_is_canceled() {
+    let (app, base) = spawn_server().await;
+    let sim = Sim::of(&app, &base);
+    let shopper = Visitor::new();
+    let mug = product(&app, MUG).await;
+    shopper.add_to_cart(&app, &mug, 1).await;
+    let checkout = shopper.checkout(&app, "cancel@example.com").await;
+    let asked = shopper
+        .pay(&app, &sim, &checkout, "pm_card_authenticationRequired")
+        .await
+        .json();
+    assert!(asked["Authenticate"].is_object(), "{asked}");
+    let pi = payment_intent_of(&app, &checkout.order_id).await;
+
+    sim.post(
+        "/_sim/faults",
+        &[
+            ("failure_rate", "1"),
+            ("failure_kind", "429"),
+            ("failure_path", "/cancel"),
+        ],
+    )
+    .await;
+    shopper.add_to_cart(&app, &mug, 1).await;
+    let failed = shopper.start_checkout(&app, "cancel@example.com").await;
+    assert_eq!(failed.status, StatusCode::BAD_GATEWAY, "{}", failed.body);
+    assert_eq!(
+        payment_intent_of(&app, &checkout.order_id).await,
+        pi,
+        "still the order's"
+    );
+    assert_eq!(sim.payment_intent(&pi).await["status"], "requires_action");
+
+    sim.post("/_sim/faults", &[("failure_rate", "0")]).await;
+    let revised = shopper.checkout(&app, "cancel@example.com").await;
+    assert_eq!(revised.order_id, checkout.order_id);
+    assert_eq!(revised.revision, checkout.revision + 1);
+    assert_eq!(sim.payment_intent(&pi).await["status"], "canceled");
+}

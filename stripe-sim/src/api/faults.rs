@@ -18,6 +18,8 @@ pub struct Faults {
     /// How they fail: `500`, `429`, `409` (before processing) or `drop` (processed, then the
     /// connection is cut before the response: the client must retry with its idempotency key).
     pub failure_kind: String,
+    /// When set, only API requests whose path ends with it fail (`/cancel`: cancellations only).
+    pub failure_path: String,
     /// Share of webhook attempts lost on the way (retried later, like a network failure).
     pub webhook_drop_rate: f64,
     /// Share of webhook deliveries sent twice.

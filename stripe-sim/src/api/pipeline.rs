@@ -66,8 +66,11 @@ impl Simulator {
             Err(e) => return Outcome::error(e),
         };
         let faults = self.faults();
-        let fail = self
-            .roll(|f, rng| f.failure_rate > 0.0 && rng.gen_bool(f.failure_rate.clamp(0.0, 1.0)));
+        let fail = self.roll(|f, rng| {
+            f.failure_rate > 0.0
+                && (f.failure_path.is_empty() || request.path.ends_with(&f.failure_path))
+                && rng.gen_bool(f.failure_rate.clamp(0.0, 1.0))
+        });
         let mut drop_connection = false;
         if fail {
             match faults.failure_kind.as_str() {
