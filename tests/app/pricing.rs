@@ -433,17 +433,20 @@ async fn codes_that_do_not_apply_are_refused_with_the_reason() {
     shopper
         .add_to_cart(&app, &product(&app, MUG).await, 1)
         .await;
+    let long = "X".repeat(10_000);
     for (code, why) in [
         ("LATER", "is not valid yet"),
         ("GONE", "has expired"),
         ("BIG", "needs a subtotal of at least $100.00"),
         ("NOPE", "does not exist"),
+        (long.as_str(), "does not exist"),
     ] {
         let reply = shopper
             .start_checkout_to(&app, "a@example.com", &ShipTo::default().with_code(code))
             .await;
         assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{code}");
         assert!(message(&reply).contains(why), "{code}: {}", reply.body);
+        assert!(reply.body.len() < 200, "what was sent is not echoed whole");
     }
     let with: Checkout = shopper
         .checkout_to(&app, "a@example.com", &ShipTo::default().with_code("ok"))

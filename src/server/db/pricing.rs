@@ -16,22 +16,38 @@ struct RateRow {
     per_kg_minor: Option<i64>,
 }
 
+/// A rate's columns as its kind: `None` for a kind this code does not know (the table's checks
+/// make the other columns agree with the kind).
+pub(super) fn rate_kind(
+    kind: &str,
+    amount_minor: i64,
+    free_over_minor: Option<i64>,
+    per_kg_minor: Option<i64>,
+) -> Option<RateKind> {
+    Some(match (kind, free_over_minor, per_kg_minor) {
+        ("flat", _, _) => RateKind::Flat {
+            amount: amount_minor,
+        },
+        ("free_over", Some(threshold), _) => RateKind::FreeOver {
+            amount: amount_minor,
+            threshold,
+        },
+        ("by_weight", _, Some(per_kg)) => RateKind::ByWeight {
+            base: amount_minor,
+            per_kg,
+        },
+        _ => return None,
+    })
+}
+
 impl RateRow {
     fn rate(self) -> Option<ShippingRate> {
-        let kind = match (self.kind.as_str(), self.free_over_minor, self.per_kg_minor) {
-            ("flat", _, _) => RateKind::Flat {
-                amount: self.amount_minor,
-            },
-            ("free_over", Some(threshold), _) => RateKind::FreeOver {
-                amount: self.amount_minor,
-                threshold,
-            },
-            ("by_weight", _, Some(per_kg)) => RateKind::ByWeight {
-                base: self.amount_minor,
-                per_kg,
-            },
-            _ => return None,
-        };
+        let kind = rate_kind(
+            &self.kind,
+            self.amount_minor,
+            self.free_over_minor,
+            self.per_kg_minor,
+        )?;
         Some(ShippingRate {
             id: self.id,
             name: self.name,

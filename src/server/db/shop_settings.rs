@@ -39,24 +39,21 @@ struct RateRow {
 
 impl RateRow {
     fn view(self) -> Result<RateView, sqlx::Error> {
-        let kind = match (self.kind.as_str(), self.free_over_minor, self.per_kg_minor) {
-            ("flat", _, _) => RateKind::Flat {
-                amount: self.amount_minor,
-            },
-            ("free_over", Some(threshold), _) => RateKind::FreeOver {
-                amount: self.amount_minor,
-                threshold,
-            },
-            ("by_weight", _, Some(per_kg)) => RateKind::ByWeight {
-                base: self.amount_minor,
-                per_kg,
-            },
-            (other, _, _) => {
-                return Err(sqlx::Error::Decode(
-                    format!("shipping rate {} has an unknown kind {other}", self.id).into(),
-                ))
-            }
-        };
+        let kind = super::pricing::rate_kind(
+            &self.kind,
+            self.amount_minor,
+            self.free_over_minor,
+            self.per_kg_minor,
+        )
+        .ok_or_else(|| {
+            sqlx::Error::Decode(
+                format!(
+                    "shipping rate {} has an unknown kind {}",
+                    self.id, self.kind
+                )
+                .into(),
+            )
+        })?;
         Ok(RateView {
             id: self.id,
             zone_id: self.zone_id,
