@@ -40,6 +40,17 @@ test('address, a rate, a code, then pay: charged the total the page shows, every
   await expect(page.getByRole('button', { name: /^Pay / })).toHaveText(`Pay ${usd(total)}`);
   await expect(rates.getByLabel(/Express/)).toBeChecked();
 
+  // A reload (or coming back from PayPal's window) finds the form filled in.
+  await page.reload();
+  await hydrated(page);
+  await expect(page.getByLabel('Email for your receipt')).toHaveValue('delivery@example.com');
+  await expect(page.getByLabel('Street address')).toHaveValue('350 Fifth Avenue');
+  await expect(page.getByLabel('Country')).toHaveValue('US');
+  await expect(page.getByLabel('Discount code (optional)')).toHaveValue(code);
+  await page.getByRole('button', { name: 'Continue to payment' }).click();
+  await rates.getByLabel(/Express/).check();
+  await expect(page.getByTestId('checkout-total')).toHaveText(usd(total));
+
   const orderId = (await page.locator('[data-order-id]').getAttribute('data-order-id'))!;
   await fillCard(page, '4242424242424242');
   await pay(page);

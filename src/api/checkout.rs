@@ -46,6 +46,14 @@ pub async fn start_checkout(
     crate::server::checkout::start(&state, &cart_id, &email, &wants).await
 }
 
+/// The email, address and code of the cart's open order, to fill the checkout form again.
+#[server(endpoint = "checkout/resume")]
+pub async fn resume_checkout() -> Result<Option<crate::model::checkout::CheckoutDetails>, AppError>
+{
+    let (state, cart_id) = crate::server::session::current_cart().await?;
+    crate::server::checkout::resume(&state, &cart_id).await
+}
+
 /// How the shopper's open order's total is made now (after the page learnt it changed).
 #[server(endpoint = "checkout/summary")]
 pub async fn order_summary(

@@ -1,6 +1,6 @@
 //! What the payment form needs from the server.
 
-use crate::domain::address::Address;
+use crate::domain::address::{Address, AddressInput};
 use crate::domain::money::Money;
 use crate::domain::pricing::Breakdown;
 use serde::{Deserialize, Serialize};
@@ -44,6 +44,15 @@ pub struct CheckoutSession {
     /// The PayPal JS SDK's URL for this order (client id, currency, intent), when the shop
     /// takes PayPal.
     pub paypal_sdk_url: Option<String>,
+}
+
+/// What the checkout form is filled with when the shopper comes back to an open order (after
+/// leaving PayPal's window or Stripe's page, or a reload): their email, address and code.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckoutDetails {
+    pub email: String,
+    pub address: AddressInput,
+    pub code: String,
 }
 
 /// A way to ship the order, priced for it.

@@ -1,5 +1,5 @@
 use crate::api::checkout::{
-    order_summary, pay, pay_hosted, paypal_capture, paypal_create, StartCheckout,
+    order_summary, pay, pay_hosted, paypal_capture, paypal_create, resume_checkout, StartCheckout,
 };
 use crate::browser::{self, Approval, Confirmed, PayPalCallbacks, PaymentForm};
 use crate::components::cart_context::use_cart;
@@ -10,7 +10,7 @@ use crate::domain::address::COUNTRIES;
 use crate::domain::money::Money;
 use crate::domain::pricing::Breakdown;
 use crate::error::AppError;
-use crate::model::checkout::{CheckoutSession, PayOutcome, StripeUi};
+use crate::model::checkout::{CheckoutDetails, CheckoutSession, PayOutcome, StripeUi};
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -25,6 +25,9 @@ lazy_page! {
 #[component]
 pub fn CheckoutPage() -> impl IntoView {
     let start = ServerAction::<StartCheckout>::new();
+    // Back to an open order (from PayPal's window, Stripe's page, a reload): the form is filled
+    // with what it was given.
+    let resumed = Resource::new(|| (), |_| resume_checkout());
     // How the order's total is made, once the server has priced it for the address.
     let pricing = RwSignal::new(None::<Breakdown>);
     Effect::new(move |_| match start.value().get() {
@@ -38,9 +41,16 @@ pub fn CheckoutPage() -> impl IntoView {
         <div class="checkout-layout">
             <section class="checkout-main" aria-label="Contact, shipping and payment">
                 <ActionForm action=start attr:class="checkout-form">
-                    <ContactAndAddress/>
-                    <ShippingChoice start/>
-                    <DiscountCodeField/>
+                    <Suspense fallback=|| view! { <ContactAndAddress details=CheckoutDetails::default()/> }>
+                        {move || Suspend::new(async move {
+                            let details = resumed.await.ok().flatten().unwrap_or_default();
+                            view! {
+                                <ContactAndAddress details=details.clone()/>
+                                <ShippingChoice start/>
+                                <DiscountCodeField code=details.code/>
+                            }
+                        })}
+                    </Suspense>
                     <button type="submit" class="btn btn-secondary">
                         {move || if matches!(start.value().get(), Some(Ok(_))) { "Update order" } else { "Continue to payment" }}
                     </button>
@@ -65,35 +75,41 @@ pub fn CheckoutPage() -> impl IntoView {
 /// Email and shipping address. The server checks every field (per country) and prices the
 /// order for the address; the browser's `required` only saves a round trip.
 #[component]
-fn ContactAndAddress() -> impl IntoView {
+fn ContactAndAddress(details: CheckoutDetails) -> impl IntoView {
+    let a = details.address;
+    let country = if a.country.is_empty() {
+        "US".to_string()
+    } else {
+        a.country
+    };
     view! {
         <fieldset class="address-fields">
             <legend>"Contact and shipping address"</legend>
             <label for="checkout-email">"Email for your receipt"</label>
-            <input id="checkout-email" type="email" name="email" autocomplete="email" required maxlength="254"/>
+            <input id="checkout-email" type="email" name="email" autocomplete="email" required maxlength="254" value=details.email/>
             <label for="ship-name">"Full name"</label>
-            <input id="ship-name" name="name" autocomplete="shipping name" required maxlength="100"/>
+            <input id="ship-name" name="name" autocomplete="shipping name" required maxlength="100" value=a.name/>
             <label for="ship-line1">"Street address"</label>
-            <input id="ship-line1" name="line1" autocomplete="shipping address-line1" required maxlength="100"/>
+            <input id="ship-line1" name="line1" autocomplete="shipping address-line1" required maxlength="100" value=a.line1/>
             <label for="ship-line2">"Apartment, suite (optional)"</label>
-            <input id="ship-line2" name="line2" autocomplete="shipping address-line2" maxlength="100"/>
+            <input id="ship-line2" name="line2" autocomplete="shipping address-line2" maxlength="100" value=a.line2/>
             <div class="address-row">
                 <div>
                     <label for="ship-city">"City"</label>
-                    <input id="ship-city" name="city" autocomplete="shipping address-level2" required maxlength="100"/>
+                    <input id="ship-city" name="city" autocomplete="shipping address-level2" required maxlength="100" value=a.city/>
                 </div>
                 <div>
                     <label for="ship-region">"State / province"</label>
-                    <input id="ship-region" name="region" autocomplete="shipping address-level1" maxlength="100"/>
+                    <input id="ship-region" name="region" autocomplete="shipping address-level1" maxlength="100" value=a.region/>
                 </div>
                 <div>
                     <label for="ship-postal">"Postal code"</label>
-                    <input id="ship-postal" name="postal_code" autocomplete="shipping postal-code" maxlength="100"/>
+                    <input id="ship-postal" name="postal_code" autocomplete="shipping postal-code" maxlength="100" value=a.postal_code/>
                 </div>
             </div>
             <label for="ship-country">"Country"</label>
             <select id="ship-country" name="country" autocomplete="shipping country">
-                {COUNTRIES.iter().map(|(code, name)| view! { <option value=*code>{*name}</option> }).collect_view()}
+                {COUNTRIES.iter().map(|(code, name)| view! { <option value=*code selected=*code == country>{*name}</option> }).collect_view()}
             </select>
         </fieldset>
     }
@@ -131,12 +147,12 @@ fn ShippingChoice(start: ServerAction<StartCheckout>) -> impl IntoView {
 
 /// One discount code per order; applying it asks the server for the order with it.
 #[component]
-fn DiscountCodeField() -> impl IntoView {
+fn DiscountCodeField(code: String) -> impl IntoView {
     view! {
         <div class="discount-field">
             <label for="discount-code">"Discount code (optional)"</label>
             <div class="inline-field">
-                <input id="discount-code" name="code" autocomplete="off" maxlength="40"/>
+                <input id="discount-code" name="code" autocomplete="off" maxlength="40" value=code/>
                 <button type="submit" class="btn btn-secondary">"Apply"</button>
             </div>
         </div>

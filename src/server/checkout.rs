@@ -351,7 +351,7 @@ async fn cancel_card_payment(
                     db::set_payment_intent(&state.pool, &order.id, pi).await?;
                     Err(payment_failed(e))
                 }
-                Err(e) => {
+                Err(_) => {
                     // Paid meanwhile: the payment is the order's again.
                     let object = stripe
                         .payment_intent_object(pi)
@@ -608,6 +608,23 @@ pub(super) async fn as_shown(
         });
     }
     Ok(true)
+}
+
+/// What the cart's open order was given (email, address, code), for the form.
+pub async fn resume(
+    state: &AppState,
+    cart_id: &str,
+) -> Result<Option<crate::model::checkout::CheckoutDetails>, AppError> {
+    let Some(order) = db::open_order_for_cart(&state.pool, cart_id).await? else {
+        return Ok(None);
+    };
+    Ok(order
+        .address()
+        .map(|address| crate::model::checkout::CheckoutDetails {
+            email: order.email.clone(),
+            address: address.input(),
+            code: order.discount_code.clone().unwrap_or_default(),
+        }))
 }
 
 /// How the shopper's order's total is made.

@@ -529,3 +529,36 @@ async fn a_tax_rate_change_never_rewrites_a_past_order() {
         "nothing was sent to Stripe"
     );
 }
+
+/// Back at checkout with an open order, the form is filled with its email, address and code;
+/// another visitor's session gets nothing of it.
+#[tokio::test]
+async fn coming_back_fills_the_form_with_the_open_orders_address() {
+    let (app, _) = spawn_server_with(&[]).await;
+    add_code(&app, "BACK", "kind, amount_minor", "'fixed', 100").await;
+    let shopper = Visitor::new();
+    shopper
+        .add_to_cart(&app, &product(&app, MUG).await, 1)
+        .await;
+    assert_eq!(
+        shopper.call(&app, "checkout/resume", "").await.json(),
+        serde_json::Value::Null
+    );
+    shopper
+        .checkout_to(
+            &app,
+            "back@example.com",
+            &ShipTo::berlin().with_code("back"),
+        )
+        .await;
+    let resumed = shopper.call(&app, "checkout/resume", "").await.json();
+    assert_eq!(resumed["email"], "back@example.com");
+    assert_eq!(resumed["address"]["line1"], "Unter den Linden 1");
+    assert_eq!(resumed["address"]["country"], "DE");
+    assert_eq!(resumed["code"], "BACK");
+    let stranger = Visitor::new();
+    assert_eq!(
+        stranger.call(&app, "checkout/resume", "").await.json(),
+        serde_json::Value::Null
+    );
+}
