@@ -46,10 +46,10 @@ pub async fn start_checkout(
     crate::server::checkout::start(&state, &cart_id, &email, &wants).await
 }
 
-/// The email, address and code of the cart's open order, to fill the checkout form again.
+/// The email, address and code of the cart's open order, to fill the checkout form again (empty
+/// without one), and the countries the shop ships to beyond those the form lists by name.
 #[server(endpoint = "checkout/resume")]
-pub async fn resume_checkout() -> Result<Option<crate::model::checkout::CheckoutDetails>, AppError>
-{
+pub async fn resume_checkout() -> Result<crate::model::checkout::CheckoutDetails, AppError> {
     let (state, cart_id) = crate::server::session::current_cart().await?;
     crate::server::checkout::resume(&state, &cart_id).await
 }

@@ -7,7 +7,8 @@ use serde::{Deserialize, Serialize};
 /// The longest a field may be (most carriers' label limits sit around here).
 pub const MAX_FIELD: usize = 100;
 
-/// A country the checkout offers: ISO 3166-1 alpha-2 code and name. The shop ships to those its
+/// The countries the checkout lists by name: ISO 3166-1 alpha-2 code and name. Any other ISO
+/// country a merchant's zone lists is offered too (by its code). The shop ships to those its
 /// zones list; the others are refused with a clear message before any payment.
 pub const COUNTRIES: [(&str, &str); 24] = [
     ("US", "United States"),
@@ -39,6 +40,11 @@ pub const COUNTRIES: [(&str, &str); 24] = [
 /// The name of a country the checkout knows.
 pub fn country_name(code: &str) -> Option<&'static str> {
     COUNTRIES.iter().find(|(c, _)| *c == code).map(|(_, n)| *n)
+}
+
+/// The country's name if the checkout knows it, else its code.
+pub fn country_label(code: &str) -> String {
+    country_name(code).unwrap_or(code).to_string()
 }
 
 /// What a country asks of an address. Postal code shapes use `9` for a digit, `A` for a
@@ -214,7 +220,7 @@ impl Address {
         let line2 = clean(&input.line2, "apartment or suite", false)?;
         let city = clean(&input.city, "city", true)?;
         let country = clean(&input.country, "country", true)?.to_ascii_uppercase();
-        if country_name(&country).is_none() {
+        if country_name(&country).is_none() && !super::settings::is_country(&country) {
             return Err(AddressError::UnknownCountry);
         }
         let rules = rules(&country);
@@ -222,9 +228,7 @@ impl Address {
         if !rules.regions.is_empty() {
             region = region.to_ascii_uppercase();
             if !rules.regions.contains(&region.as_str()) {
-                return Err(AddressError::BadRegion(
-                    country_name(&country).unwrap_or_default().to_string(),
-                ));
+                return Err(AddressError::BadRegion(country_label(&country)));
             }
         }
         let postal_code =
@@ -235,7 +239,7 @@ impl Address {
         {
             return Err(AddressError::BadPostalCode {
                 code: postal_code,
-                country: country_name(&country).unwrap_or_default().to_string(),
+                country: country_label(&country),
             });
         }
         Ok(Address {
@@ -372,6 +376,10 @@ mod tests {
             Address::parse(&input("XX", "", "1")),
             Err(AddressError::UnknownCountry)
         );
+        // An ISO country the checkout has no rules for: required fields only, named by code.
+        let kr = Address::parse(&input("kr", "", "04524")).unwrap();
+        assert_eq!(kr.country, "KR");
+        assert_eq!(kr.lines().last().unwrap(), "KR");
         // Non-ASCII letters are fine.
         let mut a = input("DE", "", "10115");
         a.name = "Jürgen Müßig".into();

@@ -53,6 +53,8 @@ pub struct CheckoutDetails {
     pub email: String,
     pub address: AddressInput,
     pub code: String,
+    /// Countries the shop's zones ship to, beyond those the checkout lists by name.
+    pub more_countries: Vec<String>,
 }
 
 /// A way to ship the order, priced for it.

@@ -43,7 +43,7 @@ pub fn CheckoutPage() -> impl IntoView {
                 <ActionForm action=start attr:class="checkout-form">
                     <Suspense fallback=|| view! { <ContactAndAddress details=CheckoutDetails::default()/> }>
                         {move || Suspend::new(async move {
-                            let details = resumed.await.ok().flatten().unwrap_or_default();
+                            let details = resumed.await.unwrap_or_default();
                             view! {
                                 <ContactAndAddress details=details.clone()/>
                                 <ShippingChoice start/>
@@ -82,6 +82,8 @@ fn ContactAndAddress(details: CheckoutDetails) -> impl IntoView {
     } else {
         a.country
     };
+    let more = details.more_countries;
+    let more_selected = country.clone();
     view! {
         <fieldset class="address-fields">
             <legend>"Contact and shipping address"</legend>
@@ -110,6 +112,7 @@ fn ContactAndAddress(details: CheckoutDetails) -> impl IntoView {
             <label for="ship-country">"Country"</label>
             <select id="ship-country" name="country" autocomplete="shipping country">
                 {COUNTRIES.iter().map(|(code, name)| view! { <option value=*code selected=*code == country>{*name}</option> }).collect_view()}
+                {more.into_iter().map(|code| view! { <option value=code.clone() selected=code == more_selected>{code.clone()}</option> }).collect_view()}
             </select>
         </fieldset>
     }

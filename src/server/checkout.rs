@@ -123,10 +123,10 @@ pub(super) async fn quote(
     strict: bool,
 ) -> Result<Quote, AppError> {
     let cart = priced_cart(state, cart_id).await?;
-    let country = country_name(&address.country).unwrap_or(&address.country);
+    let country = crate::domain::address::country_label(&address.country);
     let rates = db::shipping_rates_for(&state.pool, &address.country).await?;
     if rates.is_empty() {
-        return Err(AppError::NotShippable(country.to_string()));
+        return Err(AppError::NotShippable(country.clone()));
     }
     let tax = db::tax_rate_for(&state.pool, &address.country, &address.region).await?;
     let currency = &cart.currency;
@@ -195,7 +195,7 @@ pub(super) async fn quote(
         }
     }
     let Some((rate_id, pricing)) = chosen else {
-        return Err(AppError::NotShippable(country.to_string()));
+        return Err(AppError::NotShippable(country.clone()));
     };
     let minimum = Money::new(currency.minimum_charge(), currency.clone());
     if pricing.total.minor < minimum.minor {
@@ -610,21 +610,31 @@ pub(super) async fn as_shown(
     Ok(true)
 }
 
-/// What the cart's open order was given (email, address, code), for the form.
+/// What the cart's open order was given (email, address, code), for the form, and the countries
+/// the shop ships to beyond those the form lists by name.
 pub async fn resume(
     state: &AppState,
     cart_id: &str,
-) -> Result<Option<crate::model::checkout::CheckoutDetails>, AppError> {
-    let Some(order) = db::open_order_for_cart(&state.pool, cart_id).await? else {
-        return Ok(None);
-    };
-    Ok(order
-        .address()
-        .map(|address| crate::model::checkout::CheckoutDetails {
+) -> Result<crate::model::checkout::CheckoutDetails, AppError> {
+    let more_countries: Vec<String> = db::shipping_countries(&state.pool)
+        .await?
+        .into_iter()
+        .filter(|c| country_name(c).is_none())
+        .collect();
+    let order = db::open_order_for_cart(&state.pool, cart_id).await?;
+    let details = match order.as_ref().and_then(|o| o.address().map(|a| (o, a))) {
+        Some((order, address)) => crate::model::checkout::CheckoutDetails {
             email: order.email.clone(),
             address: address.input(),
             code: order.discount_code.clone().unwrap_or_default(),
-        }))
+            more_countries,
+        },
+        None => crate::model::checkout::CheckoutDetails {
+            more_countries,
+            ..Default::default()
+        },
+    };
+    Ok(details)
 }
 
 /// How the shopper's order's total is made.

@@ -541,8 +541,8 @@ async fn coming_back_fills_the_form_with_the_open_orders_address() {
         .add_to_cart(&app, &product(&app, MUG).await, 1)
         .await;
     assert_eq!(
-        shopper.call(&app, "checkout/resume", "").await.json(),
-        serde_json::Value::Null
+        shopper.call(&app, "checkout/resume", "").await.json()["email"],
+        ""
     );
     shopper
         .checkout_to(
@@ -557,8 +557,53 @@ async fn coming_back_fills_the_form_with_the_open_orders_address() {
     assert_eq!(resumed["address"]["country"], "DE");
     assert_eq!(resumed["code"], "BACK");
     let stranger = Visitor::new();
-    assert_eq!(
-        stranger.call(&app, "checkout/resume", "").await.json(),
-        serde_json::Value::Null
+    let theirs = stranger.call(&app, "checkout/resume", "").await.json();
+    assert_eq!(theirs["email"], "");
+    assert_eq!(theirs["address"]["line1"], "");
+}
+
+/// A merchant's zone may list any ISO country: the checkout offers it (by its code) and ships
+/// there; one in no zone is still refused.
+#[tokio::test]
+async fn a_country_the_merchant_adds_can_be_shipped_to() {
+    let (app, _) = spawn_server_with(&[]).await;
+    sql(
+        &app,
+        "INSERT INTO shipping_zones (id, name) VALUES (9, 'Korea')",
+    )
+    .await;
+    sql(
+        &app,
+        "INSERT INTO shipping_zone_countries (country, zone_id) VALUES ('KR', 9)",
+    )
+    .await;
+    sql(&app, "INSERT INTO shipping_rates (zone_id, name, kind, amount_minor) VALUES (9, 'EMS', 'flat', 2500)").await;
+    let shopper = Visitor::new();
+    shopper
+        .add_to_cart(&app, &product(&app, MUG).await, 1)
+        .await;
+    let offered = shopper.call(&app, "checkout/resume", "").await.json();
+    assert_eq!(offered["more_countries"], serde_json::json!(["KR"]));
+    let seoul = ShipTo {
+        city: "Seoul".into(),
+        region: String::new(),
+        postal_code: "04524".into(),
+        country: "KR".into(),
+        ..ShipTo::default()
+    };
+    let korea = shopper.checkout_to(&app, "kr@example.com", &seoul).await;
+    assert_eq!(minor(&korea.session, "shipping"), 2500);
+    let vietnam = ShipTo {
+        country: "VN".into(),
+        ..seoul
+    };
+    let refused = shopper
+        .start_checkout_to(&app, "kr@example.com", &vietnam)
+        .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert!(
+        message(&refused).contains("we don't ship to VN"),
+        "{}",
+        refused.body
     );
 }

@@ -50,7 +50,8 @@ pub use outbox::{
 };
 pub use payments::{apply_stripe_event, Origin, PaymentFact, WebhookOutcome};
 pub use pricing::{
-    discount_code, redemptions_counted, shipping_rates_for, tax_rate_for, DiscountCode,
+    discount_code, redemptions_counted, shipping_countries, shipping_rates_for, tax_rate_for,
+    DiscountCode,
 };
 pub use reader::{ReadConnection, Reader};
 pub use refunds::{

@@ -72,6 +72,13 @@ pub async fn shipping_rates_for(
     Ok(rows.into_iter().filter_map(RateRow::rate).collect())
 }
 
+/// Every country a zone lists.
+pub async fn shipping_countries(pool: &SqlitePool) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT country FROM shipping_zone_countries ORDER BY country")
+        .fetch_all(pool)
+        .await
+}
+
 /// The tax rate of the address: its region's if there is one, else its country's.
 pub async fn tax_rate_for(
     pool: &SqlitePool,
