@@ -235,8 +235,20 @@ pub async fn check_unsettled(state: &AppState, now: i64) -> Result<usize, SyncEr
             .filter(|o| checked.insert(o.id.clone(), now).is_none())
             .collect()
     };
+    // One order Stripe or PayPal does not answer for does not hold up the others; it is marked
+    // unchecked again, so the next run tries it first thing rather than a stale period later.
+    let mut first_error = None;
     for order in &due {
-        refresh(state, order, now).await?;
+        if let Err(e) = refresh(state, order, now).await {
+            tracing::warn!(order = %order.id, error = %e, "reading an order back failed");
+            state
+                .reconciler
+                .checked
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .remove(&order.id);
+            first_error.get_or_insert(e);
+        }
     }
     // Payments whose answer never came back (the shopper may have left): sent again.
     let mut settled = 0;
@@ -245,10 +257,18 @@ pub async fn check_unsettled(state: &AppState, now: i64) -> Result<usize, SyncEr
             continue;
         };
         let _one_at_a_time = state.cart_locks.lock(&order.cart_id).await;
-        super::checkout::settle_attempts_in_doubt(state, &order).await?;
-        settled += 1;
+        match super::checkout::settle_attempts_in_doubt(state, &order).await {
+            Ok(()) => settled += 1,
+            Err(e) => {
+                tracing::warn!(order = %order.id, error = %e, "an attempt in doubt is still in doubt");
+                first_error.get_or_insert(e.into());
+            }
+        }
     }
-    Ok(due.len() + settled)
+    match first_error {
+        Some(e) => Err(e),
+        None => Ok(due.len() + settled),
+    }
 }
 
 /// Reads one order's PaymentIntent, refunds and disputes back from Stripe and applies them.

@@ -334,3 +334,49 @@ async fn a_stale_tab_cannot_pay_a_total_it_does_not_show() {
         .await;
     assert_eq!(pi["amount"], mug.price_minor + kettle.price_minor);
 }
+
+/// Reconciliation reads orders back one by one: one that Stripe does not answer for (here every
+/// read of its PaymentIntent fails) does not hold up the others, whose lost payments are found in
+/// the same run; the one that failed is tried again on the next.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_order_stripe_does_not_answer_for_does_not_hold_up_the_others() {
+    let (app, base) = spawn_server_with(&[]).await;
+    let sim = Sim::of(&app, &base);
+    sim.lose_webhooks().await;
+    let mug = product(&app, MUG).await;
+    let stuck = Visitor::new();
+    stuck.add_to_cart(&app, &mug, 1).await;
+    let waiting = stuck.checkout(&app, "stuck@example.com").await;
+    stuck
+        .pay(&app, &sim, &waiting, "pm_card_authenticationRequired")
+        .await;
+    let stuck_pi = payment_intent_of(&app, &waiting.order_id).await;
+
+    let lost = Visitor::new();
+    lost.add_to_cart(&app, &mug, 1).await;
+    let paid = lost.checkout(&app, "lost@example.com").await;
+    let token = sim.confirmation_token("pm_card_visa").await;
+    sim.post("/_sim/faults", &LOST_ANSWERS_AND_WEBHOOKS).await;
+    lost.pay_with(&app, &paid, paid.revision, &token).await;
+    assert_eq!(
+        order_status(&app, &paid.order_id).await,
+        "pending",
+        "its answer was lost"
+    );
+
+    let path = format!("/v1/payment_intents/{stuck_pi}");
+    sim.post(
+        "/_sim/faults",
+        &[
+            ("failure_rate", "1"),
+            ("failure_kind", "500"),
+            ("failure_path", path.as_str()),
+            ("webhook_drop_rate", "1"),
+        ],
+    )
+    .await;
+    let run = reconcile::check_unsettled(&app.state, now() + 10_000).await;
+    assert!(run.is_err(), "the stuck order's failure is still reported");
+    assert_eq!(order_status(&app, &paid.order_id).await, "paid");
+    assert_eq!(order_status(&app, &waiting.order_id).await, "pending");
+}
