@@ -78,3 +78,59 @@ ensure_e2e_packages() {
         npm ci --prefix end2end --no-audit --no-fund
     fi
 }
+
+# PostgreSQL from Debian (the server binaries live in /usr/lib/postgresql/<major>/bin).
+pg_bin() {
+    local dir
+    dir="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)"
+    [ -n "$dir" ] && [ -x "$dir/initdb" ] && echo "$dir"
+}
+
+ensure_postgres() {
+    if [ -z "$(pg_bin)" ]; then
+        step "Installing PostgreSQL from Debian"
+        local sudo=""
+        [ "$(id -u)" -eq 0 ] || sudo="sudo"
+        $sudo apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq postgresql
+    fi
+}
+
+# Runs a command as the postgres user when we are root (initdb refuses root), else as ourselves.
+as_postgres() {
+    if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+# Starts a throwaway PostgreSQL cluster in $1 (created if missing) on a free local port, fsync
+# off (a test cluster: a crash of the machine may lose it, which is fine), and exports
+# PG_DIR, PG_PORT and PG_URL (the superuser's URL of database "postgres"). pg_stop stops it.
+pg_start() {
+    ensure_postgres
+    local bin
+    bin="$(pg_bin)"
+    PG_DIR="$(mkdir -p "$1" && cd "$1" && pwd)"
+    [ "$(id -u)" -ne 0 ] || chown postgres: "$PG_DIR"
+    if [ ! -f "$PG_DIR/data/PG_VERSION" ]; then
+        as_postgres "$bin/initdb" -D "$PG_DIR/data" -U postgres --auth=trust -E UTF8 \
+            --locale=C.UTF-8 -N >/dev/null
+    fi
+    PG_PORT="${PG_PORT:-$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')}"
+    as_postgres "$bin/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/log" -w -o \
+        "-p $PG_PORT -k $PG_DIR -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
+        start >/dev/null
+    PG_URL="postgres://postgres@127.0.0.1:$PG_PORT/postgres"
+    export PG_DIR PG_PORT PG_URL
+}
+
+pg_stop() {
+    [ -n "${PG_DIR:-}" ] && [ -f "$PG_DIR/data/postmaster.pid" ] || return 0
+    as_postgres "$(pg_bin)/pg_ctl" -D "$PG_DIR/data" -m immediate -w stop >/dev/null 2>&1 || true
+}
+
+# pg_restart: stops and starts the same cluster on the same port (for fault tests).
+pg_restart() {
+    pg_stop
+    as_postgres "$(pg_bin)/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/log" -w -o \
+        "-p $PG_PORT -k $PG_DIR -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
+        start >/dev/null
+}

@@ -87,7 +87,7 @@ pub async fn connect(url: &str) -> Result<SqlitePool, sqlx::Error> {
         .test_before_acquire(false)
         .connect_with(options)
         .await?;
-    sqlx::migrate!("./migrations").run(&pool).await?;
+    sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
     Ok(pool)
 }
 
