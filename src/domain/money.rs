@@ -105,28 +105,28 @@ impl From<Currency> for String {
 #[cfg(feature = "ssr")]
 mod sql {
     use super::Currency;
+    use sqlx::any::{Any, AnyTypeInfo, AnyValueRef};
     use sqlx::encode::IsNull;
     use sqlx::error::BoxDynError;
-    use sqlx::sqlite::{Sqlite, SqliteArgumentValue, SqliteTypeInfo, SqliteValueRef};
 
-    impl sqlx::Type<Sqlite> for Currency {
-        fn type_info() -> SqliteTypeInfo {
-            <String as sqlx::Type<Sqlite>>::type_info()
+    impl sqlx::Type<Any> for Currency {
+        fn type_info() -> AnyTypeInfo {
+            <String as sqlx::Type<Any>>::type_info()
         }
     }
 
-    impl<'q> sqlx::Encode<'q, Sqlite> for Currency {
+    impl<'q> sqlx::Encode<'q, Any> for Currency {
         fn encode_by_ref(
             &self,
-            buf: &mut Vec<SqliteArgumentValue<'q>>,
+            buf: &mut <Any as sqlx::Database>::ArgumentBuffer<'q>,
         ) -> Result<IsNull, BoxDynError> {
-            <String as sqlx::Encode<'q, Sqlite>>::encode_by_ref(&self.0, buf)
+            <String as sqlx::Encode<'q, Any>>::encode_by_ref(&self.0, buf)
         }
     }
 
-    impl<'r> sqlx::Decode<'r, Sqlite> for Currency {
-        fn decode(value: SqliteValueRef<'r>) -> Result<Self, BoxDynError> {
-            let code = <&str as sqlx::Decode<'r, Sqlite>>::decode(value)?;
+    impl<'r> sqlx::Decode<'r, Any> for Currency {
+        fn decode(value: AnyValueRef<'r>) -> Result<Self, BoxDynError> {
+            let code = <&str as sqlx::Decode<'r, Any>>::decode(value)?;
             Ok(Currency::parse(code)?)
         }
     }

@@ -29,8 +29,14 @@ impl fmt::Debug for Secret {
 pub struct Config {
     /// `CHECKOUT_ADDR` (or cargo-leptos's `LEPTOS_SITE_ADDR`): where the shop listens.
     pub addr: SocketAddr,
-    /// `DATABASE_URL`: a `sqlite:` URL; the file is created on first start.
+    /// `DATABASE_URL`: a `sqlite:` URL (the file is created on first start) or a
+    /// `postgres://` one (the database must exist; its migrations are applied at start).
     pub database_url: String,
+    /// `SIMULATOR_DATABASE_URL`: where the embedded gateway simulators keep their state, a
+    /// `sqlite:` URL. With a SQLite shop, the shop's own file; with PostgreSQL,
+    /// `sqlite:simulators.db` (the simulators stand in for Stripe and PayPal, whose data is
+    /// never in the shop's database).
+    pub simulator_database_url: String,
     /// `PUBLIC_URL`: the address shoppers use; an `https` one makes cookies `Secure`.
     pub public_url: String,
     /// `SHOP_CURRENCY`: the catalog's currency.
@@ -173,12 +179,26 @@ impl Config {
         })?;
 
         let database_url = get("DATABASE_URL").unwrap_or_else(|| "sqlite:checkout.db".into());
-        if !database_url.starts_with("sqlite:") {
+        if !(database_url.starts_with("sqlite:")
+            || database_url.starts_with("postgres://")
+            || database_url.starts_with("postgresql://"))
+        {
             return Err(bad(
                 "DATABASE_URL",
-                "must be a sqlite: URL, e.g. sqlite:checkout.db",
+                "must be a sqlite: or postgres:// URL, e.g. sqlite:checkout.db or postgres://shop@localhost/shop",
             ));
         }
+        let simulator_database_url = match get("SIMULATOR_DATABASE_URL") {
+            Some(url) if url.starts_with("sqlite:") => url,
+            Some(_) => {
+                return Err(bad(
+                    "SIMULATOR_DATABASE_URL",
+                    "must be a sqlite: URL, e.g. sqlite:simulators.db",
+                ))
+            }
+            None if database_url.starts_with("sqlite:") => database_url.clone(),
+            None => "sqlite:simulators.db".into(),
+        };
 
         let public_url = get("PUBLIC_URL").unwrap_or_else(|| format!("http://{addr}"));
         if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
@@ -336,6 +356,7 @@ impl Config {
             orders,
             addr,
             database_url,
+            simulator_database_url,
             public_url,
             currency,
             stripe,
@@ -545,8 +566,14 @@ mod tests {
             .to_string()
             .starts_with("configuration error: CHECKOUT_ADDR:"));
         assert_eq!(
-            config(&[("DATABASE_URL", "postgres://x")]).unwrap_err().var,
+            config(&[("DATABASE_URL", "mysql://x")]).unwrap_err().var,
             "DATABASE_URL"
+        );
+        assert_eq!(
+            config(&[("SIMULATOR_DATABASE_URL", "postgres://x")])
+                .unwrap_err()
+                .var,
+            "SIMULATOR_DATABASE_URL"
         );
         assert_eq!(
             config(&[("SHOP_CURRENCY", "dollars")]).unwrap_err().var,

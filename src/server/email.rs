@@ -13,7 +13,7 @@ use crate::app::SHOP_NAME;
 use crate::domain::receipts::{render, Rendered, Shop};
 use lettre::message::{Mailbox, MultiPart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 use std::time::Duration;
 
 /// After this many attempts an email is given up on (with the default 30 s first retry, the
@@ -152,7 +152,7 @@ pub struct Pass {
 }
 
 /// Sends every email due now, once each. The task below runs this every second; tests call it.
-pub async fn send_due(pool: &SqlitePool, mailer: &Mailer) -> Result<Pass, sqlx::Error> {
+pub async fn send_due(pool: &AnyPool, mailer: &Mailer) -> Result<Pass, sqlx::Error> {
     let mut pass = Pass::default();
     if !mailer.configured() {
         return Ok(pass);
@@ -199,10 +199,7 @@ pub async fn send_due(pool: &SqlitePool, mailer: &Mailer) -> Result<Pass, sqlx::
 }
 
 /// The sender task: runs for the life of the process when an SMTP server is configured.
-pub fn spawn(
-    pool: SqlitePool,
-    mailer: std::sync::Arc<Mailer>,
-) -> Option<tokio::task::JoinHandle<()>> {
+pub fn spawn(pool: AnyPool, mailer: std::sync::Arc<Mailer>) -> Option<tokio::task::JoinHandle<()>> {
     if !mailer.configured() {
         tracing::info!("no SMTP_URL: emails stay in the outbox (admin → Emails)");
         return None;

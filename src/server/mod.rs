@@ -25,14 +25,14 @@ use axum::extract::FromRef;
 use axum::response::{IntoResponse, Response};
 use config::Config;
 use leptos::prelude::*;
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 use std::sync::Arc;
 
 /// Shared by every handler and server function.
 #[derive(Clone, FromRef)]
 pub struct AppState {
     pub leptos_options: LeptosOptions,
-    pub pool: SqlitePool,
+    pub pool: AnyPool,
     /// Connections for the pages' hot reads, outside the pool (see [`db::Reader`]).
     pub reader: db::Reader,
     /// Applies Stripe events in batches, one transaction each (group commit).

@@ -6,7 +6,6 @@ use super::config::{Config, ConfigError, Secret};
 use super::stripe::client::StripeClient;
 use crate::model::site::PaymentsMode;
 use axum::Router;
-use sqlx::SqlitePool;
 
 /// Mounted here when embedded.
 pub const SIMULATOR_PATH: &str = "/stripe-sim";
@@ -75,11 +74,9 @@ pub fn wants_embedded_simulator(config: &Config, release: bool) -> Result<bool, 
 }
 
 /// Sets up payments; with the embedded simulators, also returns their routers and where to mount
-/// them. Their keys are made once and kept in the database.
-pub async fn setup(
-    config: &Config,
-    pool: &SqlitePool,
-) -> Result<(Payments, Vec<(&'static str, Router)>), String> {
+/// them. Their keys are made once and kept in their database (the SQLite file of
+/// `SIMULATOR_DATABASE_URL`).
+pub async fn setup(config: &Config) -> Result<(Payments, Vec<(&'static str, Router)>), String> {
     let release = !cfg!(debug_assertions);
     if !wants_embedded_simulator(config, release).map_err(|e| e.to_string())? {
         let stripe = &config.stripe;
@@ -109,6 +106,9 @@ pub async fn setup(
         return Ok((payments, Vec::new()));
     }
 
+    let pool = &super::db::connect_sqlite(&config.simulator_database_url)
+        .await
+        .map_err(|e| format!("the simulators' database: {e}"))?;
     let (sk, pk) = stripe_sim::embedded_keys(pool)
         .await
         .map_err(|e| format!("stripe simulator: {e}"))?;
@@ -154,7 +154,7 @@ pub async fn setup(
 /// signing with its own certificate, which is pinned here (this process serves it itself).
 async fn embedded_paypal(
     config: &Config,
-    pool: &SqlitePool,
+    pool: &sqlx::SqlitePool,
     local: &str,
 ) -> Result<(super::paypal::PayPal, Router), String> {
     use super::paypal::verify::{CertPolicy, Verifier};

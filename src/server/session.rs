@@ -1,5 +1,6 @@
-//! Visitor sessions (tower-sessions, stored in SQLite so they survive a restart). The session
-//! holds only the visitor's cart id; the cart itself is in the `carts` tables.
+//! Visitor sessions (tower-sessions, stored in the shop's database so they survive a restart:
+//! tower-sessions-sqlx-store's SQLite or PostgreSQL store, whichever the shop runs on). The
+//! session holds only the visitor's cart id; the cart itself is in the `carts` tables.
 
 use super::{state, AppState};
 use crate::error::AppError;
@@ -9,12 +10,12 @@ use axum::middleware::Next;
 use axum::response::Response;
 use leptos::prelude::use_context;
 use rand::distributions::{Alphanumeric, DistString};
-use sqlx::SqlitePool;
+use sqlx::{AnyPool, SqlitePool};
 use tower_sessions::cookie::SameSite;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, SessionStore};
 use tower_sessions::{Expiry, Session, SessionManagerLayer};
-use tower_sessions_sqlx_store::SqliteStore;
+use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
 
 const CART_KEY: &str = "cart_id";
 pub const COOKIE_NAME: &str = "hk_session";
@@ -22,29 +23,38 @@ pub const COOKIE_NAME: &str = "hk_session";
 /// Creates the session table (idempotent) and returns the layer that loads and saves sessions.
 /// Cookies are HttpOnly and SameSite=Lax: Strict would be dropped when Stripe redirects back.
 pub async fn layer(
-    pool: &SqlitePool,
+    url: &str,
+    pool: &AnyPool,
     reader: &super::db::Reader,
     secure: bool,
-) -> Result<SessionManagerLayer<QueuedStore>, sqlx::Error> {
-    let store = SqliteStore::new(pool.clone());
-    store.migrate().await?;
-    // Expired sessions are deleted hourly, so the table does not only grow.
-    let sweeper = store.clone();
-    tokio::spawn(async move {
-        use tower_sessions::ExpiredDeletion;
-        let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
-        loop {
-            every.tick().await;
-            if let Err(e) = sweeper.delete_expired().await {
-                tracing::warn!(error = %e, "deleting expired sessions");
-            }
+) -> Result<SessionManagerLayer<Sessions>, sqlx::Error> {
+    use super::db::Backend;
+    let store = match Backend::of(pool) {
+        Backend::Sqlite => {
+            let pool = super::db::connect_sqlite(url).await?;
+            let store = SqliteStore::new(pool.clone());
+            store.migrate().await?;
+            sweep_expired(store.clone());
+            Sessions::Sqlite(QueuedStore {
+                store,
+                file: file_of(url),
+                reader: reader.clone(),
+                new_sessions: NewSessions::spawn(pool, file_of(url)),
+            })
         }
-    });
-    let store = QueuedStore {
-        store,
-        pool: pool.clone(),
-        reader: reader.clone(),
-        new_sessions: NewSessions::spawn(pool.clone()),
+        Backend::Postgres => {
+            // The store's own table (schema `tower_sessions`), read and written through a
+            // pool of sqlx's PostgreSQL driver, which the store is written for.
+            let pool = sqlx::postgres::PgPoolOptions::new()
+                .max_connections(8)
+                .acquire_timeout(std::time::Duration::from_secs(5))
+                .connect(url)
+                .await?;
+            let store = PostgresStore::new(pool);
+            store.migrate().await?;
+            sweep_expired(store.clone());
+            Sessions::Postgres(store)
+        }
     };
     Ok(SessionManagerLayer::new(store)
         .with_name(COOKIE_NAME)
@@ -56,6 +66,65 @@ pub async fn layer(
         )))
 }
 
+/// The SQLite file of a `sqlite:` URL, as the shop's write turns are keyed.
+fn file_of(url: &str) -> String {
+    url.parse::<sqlx::any::AnyConnectOptions>()
+        .map(|o| o.database_url.path().to_string())
+        .unwrap_or_else(|_| url.to_string())
+}
+
+/// Deletes expired sessions hourly, so the table does not only grow. A failed pass (the
+/// database restarting) is logged and the next hour's is tried: the loop never ends on an error.
+fn sweep_expired<S: tower_sessions::ExpiredDeletion + Clone + 'static>(store: S) {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
+        loop {
+            every.tick().await;
+            if let Err(e) = store.delete_expired().await {
+                tracing::warn!(error = %e, "deleting expired sessions");
+            }
+        }
+    });
+}
+
+/// The session store of the shop's backend.
+#[derive(Clone, Debug)]
+pub enum Sessions {
+    Sqlite(QueuedStore),
+    Postgres(PostgresStore),
+}
+
+#[async_trait::async_trait]
+impl SessionStore for Sessions {
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        match self {
+            Sessions::Sqlite(store) => store.create(record).await,
+            Sessions::Postgres(store) => store.create(record).await,
+        }
+    }
+
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        match self {
+            Sessions::Sqlite(store) => store.save(record).await,
+            Sessions::Postgres(store) => store.save(record).await,
+        }
+    }
+
+    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        match self {
+            Sessions::Sqlite(store) => store.load(id).await,
+            Sessions::Postgres(store) => store.load(id).await,
+        }
+    }
+
+    async fn delete(&self, id: &Id) -> session_store::Result<()> {
+        match self {
+            Sessions::Sqlite(store) => store.delete(id).await,
+            Sessions::Postgres(store) => store.delete(id).await,
+        }
+    }
+}
+
 /// The SQLite session store, its writes queued in-process with the database's other writers
 /// (`db::write_turn`) instead of waiting for SQLite's write lock in its busy handler, and new
 /// sessions written in batches ([`NewSessions`]). A new visitor's first page writes its
@@ -63,7 +132,8 @@ pub async fn layer(
 #[derive(Clone, Debug)]
 pub struct QueuedStore {
     store: SqliteStore,
-    pool: SqlitePool,
+    /// The database file, whose write turns the store's writes take.
+    file: String,
     /// Loads go through the pages' reading connections ([`super::db::Reader`]).
     reader: super::db::Reader,
     new_sessions: NewSessions,
@@ -85,9 +155,9 @@ const SESSION_BATCH: usize = 64;
 
 impl NewSessions {
     /// Starts the writer task (on the current tokio runtime); it ends with the last handle.
-    pub fn spawn(pool: SqlitePool) -> Self {
+    pub fn spawn(pool: SqlitePool, file: String) -> Self {
         let (queue, pending) = tokio::sync::mpsc::unbounded_channel();
-        tokio::spawn(write_new_sessions(pool, pending));
+        tokio::spawn(write_new_sessions(pool, file, pending));
         NewSessions { queue }
     }
 
@@ -105,13 +175,14 @@ impl NewSessions {
 
 async fn write_new_sessions(
     pool: SqlitePool,
+    file: String,
     mut pending: tokio::sync::mpsc::UnboundedReceiver<PendingSession>,
 ) {
     use sqlx::ConnectOptions;
     let mut connection: Option<sqlx::SqliteConnection> = None;
     let mut batch = Vec::with_capacity(SESSION_BATCH);
     while pending.recv_many(&mut batch, SESSION_BATCH).await > 0 {
-        let _turn = super::db::write_turn(&pool).await;
+        let _turn = super::db::write_turn_of_file(&file).await;
         let written = async {
             let db = match &mut connection {
                 Some(db) => db,
@@ -151,7 +222,7 @@ async fn insert_sessions(
             }
             let data = rmp_serde::to_vec(&*record).map_err(|e| sqlx::Error::Encode(e.into()))?;
             let inserted = sqlx::query(
-                "INSERT OR IGNORE INTO tower_sessions (id, data, expiry_date) VALUES (?, ?, ?)",
+                "INSERT OR IGNORE INTO tower_sessions (id, data, expiry_date) VALUES ($1, $2, $3)",
             )
             .bind(record.id.to_string())
             .bind(data)
@@ -179,7 +250,7 @@ impl SessionStore for QueuedStore {
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        let _turn = super::db::write_turn(&self.pool).await;
+        let _turn = super::db::write_turn_of_file(&self.file).await;
         self.store.save(record).await
     }
 
@@ -188,22 +259,32 @@ impl SessionStore for QueuedStore {
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
         let backend = |e: sqlx::Error| session_store::Error::Backend(e.to_string());
         let mut db = self.reader.connection().await.map_err(backend)?;
-        let data: Option<Vec<u8>> =
-            sqlx::query_scalar("SELECT data FROM tower_sessions WHERE id = ? AND expiry_date > ?")
-                .bind(id.to_string())
-                .bind(tower_sessions::cookie::time::OffsetDateTime::now_utc())
-                .fetch_optional(&mut *db)
-                .await
-                .map_err(backend)?;
+        let data: Option<Vec<u8>> = sqlx::query_scalar(
+            "SELECT data FROM tower_sessions WHERE id = $1 AND expiry_date > $2",
+        )
+        .bind(id.to_string())
+        .bind(sqlite_time(
+            tower_sessions::cookie::time::OffsetDateTime::now_utc(),
+        ))
+        .fetch_optional(&mut *db)
+        .await
+        .map_err(backend)?;
         data.map(|data| rmp_serde::from_slice(&data))
             .transpose()
             .map_err(|e| session_store::Error::Decode(e.to_string()))
     }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
-        let _turn = super::db::write_turn(&self.pool).await;
+        let _turn = super::db::write_turn_of_file(&self.file).await;
         self.store.delete(id).await
     }
+}
+
+/// A time as sqlx's SQLite driver stores it (RFC 3339 text), for comparing with the store's
+/// `expiry_date` through the `Any` driver (which has no time type).
+fn sqlite_time(at: tower_sessions::cookie::time::OffsetDateTime) -> String {
+    use tower_sessions::cookie::time::format_description::well_known::Rfc3339;
+    at.format(&Rfc3339).unwrap_or_default()
 }
 
 fn session_failed(e: tower_sessions::session::Error) -> AppError {
@@ -308,16 +389,16 @@ mod tests {
     #[tokio::test]
     async fn created_sessions_load_through_the_store() {
         let path = std::env::temp_dir().join(format!("checkout-session-{}.db", std::process::id()));
-        let pool = super::super::db::connect(&format!("sqlite:{}", path.display()))
-            .await
-            .unwrap();
+        let url = format!("sqlite:{}", path.display());
+        let shop = super::super::db::connect(&url).await.unwrap();
+        let pool = super::super::db::connect_sqlite(&url).await.unwrap();
         let store = SqliteStore::new(pool.clone());
         store.migrate().await.unwrap();
         let queued = QueuedStore {
             store: store.clone(),
-            pool: pool.clone(),
-            reader: super::super::db::Reader::new(&pool),
-            new_sessions: NewSessions::spawn(pool.clone()),
+            file: file_of(&url),
+            reader: super::super::db::Reader::new(&shop),
+            new_sessions: NewSessions::spawn(pool.clone(), file_of(&url)),
         };
         let expiry = tower_sessions::cookie::time::OffsetDateTime::now_utc()
             + tower_sessions::cookie::time::Duration::days(1);
@@ -365,12 +446,11 @@ mod tests {
     async fn sessions_created_together_are_each_stored_once() {
         let path =
             std::env::temp_dir().join(format!("checkout-sessions-{}.db", std::process::id()));
-        let pool = super::super::db::connect(&format!("sqlite:{}", path.display()))
-            .await
-            .unwrap();
+        let url = format!("sqlite:{}", path.display());
+        let pool = super::super::db::connect_sqlite(&url).await.unwrap();
         let store = SqliteStore::new(pool.clone());
         store.migrate().await.unwrap();
-        let new_sessions = NewSessions::spawn(pool.clone());
+        let new_sessions = NewSessions::spawn(pool.clone(), file_of(&url));
         let expiry = tower_sessions::cookie::time::OffsetDateTime::now_utc()
             + tower_sessions::cookie::time::Duration::days(1);
         let record = |n: usize| Record {

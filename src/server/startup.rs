@@ -15,12 +15,19 @@ pub async fn build_router(
     leptos_options: LeptosOptions,
 ) -> Result<(Router, AppState), StartError> {
     let database = |e: sqlx::Error| StartError::Database(e.to_string());
-    let pool = db::connect(&config.database_url).await.map_err(database)?;
-    let reader = db::Reader::new(&pool);
-    let sessions = session::layer(&pool, &reader, config.secure_cookies())
+    let pool = db::connect(&config.database_url)
         .await
-        .map_err(database)?;
-    let (payments, simulators) = payments::setup(&config, &pool)
+        .map_err(|e| StartError::Database(db::describe_failure(&config.database_url, &e)))?;
+    let reader = db::Reader::new(&pool);
+    let sessions = session::layer(
+        &config.database_url,
+        &pool,
+        &reader,
+        config.secure_cookies(),
+    )
+    .await
+    .map_err(database)?;
+    let (payments, simulators) = payments::setup(&config)
         .await
         .map_err(StartError::Payments)?;
     let admin = admin::auth::AdminAuth::new(config.admin_password_hash.clone(), payments.mode);

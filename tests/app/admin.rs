@@ -110,10 +110,7 @@ async fn every_admin_function_needs_a_signed_in_session() {
 async fn an_expired_session_is_signed_out() {
     let app = admin_app().await;
     let merchant = signed_in(&app).await;
-    sqlx::query("UPDATE tower_sessions SET expiry_date = 0")
-        .execute(&app.state.pool)
-        .await
-        .unwrap();
+    app.expire_sessions().await;
     assert_eq!(
         merchant.list_orders(&app, &[]).await.status,
         StatusCode::UNAUTHORIZED
@@ -200,7 +197,7 @@ async fn make_orders(app: &TestApp, n: usize, status: &str, email: &str) -> Vec<
             None,
         )
         .await;
-        sqlx::query("UPDATE orders SET status = ?, created_at = created_at - ? WHERE id = ?")
+        sqlx::query("UPDATE orders SET status = $1, created_at = created_at - $2 WHERE id = $3")
             .bind(status)
             .bind(i as i64)
             .bind(&order_id)
@@ -304,7 +301,7 @@ async fn a_refund_that_fails_later_is_shown_as_failed() {
     // already shows the refund failed, and only the last carries the reason the timeline shows.
     eventually("refund.failed to be applied", || async {
         sqlx::query_scalar::<_, i64>(
-            "SELECT count(*) FROM webhook_events WHERE type = 'refund.failed' AND order_id = ?",
+            "SELECT count(*) FROM webhook_events WHERE type = 'refund.failed' AND order_id = $1",
         )
         .bind(&order_id)
         .fetch_one(&app.state.pool)
@@ -442,7 +439,7 @@ async fn analytics_add_up_to_the_orders_made() {
     let (_, b) = paid_order(&app, MUG, 1, 2).await;
     let (refunded_id, c) = paid_order(&app, KETTLE, 1, 3).await;
     // One failed attempt, one refund of 10.00 on the kettle order, one unpaid order.
-    sqlx::query("INSERT INTO webhook_events (id, type, order_id) VALUES ('evt_fail', 'payment_intent.payment_failed', ?)")
+    sqlx::query("INSERT INTO webhook_events (id, type, order_id) VALUES ('evt_fail', 'payment_intent.payment_failed', $1)")
         .bind(&refunded_id)
         .execute(&app.state.pool)
         .await
@@ -670,12 +667,12 @@ async fn counts_per_status_follow_every_insert_and_status_change() {
     assert!(!kept().await.iter().any(|(s, _)| *s == OrderStatus::Pending));
 
     // An update that keeps the status, one that changes it, and one rolled back.
-    sqlx::query("UPDATE orders SET status = status, email = 'x@example.com' WHERE id = ?")
+    sqlx::query("UPDATE orders SET status = status, email = 'x@example.com' WHERE id = $1")
         .bind(&paid[0])
         .execute(pool)
         .await
         .unwrap();
-    sqlx::query("UPDATE orders SET status = 'refunded' WHERE id = ?")
+    sqlx::query("UPDATE orders SET status = 'refunded' WHERE id = $1")
         .bind(&paid[1])
         .execute(pool)
         .await
@@ -690,7 +687,7 @@ async fn counts_per_status_follow_every_insert_and_status_change() {
     assert!(kept().await.contains(&(OrderStatus::Paid, 4)));
     assert!(kept().await.contains(&(OrderStatus::Refunded, 1)));
 
-    sqlx::query("DELETE FROM orders WHERE id = ?")
+    sqlx::query("DELETE FROM orders WHERE id = $1")
         .bind(&paid[2])
         .execute(pool)
         .await

@@ -87,7 +87,7 @@ async fn catalog_snapshot(app: &TestApp) -> String {
 }
 
 async fn stock_of(app: &TestApp, id: i64) -> i64 {
-    sqlx::query_scalar("SELECT stock FROM products WHERE id = ?")
+    sqlx::query_scalar("SELECT stock FROM products WHERE id = $1")
         .bind(id)
         .fetch_one(&app.state.pool)
         .await
@@ -762,7 +762,7 @@ async fn adjustments_racing_checkouts_never_take_the_stock_below_zero() {
         "a jug was left although takers were refused"
     );
     let recorded: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM stock_adjustments WHERE product_id = ? AND reason = 'Breakage'",
+        "SELECT count(*) FROM stock_adjustments WHERE product_id = $1 AND reason = 'Breakage'",
     )
     .bind(id)
     .fetch_one(&app.state.pool)
@@ -770,7 +770,7 @@ async fn adjustments_racing_checkouts_never_take_the_stock_below_zero() {
     .unwrap();
     assert_eq!(recorded, adjustments, "history and stock disagree");
     let lowest: i64 =
-        sqlx::query_scalar("SELECT min(stock_after) FROM stock_adjustments WHERE product_id = ?")
+        sqlx::query_scalar("SELECT min(stock_after) FROM stock_adjustments WHERE product_id = $1")
             .bind(id)
             .fetch_one(&app.state.pool)
             .await

@@ -102,7 +102,7 @@ async fn a_paid_order_sends_one_receipt_however_often_its_webhook_comes() {
     );
     // The merchant sees it in the order's timeline.
     let timeline: Vec<String> = sqlx::query_scalar(
-        "SELECT detail FROM order_events WHERE order_id = ? AND kind = 'email' ORDER BY id",
+        "SELECT detail FROM order_events WHERE order_id = $1 AND kind = 'email' ORDER BY id",
     )
     .bind(&order_id)
     .fetch_all(&app.state.pool)

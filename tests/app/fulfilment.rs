@@ -113,7 +113,7 @@ impl Visitor {
 async fn shipped_emails(app: &TestApp, order_id: &str) -> i64 {
     count(
         app,
-        "SELECT count(*) FROM email_outbox WHERE kind = 'shipped' AND order_id = ?",
+        "SELECT count(*) FROM email_outbox WHERE kind = 'shipped' AND order_id = $1",
         &[order_id],
     )
     .await
@@ -122,7 +122,7 @@ async fn shipped_emails(app: &TestApp, order_id: &str) -> i64 {
 async fn shipments(app: &TestApp, order_id: &str) -> i64 {
     count(
         app,
-        "SELECT count(*) FROM shipments WHERE order_id = ?",
+        "SELECT count(*) FROM shipments WHERE order_id = $1",
         &[order_id],
     )
     .await
@@ -149,7 +149,7 @@ async fn paid_orders_wait_in_the_queue_oldest_first_and_unpaid_ones_do_not() {
     )
     .await;
     for (id, age) in [(&newest, 100), (&oldest, 300), (&middle, 200)] {
-        sqlx::query("UPDATE orders SET created_at = unixepoch() - ? WHERE id = ?")
+        sqlx::query("UPDATE orders SET created_at = unixepoch() - $1 WHERE id = $2")
             .bind(age)
             .bind(id)
             .execute(&app.state.pool)
@@ -278,7 +278,7 @@ async fn a_shipment_sends_exactly_one_email_whatever_the_double_clicks() {
 
     // The email says it shipped, with the carrier, the tracking number and its link.
     let id: i64 =
-        sqlx::query_scalar("SELECT id FROM email_outbox WHERE kind = 'shipped' AND order_id = ?")
+        sqlx::query_scalar("SELECT id FROM email_outbox WHERE kind = 'shipped' AND order_id = $1")
             .bind(&order)
             .fetch_one(&app.state.pool)
             .await
@@ -304,7 +304,7 @@ async fn a_shipment_sends_exactly_one_email_whatever_the_double_clicks() {
     // And the timeline says so.
     let timeline: i64 = count(
         &app,
-        "SELECT count(*) FROM order_events WHERE order_id = ? AND kind = 'shipped'",
+        "SELECT count(*) FROM order_events WHERE order_id = $1 AND kind = 'shipped'",
         &[&order],
     )
     .await;
@@ -398,7 +398,7 @@ async fn a_partial_shipment_then_the_rest_then_delivered() {
     assert_eq!(
         count(
             &app,
-            "SELECT count(*) FROM order_events WHERE order_id = ? AND kind = 'delivered'",
+            "SELECT count(*) FROM order_events WHERE order_id = $1 AND kind = 'delivered'",
             &[&order]
         )
         .await,
@@ -487,7 +487,7 @@ async fn shipment_lines_over_the_order_are_refused_and_nothing_changes() {
     let order = paid(&app, "over", MUG, 2).await;
     let timeline_before = count(
         &app,
-        "SELECT count(*) FROM order_events WHERE order_id = ?",
+        "SELECT count(*) FROM order_events WHERE order_id = $1",
         &[&order],
     )
     .await;
@@ -560,7 +560,7 @@ async fn shipment_lines_over_the_order_are_refused_and_nothing_changes() {
     assert_eq!(
         count(
             &app,
-            "SELECT count(*) FROM order_events WHERE order_id = ?",
+            "SELECT count(*) FROM order_events WHERE order_id = $1",
             &[&order]
         )
         .await,
@@ -614,7 +614,7 @@ async fn canceling_an_unshipped_paid_order_refunds_it_and_restocks() {
     assert_eq!(
         count(
             &app,
-            "SELECT count(*) FROM refund_requests WHERE order_id = ?",
+            "SELECT count(*) FROM refund_requests WHERE order_id = $1",
             &[&order]
         )
         .await,
@@ -707,7 +707,7 @@ async fn refunding_a_shipped_order_does_not_restock_but_marking_it_returned_does
         "shipped"
     );
 
-    let shipment: i64 = sqlx::query_scalar("SELECT id FROM shipments WHERE order_id = ?")
+    let shipment: i64 = sqlx::query_scalar("SELECT id FROM shipments WHERE order_id = $1")
         .bind(&order)
         .fetch_one(&app.state.pool)
         .await
@@ -792,7 +792,7 @@ async fn invoice_numbers_follow_the_payments_without_gaps_or_repeats() {
     assert_eq!(invoiced, expected, "each paid order has one invoice");
 
     // Invoices are never deleted or renumbered, so a number never comes back.
-    assert!(sqlx::query("DELETE FROM invoices WHERE number = ?")
+    assert!(sqlx::query("DELETE FROM invoices WHERE number = $1")
         .bind(n as i64)
         .execute(&app.state.pool)
         .await
@@ -805,7 +805,7 @@ async fn invoice_numbers_follow_the_payments_without_gaps_or_repeats() {
     );
     // The next paid order gets the next number.
     let next = paid(app, "inv_next", TEA_TIN, 1).await;
-    let number: i64 = sqlx::query_scalar("SELECT number FROM invoices WHERE order_id = ?")
+    let number: i64 = sqlx::query_scalar("SELECT number FROM invoices WHERE order_id = $1")
         .bind(&next)
         .fetch_one(&app.state.pool)
         .await
@@ -836,7 +836,7 @@ async fn invoice_numbers_follow_the_payments_without_gaps_or_repeats() {
     assert_eq!(
         count(
             app,
-            "SELECT count(*) FROM order_events WHERE order_id = ? AND kind = 'invoiced'",
+            "SELECT count(*) FROM order_events WHERE order_id = $1 AND kind = 'invoiced'",
             &[&next]
         )
         .await,
@@ -881,7 +881,7 @@ async fn fulfilment_functions_need_a_signed_in_session() {
 /// The embedded PayPal simulator's approval ("Pay now" with the PayPal balance), as the
 /// approval window does.
 async fn approve_with_paypal(app: &TestApp, base: &str, paypal_order: &str) {
-    let (id, secret) = paypal_sim::embedded_credentials(&app.state.pool)
+    let (id, secret) = paypal_sim::embedded_credentials(&app.simulator_pool().await)
         .await
         .unwrap();
     let api = format!("{base}/paypal-sim");
@@ -1002,7 +1002,7 @@ async fn a_cancellation_whose_refund_got_no_answer_is_sent_again_once() {
     assert_eq!(
         count(
             &app,
-            "SELECT count(*) FROM refund_requests WHERE order_id = ?",
+            "SELECT count(*) FROM refund_requests WHERE order_id = $1",
             &[&order]
         )
         .await,

@@ -34,6 +34,25 @@ impl TestApp {
     }
 }
 
+impl TestApp {
+    /// Makes every stored session expired, as time passing would.
+    pub async fn expire_sessions(&self) {
+        let sql = if on_postgres() {
+            "UPDATE tower_sessions.session SET expiry_date = now() - interval '1 minute'"
+        } else {
+            "UPDATE tower_sessions SET expiry_date = 0"
+        };
+        sqlx::query(sql).execute(&self.state.pool).await.unwrap();
+    }
+
+    /// A pool of the embedded simulators' database (their keys, their objects).
+    pub async fn simulator_pool(&self) -> sqlx::SqlitePool {
+        checkout::server::db::connect_sqlite(&self.state.config.simulator_database_url)
+            .await
+            .expect("the simulators' database")
+    }
+}
+
 static NEXT_DB: AtomicUsize = AtomicUsize::new(0);
 
 /// A fresh database file for one test.
@@ -55,9 +74,117 @@ pub async fn spawn_app_on(db_path: PathBuf) -> TestApp {
     spawn_app_with(db_path, &[]).await
 }
 
+/// The backend these tests run on: SQLite files by default; PostgreSQL when `TEST_DATABASE` is
+/// `postgres`, on the server of `TEST_POSTGRES_URL` (a superuser's URL; `scripts/test.sh`
+/// starts a throwaway cluster and runs the suite once on each backend).
+pub fn on_postgres() -> bool {
+    std::env::var("TEST_DATABASE").as_deref() == Ok("postgres")
+}
+
+fn postgres_server() -> String {
+    std::env::var("TEST_POSTGRES_URL")
+        .expect("TEST_DATABASE=postgres needs TEST_POSTGRES_URL (scripts/test.sh sets both)")
+}
+
+/// The URL of database `name` on the test server.
+fn postgres_database(name: &str) -> String {
+    let server = postgres_server();
+    let (base, query) = match server.split_once('?') {
+        Some((base, query)) => (base.to_string(), format!("?{query}")),
+        None => (server.clone(), String::new()),
+    };
+    let root = base
+        .rsplit_once('/')
+        .map_or(base.as_str(), |(root, _)| root);
+    format!("{root}/{name}{query}")
+}
+
+/// A migrated database every test's database is copied from (`CREATE DATABASE … TEMPLATE`,
+/// a fraction of a second, where migrating each would take seconds): made once per test run.
+static TEMPLATE: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
+
+async fn postgres_template() -> &'static str {
+    TEMPLATE
+        .get_or_init(|| async {
+            use sqlx::Connection;
+            let name = format!("checkout_template_{}", std::process::id());
+            let mut admin = sqlx::PgConnection::connect(&postgres_server())
+                .await
+                .expect("the test PostgreSQL server answers");
+            for statement in [
+                format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+                format!("CREATE DATABASE {name}"),
+            ] {
+                sqlx::raw_sql(&statement)
+                    .execute(&mut admin)
+                    .await
+                    .expect("template database");
+            }
+            let pool = checkout::server::db::connect(&postgres_database(&name))
+                .await
+                .expect("template migrated");
+            pool.close().await;
+            name
+        })
+        .await
+}
+
+/// The database URL of the test database `db_path` names: the SQLite file itself, or a
+/// PostgreSQL database named after it (created from the template on first use, kept for a
+/// restart on the same path).
+pub async fn database_url(db_path: &std::path::Path) -> String {
+    if !on_postgres() {
+        return format!("sqlite:{}", db_path.display());
+    }
+    use sqlx::Connection;
+    let stem = db_path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    // Named after this run too: a database left by an earlier run is never picked up.
+    let name: String = format!("t{}_{stem}", std::process::id())
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .take(63)
+        .collect();
+    let template = postgres_template().await;
+    let mut admin = sqlx::PgConnection::connect(&postgres_server())
+        .await
+        .expect("the test PostgreSQL server answers");
+    let exists: Option<i32> = sqlx::query_scalar("SELECT 1 FROM pg_database WHERE datname = $1")
+        .bind(&name)
+        .fetch_optional(&mut admin)
+        .await
+        .expect("pg_database");
+    if exists.is_none() {
+        sqlx::raw_sql(&format!("CREATE DATABASE {name} TEMPLATE {template}"))
+            .execute(&mut admin)
+            .await
+            .expect("test database");
+    }
+    let _ = admin.close().await;
+    postgres_database(&name)
+}
+
 /// Starts the app with extra environment settings.
 pub async fn spawn_app_with(db_path: PathBuf, vars: &[(&str, &str)]) -> TestApp {
-    let url = format!("sqlite:{}", db_path.display());
+    if std::env::var_os("TEST_LOG").is_some() {
+        // The server's log, to see why a test failed: TEST_LOG=1 cargo test … -- --nocapture
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter("warn,checkout=debug")
+            .with_test_writer()
+            .try_init();
+    }
+    let url = database_url(&db_path).await;
+    // The simulators keep their state in a SQLite file of their own on PostgreSQL (as they do
+    // in production); on SQLite, in the shop's file.
+    let simulators = format!("sqlite:{}", db_path.display());
     let vars: Vec<(String, String)> = vars
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -65,6 +192,9 @@ pub async fn spawn_app_with(db_path: PathBuf, vars: &[(&str, &str)]) -> TestApp 
     let config = Config::from_lookup(|name| {
         if name == "DATABASE_URL" {
             return Some(url.clone());
+        }
+        if name == "SIMULATOR_DATABASE_URL" {
+            return Some(simulators.clone());
         }
         vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
     })
@@ -378,18 +508,23 @@ pub struct Product {
 
 /// A product read straight from the database, not through the app.
 pub async fn product(app: &TestApp, slug: &str) -> Product {
-    sqlx::query_as("SELECT id, name, price_minor, stock FROM products WHERE slug = ?")
+    sqlx::query_as("SELECT id, name, price_minor, stock FROM products WHERE slug = $1")
         .bind(slug)
         .fetch_one(&app.state.pool)
         .await
         .expect("seeded product")
 }
 
-/// `SELECT count(*) …` with `binds` for its `?`s, read straight from the app's database.
+/// `SELECT count(*) …` with `binds` for its `$n`s, read straight from the app's database. A
+/// bind that reads as a whole number is bound as one (PostgreSQL compares an id column only
+/// with a number).
 pub async fn count(app: &TestApp, sql: &str, binds: &[&str]) -> i64 {
     let mut query = sqlx::query_scalar(sql);
     for value in binds {
-        query = query.bind(*value);
+        query = match value.parse::<i64>() {
+            Ok(number) => query.bind(number),
+            Err(_) => query.bind(*value),
+        };
     }
     query.fetch_one(&app.state.pool).await.unwrap()
 }

@@ -152,7 +152,7 @@ async fn paying_on_stripes_hosted_page_pays_the_order_once() {
     assert_eq!(charged, 1);
     let recorded = crate::helpers::count(
         &app,
-        "SELECT count(*) FROM webhook_events WHERE order_id = ? AND type = 'checkout.session.completed'",
+        "SELECT count(*) FROM webhook_events WHERE order_id = $1 AND type = 'checkout.session.completed'",
         &[&checkout.order_id],
     )
     .await;

@@ -19,7 +19,7 @@ struct PayPalSim {
 
 impl PayPalSim {
     async fn of(app: &TestApp, base: &str) -> Self {
-        let (id, secret) = paypal_sim::embedded_credentials(&app.state.pool)
+        let (id, secret) = paypal_sim::embedded_credentials(&app.simulator_pool().await)
             .await
             .unwrap();
         let api = format!("{base}/paypal-sim");
@@ -170,7 +170,7 @@ async fn capture(app: &TestApp, shopper: &Visitor, order_id: &str, attempt: &str
 }
 
 async fn paypal_order_of(app: &TestApp, order_id: &str) -> String {
-    sqlx::query_scalar("SELECT gateway_ref FROM orders WHERE id = ?")
+    sqlx::query_scalar("SELECT gateway_ref FROM orders WHERE id = $1")
         .bind(order_id)
         .fetch_one(&app.state.pool)
         .await
@@ -243,7 +243,7 @@ async fn paying_with_paypal_cancels_the_card_payment_and_pays_once() {
     })
     .await;
     assert_eq!(order_status(&app, &order_id).await, "paid");
-    let receipts = "SELECT count(*) FROM email_outbox WHERE order_id = ? AND kind = 'receipt'";
+    let receipts = "SELECT count(*) FROM email_outbox WHERE order_id = $1 AND kind = 'receipt'";
     assert_eq!(count(&app, receipts, &[&order_id]).await, 1);
 }
 
@@ -342,7 +342,7 @@ async fn the_admin_refunds_a_paypal_order_in_part_then_in_full() {
         "REFUNDED"
     );
     let refunds =
-        "SELECT count(*) FROM refund_requests WHERE order_id = ? AND stripe_refund_id IS NOT NULL";
+        "SELECT count(*) FROM refund_requests WHERE order_id = $1 AND stripe_refund_id IS NOT NULL";
     assert_eq!(
         count(&app, refunds, &[&order_id]).await,
         2,
@@ -400,7 +400,7 @@ async fn an_expired_paypal_order_is_canceled_and_never_captured() {
     let (app, _base, paypal) = paypal_app().await;
     let (shopper, order_id, _, paypal_order) = paying_with_paypal(&app, "late@example.com").await;
     paypal.approve(&paypal_order, "balance").await;
-    sqlx::query("UPDATE orders SET expires_at = 1 WHERE id = ?")
+    sqlx::query("UPDATE orders SET expires_at = 1 WHERE id = $1")
         .bind(&order_id)
         .execute(&app.state.pool)
         .await
@@ -463,7 +463,7 @@ async fn an_interrupted_move_to_paypal_that_expires_cancels_its_card_payment() {
     let (app, base, _paypal) = paypal_app().await;
     let (_shopper, order_id, _, pi) = card_payment_left_open(&app, &base, "gone@example.com").await;
     moved_to_paypal_without_canceling(&app, &order_id).await;
-    sqlx::query("UPDATE orders SET expires_at = 1 WHERE id = ?")
+    sqlx::query("UPDATE orders SET expires_at = 1 WHERE id = $1")
         .bind(&order_id)
         .execute(&app.state.pool)
         .await
@@ -736,7 +736,7 @@ async fn a_capture_whose_answer_was_lost_is_found_on_the_next_approval() {
     assert_eq!(order_status(&app, &order_id).await, "pending");
     let found = capture(&app, &shopper, &order_id, "second").await;
     assert_eq!(found["status"], "paid", "{found}");
-    let read_back = "SELECT count(*) FROM order_events WHERE order_id = ? AND kind = 'reconciled'";
+    let read_back = "SELECT count(*) FROM order_events WHERE order_id = $1 AND kind = 'reconciled'";
     assert_eq!(
         count(&app, read_back, &[&order_id]).await,
         1,

@@ -32,7 +32,7 @@ async fn add_code(app: &TestApp, code: &str, columns: &str, values: &str) {
 
 async fn rate_id(app: &TestApp, zone: &str, name: &str) -> i64 {
     sqlx::query_scalar(
-        "SELECT r.id FROM shipping_rates r JOIN shipping_zones z ON z.id = r.zone_id WHERE z.name = ? AND r.name = ?",
+        "SELECT r.id FROM shipping_rates r JOIN shipping_zones z ON z.id = r.zone_id WHERE z.name = $1 AND r.name = $2",
     )
     .bind(zone)
     .bind(name)
@@ -161,7 +161,7 @@ async fn the_total_has_shipping_discount_and_vat_and_is_what_is_charged() {
     .await;
     // Each line keeps its share of the discount and its tax.
     let (discount, tax): (i64, i64) =
-        sqlx::query_as("SELECT discount_minor, tax_minor FROM order_items WHERE order_id = ?")
+        sqlx::query_as("SELECT discount_minor, tax_minor FROM order_items WHERE order_id = $1")
             .bind(&checkout.order_id)
             .fetch_one(&app.state.pool)
             .await
@@ -182,7 +182,7 @@ async fn the_total_has_shipping_discount_and_vat_and_is_what_is_charged() {
     assert_eq!(
         count(
             &app,
-            "SELECT count(*) FROM discount_redemptions WHERE order_id = ? AND state = 'taken'",
+            "SELECT count(*) FROM discount_redemptions WHERE order_id = $1 AND state = 'taken'",
             &[&checkout.order_id]
         )
         .await,
@@ -505,7 +505,7 @@ async fn a_tax_rate_change_never_rewrites_a_past_order() {
     .await;
 
     assert_eq!(order(&app, &paid.order_id).await.breakdown(), before);
-    let (tax,): (i64,) = sqlx::query_as("SELECT tax_minor FROM order_items WHERE order_id = ?")
+    let (tax,): (i64,) = sqlx::query_as("SELECT tax_minor FROM order_items WHERE order_id = $1")
         .bind(&paid.order_id)
         .fetch_one(&app.state.pool)
         .await
@@ -521,7 +521,7 @@ async fn a_tax_rate_change_never_rewrites_a_past_order() {
     assert_eq!(
         count(
             &app,
-            "SELECT count(*) FROM payment_attempts WHERE order_id = ?",
+            "SELECT count(*) FROM payment_attempts WHERE order_id = $1",
             &[&shown.order_id]
         )
         .await,

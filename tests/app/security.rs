@@ -227,12 +227,14 @@ async fn no_secret_reaches_the_log() {
     let dir = std::env::temp_dir().join(format!("checkout-logs-{port}"));
     std::fs::create_dir_all(&dir).unwrap();
     let db = dir.join("shop.db");
+    let database = crate::helpers::database_url(&db).await;
     let base = format!("http://127.0.0.1:{port}");
     let mut server = std::process::Command::new(env!("CARGO_BIN_EXE_checkout"))
         .env_remove("STRIPE_SECRET_KEY")
         .env_remove("STRIPE_PUBLISHABLE_KEY")
         .env("CHECKOUT_ADDR", format!("127.0.0.1:{port}"))
-        .env("DATABASE_URL", format!("sqlite:{}", db.display()))
+        .env("DATABASE_URL", &database)
+        .env("SIMULATOR_DATABASE_URL", format!("sqlite:{}", db.display()))
         .env("RUST_LOG", "debug")
         .env("RECONCILE_INTERVAL_SECONDS", "1")
         .current_dir(&dir)
@@ -259,7 +261,15 @@ async fn no_secret_reaches_the_log() {
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    assert!(up, "the server started");
+    if !up {
+        let _ = server.kill();
+        let _ = server.wait();
+        panic!(
+            "the server did not start: {}{}",
+            stderr.join().unwrap_or_default(),
+            stdout.join().unwrap_or_default()
+        );
+    }
     let first = client
         .get(&base)
         .header(reqwest::header::ACCEPT, "text/html")
@@ -338,7 +348,7 @@ async fn no_secret_reaches_the_log() {
         log.contains("webhook") || log.contains("DEBUG"),
         "the log was captured"
     );
-    let pool = checkout::server::db::connect(&format!("sqlite:{}", db.display()))
+    let pool = checkout::server::db::connect_sqlite(&format!("sqlite:{}", db.display()))
         .await
         .unwrap();
     let (sk, _) = stripe_sim::embedded_keys(&pool).await.unwrap();

@@ -19,7 +19,7 @@ fn refused(reply: &Reply, status: StatusCode, says: &str) {
 }
 
 async fn zone_id(app: &TestApp, name: &str) -> i64 {
-    sqlx::query_scalar("SELECT id FROM shipping_zones WHERE name = ?")
+    sqlx::query_scalar("SELECT id FROM shipping_zones WHERE name = $1")
         .bind(name)
         .fetch_one(&app.state.pool)
         .await
@@ -28,7 +28,7 @@ async fn zone_id(app: &TestApp, name: &str) -> i64 {
 
 async fn countries_of(app: &TestApp, zone: i64) -> Vec<String> {
     sqlx::query_scalar(
-        "SELECT country FROM shipping_zone_countries WHERE zone_id = ? ORDER BY country",
+        "SELECT country FROM shipping_zone_countries WHERE zone_id = $1 ORDER BY country",
     )
     .bind(zone)
     .fetch_all(&app.state.pool)
@@ -40,17 +40,17 @@ async fn countries_of(app: &TestApp, zone: i64) -> Vec<String> {
 async fn snapshot(app: &TestApp) -> String {
     let mut all = String::new();
     for sql in [
-        "SELECT group_concat(id || ':' || name, '|') FROM (SELECT * FROM shipping_zones ORDER BY id)",
-        "SELECT group_concat(country || ':' || zone_id, '|') FROM (SELECT * FROM shipping_zone_countries ORDER BY country)",
-        "SELECT group_concat(id || ':' || zone_id || ':' || name || ':' || kind || ':' || amount_minor || ':' || ifnull(free_over_minor, '-') || ':' || ifnull(per_kg_minor, '-') || ':' || active, '|') FROM (SELECT * FROM shipping_rates ORDER BY id)",
-        "SELECT group_concat(id || ':' || country || ':' || region || ':' || name || ':' || rate_bp || ':' || applies_to_shipping, '|') FROM (SELECT * FROM tax_rates ORDER BY id)",
-        "SELECT group_concat(id || ':' || code || ':' || kind || ':' || ifnull(percent_bp, '-') || ':' || ifnull(amount_minor, '-') || ':' || min_subtotal_minor || ':' || ifnull(starts_at, '-') || ':' || ifnull(ends_at, '-') || ':' || ifnull(max_redemptions, '-') || ':' || ifnull(per_email_limit, '-') || ':' || active, '|') FROM (SELECT * FROM discount_codes ORDER BY id)",
+        "SELECT id || ':' || name FROM shipping_zones ORDER BY id",
+        "SELECT country || ':' || zone_id FROM shipping_zone_countries ORDER BY country",
+        "SELECT id || ':' || zone_id || ':' || name || ':' || kind || ':' || amount_minor || ':' || coalesce(CAST(free_over_minor AS TEXT), '-') || ':' || coalesce(CAST(per_kg_minor AS TEXT), '-') || ':' || active FROM shipping_rates ORDER BY id",
+        "SELECT id || ':' || country || ':' || region || ':' || name || ':' || rate_bp || ':' || applies_to_shipping FROM tax_rates ORDER BY id",
+        "SELECT id || ':' || code || ':' || kind || ':' || coalesce(CAST(percent_bp AS TEXT), '-') || ':' || coalesce(CAST(amount_minor AS TEXT), '-') || ':' || min_subtotal_minor || ':' || coalesce(CAST(starts_at AS TEXT), '-') || ':' || coalesce(CAST(ends_at AS TEXT), '-') || ':' || coalesce(CAST(max_redemptions AS TEXT), '-') || ':' || coalesce(CAST(per_email_limit AS TEXT), '-') || ':' || active FROM discount_codes ORDER BY id",
     ] {
-        let part: Option<String> = sqlx::query_scalar(sql)
-            .fetch_one(&app.state.pool)
+        let rows: Vec<String> = sqlx::query_scalar(sql)
+            .fetch_all(&app.state.pool)
             .await
             .unwrap();
-        all.push_str(&part.unwrap_or_default());
+        all.push_str(&rows.join("|"));
         all.push('\n');
     }
     all
@@ -275,8 +275,8 @@ async fn each_kind_of_rate_round_trips() {
             ]),
         )
         .await);
-    let row: (String, String, i64, Option<i64>, Option<i64>, bool) = sqlx::query_as(
-        "SELECT name, kind, amount_minor, free_over_minor, per_kg_minor, active FROM shipping_rates WHERE id = ?",
+    let row: (String, String, i64, Option<i64>, Option<i64>, i64) = sqlx::query_as(
+        "SELECT name, kind, amount_minor, free_over_minor, per_kg_minor, active FROM shipping_rates WHERE id = $1",
     )
     .bind(letter.parse::<i64>().unwrap())
     .fetch_one(&app.state.pool)
@@ -290,7 +290,7 @@ async fn each_kind_of_rate_round_trips() {
             300,
             None,
             Some(50),
-            false
+            0
         )
     );
 
@@ -304,7 +304,7 @@ async fn each_kind_of_rate_round_trips() {
     assert_eq!(
         count(
             &app,
-            "SELECT count(*) FROM shipping_rates WHERE id = ?",
+            "SELECT count(*) FROM shipping_rates WHERE id = $1",
             &[&letter]
         )
         .await,
@@ -329,7 +329,7 @@ async fn bad_rates_are_refused_and_change_nothing() {
     let merchant = signed_in(&app).await;
     let zone = zone_id(&app, "Europe").await.to_string();
     let seeded: String =
-        sqlx::query_scalar("SELECT id FROM shipping_rates WHERE zone_id = ? LIMIT 1")
+        sqlx::query_scalar("SELECT id FROM shipping_rates WHERE zone_id = $1 LIMIT 1")
             .bind(zone.parse::<i64>().unwrap())
             .fetch_one(&app.state.pool)
             .await
@@ -510,13 +510,13 @@ async fn tax_rates_are_added_edited_and_unique_per_place() {
     assert_eq!(snapshot(&app).await, before);
 
     ok(&merchant.call(&app, "admin/taxes/add", &ny("8.88")).await);
-    let (id, bp, shipping): (i64, i64, bool) = sqlx::query_as(
+    let (id, bp, shipping): (i64, i64, i64) = sqlx::query_as(
         "SELECT id, rate_bp, applies_to_shipping FROM tax_rates WHERE country = 'US' AND region = 'NY'",
     )
     .fetch_one(&app.state.pool)
     .await
     .unwrap();
-    assert_eq!((bp, shipping), (888, false));
+    assert_eq!((bp, shipping), (888, 0));
     refused(
         &merchant.call(&app, "admin/taxes/add", &ny("4")).await,
         StatusCode::CONFLICT,
@@ -539,13 +539,13 @@ async fn tax_rates_are_added_edited_and_unique_per_place() {
             ]),
         )
         .await);
-    let row: (String, i64, bool) =
-        sqlx::query_as("SELECT name, rate_bp, applies_to_shipping FROM tax_rates WHERE id = ?")
+    let row: (String, i64, i64) =
+        sqlx::query_as("SELECT name, rate_bp, applies_to_shipping FROM tax_rates WHERE id = $1")
             .bind(id.parse::<i64>().unwrap())
             .fetch_one(&app.state.pool)
             .await
             .unwrap();
-    assert_eq!(row, ("NY sales tax".into(), 400, true));
+    assert_eq!(row, ("NY sales tax".into(), 400, 1));
     let before = snapshot(&app).await;
     refused(
         &merchant
@@ -608,7 +608,7 @@ async fn discount_codes_with_limits_and_dates() {
         Option<i64>,
         Option<i64>,
         Option<i64>,
-        bool,
+        i64,
     );
     let row: Row = sqlx::query_as(
         "SELECT code, kind, percent_bp, amount_minor, min_subtotal_minor, starts_at, ends_at, max_redemptions, per_email_limit, active FROM discount_codes",
@@ -628,7 +628,7 @@ async fn discount_codes_with_limits_and_dates() {
             Some(1_798_761_600), // 2027-01-01 00:00 UTC
             Some(100),
             Some(1),
-            true
+            1
         )
     );
 
@@ -760,13 +760,13 @@ async fn discount_codes_with_limits_and_dates() {
             &form(&[("id", &five), ("active", "off")]),
         )
         .await);
-    let row: (i64, Option<i64>, bool) = sqlx::query_as(
+    let row: (i64, Option<i64>, i64) = sqlx::query_as(
         "SELECT amount_minor, max_redemptions, active FROM discount_codes WHERE code = 'FIVE'",
     )
     .fetch_one(&app.state.pool)
     .await
     .unwrap();
-    assert_eq!(row, (750, Some(3), false));
+    assert_eq!(row, (750, Some(3), 0));
 
     // The list counts redemptions held (open orders) and taken (paid), not released ones.
     for (order, state) in [
@@ -775,13 +775,13 @@ async fn discount_codes_with_limits_and_dates() {
         ("ord_r3", "taken"),
         ("ord_r4", "released"),
     ] {
-        sqlx::query("INSERT INTO orders (id, cart_id, email, status, currency, total_minor, state) VALUES (?, ?, 'a@example.com', 'canceled', 'USD', 100, '{}')")
+        sqlx::query("INSERT INTO orders (id, cart_id, email, status, currency, total_minor, state) VALUES ($1, $2, 'a@example.com', 'canceled', 'USD', 100, '{}')")
             .bind(order)
             .bind(format!("cart_{order}"))
             .execute(&app.state.pool)
             .await
             .unwrap();
-        sqlx::query("INSERT INTO discount_redemptions (order_id, code_id, email, state) VALUES (?, ?, 'a@example.com', ?)")
+        sqlx::query("INSERT INTO discount_redemptions (order_id, code_id, email, state) VALUES ($1, $2, 'a@example.com', $3)")
             .bind(order)
             .bind(five.parse::<i64>().unwrap())
             .bind(state)

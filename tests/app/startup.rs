@@ -22,7 +22,7 @@ fn start_with(vars: &[(&str, &str)]) -> (Option<i32>, String) {
 fn a_bad_value_stops_start_up_with_one_line_naming_the_variable() {
     for (var, value) in [
         ("CHECKOUT_ADDR", "localhost"),
-        ("DATABASE_URL", "postgres://db/shop"),
+        ("DATABASE_URL", "mysql://db/shop"),
         ("SHOP_CURRENCY", "dollars"),
         ("STRIPE_SECRET_KEY", "sk_nope"),
         ("ADMIN_PASSWORD_HASH", "hunter2"),
@@ -36,6 +36,28 @@ fn a_bad_value_stops_start_up_with_one_line_naming_the_variable() {
             "{stderr}"
         );
     }
+}
+
+/// A PostgreSQL that does not answer stops the start in one line that says which database
+/// (host, port, name) and never the password of the URL.
+#[test]
+fn an_unreachable_postgres_stops_start_up_with_one_line_without_the_password() {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    }; // nothing listens there now
+    let url = format!("postgres://shop:s3cret-pw@127.0.0.1:{port}/shopdb");
+    let (code, stderr) = start_with(&[("DATABASE_URL", url.as_str())]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains(&format!("127.0.0.1:{port}")) && stderr.contains("shopdb"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("s3cret-pw"),
+        "the password was printed: {stderr}"
+    );
 }
 
 #[test]

@@ -1,8 +1,9 @@
 //! The merchant's order list: filters, keyset pages and counts per status.
 
 use super::orders::{OrderRow, ORDER_COLUMNS};
+use super::{Backend, Sql};
 use crate::domain::order::OrderStatus;
-use sqlx::{QueryBuilder, Sqlite, SqlitePool};
+use sqlx::AnyPool;
 use std::fmt;
 
 /// What the admin's order list is narrowed to.
@@ -49,16 +50,16 @@ impl fmt::Display for OrderCursor {
 }
 
 /// Adds the WHERE clause shared by the list, the counts and the export.
-fn push_filter(query: &mut QueryBuilder<'_, Sqlite>, filter: &OrderFilter, with_status: bool) {
+fn push_filter(query: &mut Sql, backend: Backend, filter: &OrderFilter, with_status: bool) {
     query.push(" WHERE 1 = 1");
     if let (true, Some(status)) = (with_status, filter.status) {
-        query.push(" AND status = ").push_bind(status);
+        query.push(" AND status = ").bind(status.as_str());
     }
     if let Some(from) = filter.from {
-        query.push(" AND created_at >= ").push_bind(from);
+        query.push(" AND created_at >= ").bind(from);
     }
     if let Some(to) = filter.to {
-        query.push(" AND created_at < ").push_bind(to);
+        query.push(" AND created_at < ").bind(to);
     }
     if let Some(q) = &filter.search {
         let like = format!(
@@ -67,43 +68,49 @@ fn push_filter(query: &mut QueryBuilder<'_, Sqlite>, filter: &OrderFilter, with_
                 .replace('%', "\\%")
                 .replace('_', "\\_")
         );
+        // An email matches whatever its letters' case: SQLite's LIKE ignores ASCII case,
+        // PostgreSQL's ILIKE does the same.
+        let like_op = match backend {
+            Backend::Sqlite => " OR email LIKE ",
+            Backend::Postgres => " OR email ILIKE ",
+        };
         query
             .push(" AND (id = ")
-            .push_bind(q.clone())
+            .bind(q.clone())
             .push(" OR payment_intent_id = ")
-            .push_bind(q.clone())
-            .push(" OR email LIKE ")
-            .push_bind(like)
+            .bind(q.clone())
+            .push(like_op)
+            .bind(like)
             .push(" ESCAPE '\\')");
     }
 }
 
 /// One page of orders, newest first, after the cursor.
 pub async fn admin_orders(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     filter: &OrderFilter,
     after: Option<&OrderCursor>,
     limit: i64,
 ) -> Result<Vec<OrderRow>, sqlx::Error> {
-    let mut query = QueryBuilder::new(format!("SELECT {ORDER_COLUMNS} FROM orders"));
-    push_filter(&mut query, filter, true);
+    let mut query = Sql::new(format!("SELECT {ORDER_COLUMNS} FROM orders"));
+    push_filter(&mut query, Backend::of(pool), filter, true);
     if let Some(cursor) = after {
         query
             .push(" AND (created_at, id) < (")
-            .push_bind(cursor.created_at)
+            .bind(cursor.created_at)
             .push(", ")
-            .push_bind(cursor.id.clone())
+            .bind(cursor.id.clone())
             .push(")");
     }
     query
         .push(" ORDER BY created_at DESC, id DESC LIMIT ")
-        .push_bind(limit);
-    query.build_query_as().fetch_all(pool).await
+        .bind(limit);
+    query.fetch_all_as(pool).await
 }
 
 /// How many orders per status under the filter (its own status aside).
 pub async fn status_counts(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     filter: &OrderFilter,
 ) -> Result<Vec<(OrderStatus, i64)>, sqlx::Error> {
     if filter.from.is_none() && filter.to.is_none() && filter.search.is_none() {
@@ -114,8 +121,8 @@ pub async fn status_counts(
         .fetch_all(pool)
         .await;
     }
-    let mut query = QueryBuilder::new("SELECT status, count(*) FROM orders");
-    push_filter(&mut query, filter, false);
+    let mut query = Sql::new("SELECT status, count(*) FROM orders".to_string());
+    push_filter(&mut query, Backend::of(pool), filter, false);
     query.push(" GROUP BY status ORDER BY status");
-    query.build_query_as().fetch_all(pool).await
+    query.fetch_all_as(pool).await
 }

@@ -1,13 +1,14 @@
 //! Card payment attempts: one row per press of Pay, written before Stripe is called.
 
 use super::orders::{order_in, NewTimelineEntry, OrderRow};
+use super::Json;
 use crate::model::admin::TimelineKind;
-use sqlx::types::Json;
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 
 /// How an attempt ended, as far as we know.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, sqlx::Type)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, sqlx::Type, serde::Deserialize)]
 #[sqlx(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum AttemptOutcome {
     /// Sent to Stripe; the answer was not (yet) received.
     InDoubt,
@@ -56,12 +57,11 @@ const ATTEMPT_COLUMNS: &str =
 /// are ignored, unless they say money was taken). `build` makes the request from the attempt's
 /// number and key. `None` when the order was revised or settled meanwhile.
 pub async fn start_attempt(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     order: &OrderRow,
     build: impl FnOnce(i64) -> (String, Vec<(String, String)>),
 ) -> Result<Option<AttemptRow>, sqlx::Error> {
-    let _turn = super::write_turn(pool).await;
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let mut tx = super::begin_write(pool).await?;
     let current = order_in(&mut tx, &order.id).await?;
     if current.revision != order.revision
         || !current.status.is_open()
@@ -70,7 +70,7 @@ pub async fn start_attempt(
         return Ok(None);
     }
     let number: i64 = sqlx::query_scalar(
-        "SELECT coalesce(max(attempt), 0) + 1 FROM payment_attempts WHERE order_id = ?",
+        "SELECT coalesce(max(attempt), 0) + 1 FROM payment_attempts WHERE order_id = $1",
     )
     .bind(&order.id)
     .fetch_one(&mut *tx)
@@ -78,7 +78,7 @@ pub async fn start_attempt(
     let (key, request) = build(number);
     sqlx::query(
         "INSERT INTO payment_attempts (order_id, attempt, revision, amount_minor, currency, idempotency_key, request)
-         VALUES (?, ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(&order.id)
     .bind(number)
@@ -90,7 +90,7 @@ pub async fn start_attempt(
     .execute(&mut *tx)
     .await?;
     sqlx::query(
-        "UPDATE orders SET payment_intent_id = NULL, updated_at = unixepoch() WHERE id = ?",
+        "UPDATE orders SET payment_intent_id = NULL, updated_at = unixepoch() WHERE id = $1",
     )
     .bind(&order.id)
     .execute(&mut *tx)
@@ -107,7 +107,7 @@ pub async fn start_attempt(
     .insert(&mut tx)
     .await?;
     let row = sqlx::query_as(&format!(
-        "SELECT {ATTEMPT_COLUMNS} FROM payment_attempts WHERE order_id = ? AND attempt = ?"
+        "SELECT {ATTEMPT_COLUMNS} FROM payment_attempts WHERE order_id = $1 AND attempt = $2"
     ))
     .bind(&order.id)
     .bind(number)
@@ -120,16 +120,15 @@ pub async fn start_attempt(
 /// What Stripe answered to an attempt: its outcome and PaymentIntent, which becomes the order's
 /// current one if it has none (a newer attempt's, or one a webhook named, stays).
 pub async fn record_outcome(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     attempt: &AttemptRow,
     payment_intent: Option<&str>,
     outcome: AttemptOutcome,
 ) -> Result<(), sqlx::Error> {
-    let _turn = super::write_turn(pool).await;
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let mut tx = super::begin_write(pool).await?;
     sqlx::query(
-        "UPDATE payment_attempts SET outcome = ?, payment_intent_id = coalesce(payment_intent_id, ?)
-         WHERE order_id = ? AND attempt = ?",
+        "UPDATE payment_attempts SET outcome = $1, payment_intent_id = coalesce(payment_intent_id, $2)
+         WHERE order_id = $3 AND attempt = $4",
     )
     .bind(outcome)
     .bind(payment_intent)
@@ -139,14 +138,14 @@ pub async fn record_outcome(
     .await?;
     if let Some(pi) = payment_intent {
         let newest: i64 =
-            sqlx::query_scalar("SELECT max(attempt) FROM payment_attempts WHERE order_id = ?")
+            sqlx::query_scalar("SELECT max(attempt) FROM payment_attempts WHERE order_id = $1")
                 .bind(&attempt.order_id)
                 .fetch_one(&mut *tx)
                 .await?;
         if newest == attempt.attempt {
             sqlx::query(
-                "UPDATE orders SET payment_intent_id = ?, updated_at = unixepoch()
-                 WHERE id = ? AND payment_intent_id IS NULL",
+                "UPDATE orders SET payment_intent_id = $1, updated_at = unixepoch()
+                 WHERE id = $2 AND payment_intent_id IS NULL",
             )
             .bind(pi)
             .bind(&attempt.order_id)
@@ -159,11 +158,11 @@ pub async fn record_outcome(
 
 /// The order's attempts whose answer never came, oldest first.
 pub async fn attempts_in_doubt(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     order_id: &str,
 ) -> Result<Vec<AttemptRow>, sqlx::Error> {
     sqlx::query_as(&format!(
-        "SELECT {ATTEMPT_COLUMNS} FROM payment_attempts WHERE order_id = ? AND outcome = 'in_doubt' ORDER BY attempt"
+        "SELECT {ATTEMPT_COLUMNS} FROM payment_attempts WHERE order_id = $1 AND outcome = 'in_doubt' ORDER BY attempt"
     ))
     .bind(order_id)
     .fetch_all(pool)
@@ -171,12 +170,9 @@ pub async fn attempts_in_doubt(
 }
 
 /// Every attempt of an order, oldest first (the admin's order page, tests).
-pub async fn attempts_of(
-    pool: &SqlitePool,
-    order_id: &str,
-) -> Result<Vec<AttemptRow>, sqlx::Error> {
+pub async fn attempts_of(pool: &AnyPool, order_id: &str) -> Result<Vec<AttemptRow>, sqlx::Error> {
     sqlx::query_as(&format!(
-        "SELECT {ATTEMPT_COLUMNS} FROM payment_attempts WHERE order_id = ? ORDER BY attempt"
+        "SELECT {ATTEMPT_COLUMNS} FROM payment_attempts WHERE order_id = $1 ORDER BY attempt"
     ))
     .bind(order_id)
     .fetch_all(pool)
@@ -185,15 +181,15 @@ pub async fn attempts_of(
 
 /// Open orders with an attempt in doubt older than `before`, for reconciliation.
 pub async fn orders_in_doubt(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     before: i64,
     limit: i64,
 ) -> Result<Vec<String>, sqlx::Error> {
     sqlx::query_scalar(
         "SELECT DISTINCT a.order_id FROM payment_attempts a JOIN orders o ON o.id = a.order_id
-          WHERE a.outcome = 'in_doubt' AND a.created_at < ?
+          WHERE a.outcome = 'in_doubt' AND a.created_at < $1
             AND o.status IN ('pending', 'payment_failed', 'processing')
-          LIMIT ?",
+          LIMIT $2",
     )
     .bind(before)
     .bind(limit)
@@ -204,14 +200,14 @@ pub async fn orders_in_doubt(
 /// Forgets the order's current PaymentIntent (kept in its attempt), before it is canceled at
 /// Stripe: its cancellation then finds an order that no longer listens to it.
 pub async fn retire_payment_intent(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     order_id: &str,
     payment_intent: &str,
 ) -> Result<bool, sqlx::Error> {
     let _turn = super::write_turn(pool).await;
     let retired = sqlx::query(
         "UPDATE orders SET payment_intent_id = NULL, updated_at = unixepoch()
-         WHERE id = ? AND payment_intent_id = ?",
+         WHERE id = $1 AND payment_intent_id = $2",
     )
     .bind(order_id)
     .bind(payment_intent)

@@ -4,12 +4,12 @@
 use crate::domain::cart::{check_quantity, Cart, CartLine, QuantityError, MAX_LINE_QUANTITY};
 use crate::domain::money::{Currency, Money};
 use crate::error::AppError;
-use sqlx::{SqliteExecutor, SqlitePool};
+use sqlx::{AnyExecutor, AnyPool};
 
 /// What of product `p` this cart (bound as `?1`) may have: the stock on sale plus what the
 /// cart's own open order holds (a shopper's hold is theirs to keep).
 const AVAILABLE: &str =
-    "(p.stock + coalesce((SELECT h.quantity FROM cart_holds h WHERE h.cart_id = ?1 AND h.product_id = p.id), 0))";
+    "(p.stock + coalesce((SELECT h.quantity FROM cart_holds h WHERE h.cart_id = $1 AND h.product_id = p.id), 0))";
 
 #[derive(sqlx::FromRow)]
 struct CartLineRow {
@@ -27,14 +27,14 @@ struct CartLineRow {
 /// The cart's lines, priced from `products` as they are now. A product taken off sale (inactive)
 /// is left out, so it cannot be checked out; its line comes back if it goes on sale again.
 pub async fn load_cart(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     cart_id: &str,
     shop_currency: &Currency,
 ) -> Result<Cart, sqlx::Error> {
     let rows = sqlx::query_as::<_, CartLineRow>(&format!(
         "SELECT p.id AS product_id, p.slug, p.name, p.image, p.price_minor, p.currency, {AVAILABLE} AS stock, ci.quantity, p.weight_grams
          FROM cart_items ci JOIN products p ON p.id = ci.product_id
-         WHERE ci.cart_id = ?1 AND p.active = 1 ORDER BY ci.rowid"
+         WHERE ci.cart_id = $1 AND p.active = 1 ORDER BY ci.rowid"
     ))
     .bind(cart_id)
     .fetch_all(db)
@@ -67,12 +67,12 @@ pub enum Change {
 
 /// A product's name and what of it the cart may have.
 async fn product_name_and_stock(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     cart_id: &str,
     product_id: i64,
 ) -> Result<Option<(String, i64)>, sqlx::Error> {
     sqlx::query_as(&format!(
-        "SELECT p.name, {AVAILABLE} FROM products p WHERE p.id = ?2"
+        "SELECT p.name, {AVAILABLE} FROM products p WHERE p.id = $2"
     ))
     .bind(cart_id)
     .bind(product_id)
@@ -80,20 +80,21 @@ async fn product_name_and_stock(
     .await
 }
 
-async fn is_active(pool: &SqlitePool, product_id: i64) -> Result<bool, sqlx::Error> {
-    let active: Option<bool> = sqlx::query_scalar("SELECT active FROM products WHERE id = ?")
-        .bind(product_id)
-        .fetch_optional(pool)
-        .await?;
-    Ok(active == Some(true))
+async fn is_active(pool: &AnyPool, product_id: i64) -> Result<bool, sqlx::Error> {
+    let active: Option<super::Flag> =
+        sqlx::query_scalar("SELECT active FROM products WHERE id = $1")
+            .bind(product_id)
+            .fetch_optional(pool)
+            .await?;
+    Ok(active == Some(super::Flag(true)))
 }
 
 async fn quantity_in_cart(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     cart_id: &str,
     product_id: i64,
 ) -> Result<Option<i64>, sqlx::Error> {
-    sqlx::query_scalar("SELECT quantity FROM cart_items WHERE cart_id = ? AND product_id = ?")
+    sqlx::query_scalar("SELECT quantity FROM cart_items WHERE cart_id = $1 AND product_id = $2")
         .bind(cart_id)
         .bind(product_id)
         .fetch_optional(pool)
@@ -112,7 +113,7 @@ fn refusal(resulting: i64, stock: i64) -> AppError {
 /// Adds to a line in one statement, guarded by the stock, so that concurrent adds (two tabs)
 /// each land or fail whole and never overwrite each other.
 pub async fn add_item(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     cart_id: &str,
     product_id: i64,
     quantity: i64,
@@ -121,17 +122,18 @@ pub async fn add_item(
         return Ok(Change::Refused(AppError::ProductNotFound));
     };
     sqlx::query(
-        "INSERT INTO carts (id) VALUES (?) ON CONFLICT (id) DO UPDATE SET updated_at = unixepoch()",
+        "INSERT INTO carts (id) VALUES ($1) ON CONFLICT (id) DO UPDATE SET updated_at = unixepoch()",
     )
     .bind(cart_id)
     .execute(pool)
     .await?;
+    let least = super::least(pool);
     let updated: Option<i64> = sqlx::query_scalar(&format!(
         "INSERT INTO cart_items (cart_id, product_id, quantity)
-         SELECT ?1, p.id, ?3 FROM products p WHERE p.id = ?2 AND p.active = 1 AND ?3 <= min({AVAILABLE}, ?4)
+         SELECT $1, p.id, $3 FROM products p WHERE p.id = $2 AND p.active = 1 AND $3 <= {least}({AVAILABLE}, $4)
          ON CONFLICT (cart_id, product_id) DO UPDATE SET quantity = cart_items.quantity + excluded.quantity
          WHERE cart_items.quantity + excluded.quantity
-               <= (SELECT min({AVAILABLE}, ?4) FROM products p WHERE p.id = excluded.product_id)
+               <= (SELECT {least}({AVAILABLE}, $4) FROM products p WHERE p.id = excluded.product_id)
          RETURNING quantity"
     ))
     .bind(cart_id)
@@ -155,7 +157,7 @@ pub async fn add_item(
 
 /// Sets a line's quantity, guarded by the stock.
 pub async fn set_quantity(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     cart_id: &str,
     product_id: i64,
     quantity: i64,
@@ -163,10 +165,11 @@ pub async fn set_quantity(
     let Some((name, stock)) = product_name_and_stock(pool, cart_id, product_id).await? else {
         return Ok(Change::Refused(AppError::ProductNotFound));
     };
+    let least = super::least(pool);
     let updated: Option<i64> = sqlx::query_scalar(&format!(
-        "UPDATE cart_items SET quantity = ?3
-         WHERE cart_id = ?1 AND product_id = ?2
-           AND ?3 <= (SELECT min({AVAILABLE}, ?4) FROM products p WHERE p.id = ?2)
+        "UPDATE cart_items SET quantity = $3
+         WHERE cart_id = $1 AND product_id = $2
+           AND $3 <= (SELECT {least}({AVAILABLE}, $4) FROM products p WHERE p.id = $2)
          RETURNING quantity"
     ))
     .bind(cart_id)
@@ -185,14 +188,14 @@ pub async fn set_quantity(
 }
 
 pub async fn remove_item(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     cart_id: &str,
     product_id: i64,
 ) -> Result<Change, sqlx::Error> {
     let Some((name, _)) = product_name_and_stock(pool, cart_id, product_id).await? else {
         return Ok(Change::Refused(AppError::ProductNotFound));
     };
-    sqlx::query("DELETE FROM cart_items WHERE cart_id = ? AND product_id = ?")
+    sqlx::query("DELETE FROM cart_items WHERE cart_id = $1 AND product_id = $2")
         .bind(cart_id)
         .bind(product_id)
         .execute(pool)

@@ -2,7 +2,7 @@
 
 use crate::domain::money::{Currency, Money};
 use crate::model::catalog::Product;
-use sqlx::SqliteExecutor;
+use sqlx::AnyExecutor;
 
 #[derive(sqlx::FromRow)]
 struct ProductRow {
@@ -33,7 +33,7 @@ impl From<ProductRow> for Product {
 const PRODUCT_COLUMNS: &str = "id, slug, name, description, price_minor, currency, stock, image";
 
 /// The products on sale (inactive ones are hidden from the shop).
-pub async fn list_products(db: impl SqliteExecutor<'_>) -> Result<Vec<Product>, sqlx::Error> {
+pub async fn list_products(db: impl AnyExecutor<'_>) -> Result<Vec<Product>, sqlx::Error> {
     let rows = sqlx::query_as::<_, ProductRow>(&format!(
         "SELECT {PRODUCT_COLUMNS} FROM products WHERE active = 1 ORDER BY id"
     ))
@@ -44,11 +44,11 @@ pub async fn list_products(db: impl SqliteExecutor<'_>) -> Result<Vec<Product>, 
 
 /// `None` for an inactive product too: its page is a 404.
 pub async fn product_by_slug(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     slug: &str,
 ) -> Result<Option<Product>, sqlx::Error> {
     let row = sqlx::query_as::<_, ProductRow>(&format!(
-        "SELECT {PRODUCT_COLUMNS} FROM products WHERE slug = ? AND active = 1"
+        "SELECT {PRODUCT_COLUMNS} FROM products WHERE slug = $1 AND active = 1"
     ))
     .bind(slug)
     .fetch_optional(db)

@@ -6,7 +6,7 @@ use crate::domain::money::{Currency, Money};
 use crate::domain::product::{
     upload_url, AdminProduct, ImageKind, ProductFields, StockAdjustment, NO_IMAGE,
 };
-use sqlx::{SqliteExecutor, SqlitePool};
+use sqlx::{AnyExecutor, AnyPool};
 
 #[derive(sqlx::FromRow)]
 struct AdminProductRow {
@@ -18,6 +18,7 @@ struct AdminProductRow {
     currency: Currency,
     weight_grams: i64,
     stock: i64,
+    #[sqlx(try_from = "super::Flag")]
     active: bool,
     image: String,
 }
@@ -42,7 +43,7 @@ const COLUMNS: &str =
     "id, slug, name, description, price_minor, currency, weight_grams, stock, active, image";
 
 /// Every product, inactive ones included, in the order they were added.
-pub async fn admin_products(db: impl SqliteExecutor<'_>) -> Result<Vec<AdminProduct>, sqlx::Error> {
+pub async fn admin_products(db: impl AnyExecutor<'_>) -> Result<Vec<AdminProduct>, sqlx::Error> {
     let rows = sqlx::query_as::<_, AdminProductRow>(&format!(
         "SELECT {COLUMNS} FROM products ORDER BY id"
     ))
@@ -52,11 +53,11 @@ pub async fn admin_products(db: impl SqliteExecutor<'_>) -> Result<Vec<AdminProd
 }
 
 pub async fn admin_product(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     id: i64,
 ) -> Result<Option<AdminProduct>, sqlx::Error> {
     let row = sqlx::query_as::<_, AdminProductRow>(&format!(
-        "SELECT {COLUMNS} FROM products WHERE id = ?"
+        "SELECT {COLUMNS} FROM products WHERE id = $1"
     ))
     .bind(id)
     .fetch_optional(db)
@@ -72,20 +73,20 @@ pub enum CatalogRefusal {
 }
 
 fn is_slug_conflict(e: &sqlx::Error) -> bool {
-    matches!(e, sqlx::Error::Database(d) if d.is_unique_violation() && d.message().contains("products.slug"))
+    matches!(e, sqlx::Error::Database(d) if d.is_unique_violation()
+        && (d.message().contains("products.slug") || d.constraint() == Some("products_slug_key")))
 }
 
 /// Adds a product; its first stock (when not zero) is the first line of its history.
 pub async fn insert_product(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     fields: &ProductFields,
     actor: &str,
 ) -> Result<Result<i64, CatalogRefusal>, sqlx::Error> {
-    let _turn = super::write_turn(pool).await;
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let mut tx = super::begin_write(pool).await?;
     let inserted = sqlx::query_scalar::<_, i64>(
         "INSERT INTO products (slug, name, description, price_minor, currency, stock, image, weight_grams, active)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
     )
     .bind(&fields.slug)
     .bind(&fields.name)
@@ -95,7 +96,7 @@ pub async fn insert_product(
     .bind(fields.stock)
     .bind(NO_IMAGE)
     .bind(fields.weight_grams)
-    .bind(fields.active)
+    .bind(super::Flag(fields.active))
     .fetch_one(&mut *tx)
     .await;
     let id = match inserted {
@@ -105,7 +106,7 @@ pub async fn insert_product(
     };
     if fields.stock != 0 {
         sqlx::query(
-            "INSERT INTO stock_adjustments (product_id, delta, stock_after, reason, actor) VALUES (?, ?, ?, 'Initial stock', ?)",
+            "INSERT INTO stock_adjustments (product_id, delta, stock_after, reason, actor) VALUES ($1, $2, $3, 'Initial stock', $4)",
         )
         .bind(id)
         .bind(fields.stock)
@@ -121,14 +122,14 @@ pub async fn insert_product(
 /// Changes a product's fields, except its stock: that changes only by [`adjust_stock`] (and by
 /// checkouts), so an edit never overwrites what a checkout took meanwhile.
 pub async fn update_product(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     id: i64,
     fields: &ProductFields,
 ) -> Result<Result<(), CatalogRefusal>, sqlx::Error> {
     let _turn = super::write_turn(pool).await;
     let updated = sqlx::query(
-        "UPDATE products SET slug = ?, name = ?, description = ?, price_minor = ?, currency = ?, weight_grams = ?, active = ?
-         WHERE id = ?",
+        "UPDATE products SET slug = $1, name = $2, description = $3, price_minor = $4, currency = $5, weight_grams = $6, active = $7
+         WHERE id = $8",
     )
     .bind(&fields.slug)
     .bind(&fields.name)
@@ -136,7 +137,7 @@ pub async fn update_product(
     .bind(fields.price.minor)
     .bind(&fields.price.currency)
     .bind(fields.weight_grams)
-    .bind(fields.active)
+    .bind(super::Flag(fields.active))
     .bind(id)
     .execute(pool)
     .await;
@@ -169,18 +170,17 @@ pub enum Adjusted {
 /// `max`), and records it, in one write transaction: a checkout holding stock at the same
 /// moment is either before or after it, and the guard is in the statement itself.
 pub async fn adjust_stock(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     id: i64,
     delta: i64,
     max: i64,
     reason: &str,
     actor: &str,
 ) -> Result<Adjusted, sqlx::Error> {
-    let _turn = super::write_turn(pool).await;
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let mut tx = super::begin_write(pool).await?;
     let stock_after: Option<i64> = sqlx::query_scalar(
-        "UPDATE products SET stock = stock + ?1
-         WHERE id = ?2 AND stock + ?1 >= 0 AND (?1 < 0 OR stock + ?1 <= ?3)
+        "UPDATE products SET stock = stock + $1
+         WHERE id = $2 AND stock + $1 >= 0 AND ($1 < 0 OR stock + $1 <= $3)
          RETURNING stock",
     )
     .bind(delta)
@@ -189,7 +189,7 @@ pub async fn adjust_stock(
     .fetch_optional(&mut *tx)
     .await?;
     let Some(stock_after) = stock_after else {
-        let available: Option<i64> = sqlx::query_scalar("SELECT stock FROM products WHERE id = ?")
+        let available: Option<i64> = sqlx::query_scalar("SELECT stock FROM products WHERE id = $1")
             .bind(id)
             .fetch_optional(&mut *tx)
             .await?;
@@ -201,7 +201,7 @@ pub async fn adjust_stock(
         });
     };
     sqlx::query(
-        "INSERT INTO stock_adjustments (product_id, delta, stock_after, reason, actor) VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO stock_adjustments (product_id, delta, stock_after, reason, actor) VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(id)
     .bind(delta)
@@ -216,13 +216,13 @@ pub async fn adjust_stock(
 
 /// The product's stock adjustments, newest first.
 pub async fn stock_history(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     product_id: i64,
     limit: i64,
 ) -> Result<Vec<StockAdjustment>, sqlx::Error> {
     let rows: Vec<(i64, i64, String, String, i64)> = sqlx::query_as(
         "SELECT delta, stock_after, reason, actor, at FROM stock_adjustments
-         WHERE product_id = ? ORDER BY id DESC LIMIT ?",
+         WHERE product_id = $1 ORDER BY id DESC LIMIT $2",
     )
     .bind(product_id)
     .bind(limit)
@@ -243,14 +243,13 @@ pub async fn stock_history(
 /// Stores an image for the product and makes it the product's image, in one transaction; the
 /// product's earlier uploads go. `None` if there is no such product (nothing stored).
 pub async fn insert_image(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     product_id: i64,
     kind: ImageKind,
     bytes: &[u8],
 ) -> Result<Option<String>, sqlx::Error> {
-    let _turn = super::write_turn(pool).await;
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-    let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM products WHERE id = ?")
+    let mut tx = super::begin_write(pool).await?;
+    let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM products WHERE id = $1")
         .bind(product_id)
         .fetch_optional(&mut *tx)
         .await?;
@@ -258,7 +257,7 @@ pub async fn insert_image(
         return Ok(None);
     }
     let image_id: i64 = sqlx::query_scalar(
-        "INSERT INTO product_images (product_id, content_type, bytes) VALUES (?, ?, ?) RETURNING id",
+        "INSERT INTO product_images (product_id, content_type, bytes) VALUES ($1, $2, $3) RETURNING id",
     )
     .bind(product_id)
     .bind(kind.content_type())
@@ -266,12 +265,12 @@ pub async fn insert_image(
     .fetch_one(&mut *tx)
     .await?;
     let url = upload_url(image_id);
-    sqlx::query("UPDATE products SET image = ? WHERE id = ?")
+    sqlx::query("UPDATE products SET image = $1 WHERE id = $2")
         .bind(&url)
         .bind(product_id)
         .execute(&mut *tx)
         .await?;
-    sqlx::query("DELETE FROM product_images WHERE product_id = ? AND id <> ?")
+    sqlx::query("DELETE FROM product_images WHERE product_id = $1 AND id <> $2")
         .bind(product_id)
         .bind(image_id)
         .execute(&mut *tx)
@@ -282,11 +281,11 @@ pub async fn insert_image(
 
 /// An uploaded image: its kind and its bytes.
 pub async fn image_by_id(
-    db: impl SqliteExecutor<'_>,
+    db: impl AnyExecutor<'_>,
     id: i64,
 ) -> Result<Option<(ImageKind, Vec<u8>)>, sqlx::Error> {
     let row: Option<(String, Vec<u8>)> =
-        sqlx::query_as("SELECT content_type, bytes FROM product_images WHERE id = ?")
+        sqlx::query_as("SELECT content_type, bytes FROM product_images WHERE id = $1")
             .bind(id)
             .fetch_optional(db)
             .await?;

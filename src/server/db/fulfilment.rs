@@ -12,7 +12,7 @@ use crate::domain::order::OrderStatus;
 use crate::domain::pricing::Breakdown;
 use crate::domain::receipts::Trigger;
 use crate::model::admin::TimelineKind;
-use sqlx::{SqliteConnection, SqlitePool};
+use sqlx::{AnyConnection, AnyPool};
 use std::collections::BTreeMap;
 
 /// Gives the order its invoice number, once: one more than the highest so far, inside the
@@ -20,12 +20,12 @@ use std::collections::BTreeMap;
 /// takes its number with it: no gap). The order's UNIQUE makes a repeat (a duplicate webhook,
 /// a replay) change nothing.
 pub(super) async fn assign_invoice(
-    tx: &mut SqliteConnection,
+    tx: &mut AnyConnection,
     order_id: &str,
 ) -> Result<(), sqlx::Error> {
     let issued = sqlx::query(
         "INSERT INTO invoices (number, order_id)
-         SELECT COALESCE(MAX(number), 0) + 1, ?1 FROM invoices WHERE true
+         SELECT COALESCE(MAX(number), 0) + 1, $1 FROM invoices WHERE true
          ON CONFLICT (order_id) DO NOTHING",
     )
     .bind(order_id)
@@ -34,7 +34,7 @@ pub(super) async fn assign_invoice(
     .rows_affected()
         == 1;
     if issued {
-        let number: i64 = sqlx::query_scalar("SELECT number FROM invoices WHERE order_id = ?")
+        let number: i64 = sqlx::query_scalar("SELECT number FROM invoices WHERE order_id = $1")
             .bind(order_id)
             .fetch_one(&mut *tx)
             .await?;
@@ -131,29 +131,29 @@ struct Extra {
     pricing: Option<String>,
 }
 
-async fn read(conn: &mut SqliteConnection, order_id: &str) -> Result<Fulfilment, sqlx::Error> {
+async fn read(conn: &mut AnyConnection, order_id: &str) -> Result<Fulfilment, sqlx::Error> {
     let order = order_in(&mut *conn, order_id).await?;
     let extra: Extra =
-        sqlx::query_as("SELECT fulfilment, shipping_address, pricing FROM orders WHERE id = ?")
+        sqlx::query_as("SELECT fulfilment, shipping_address, pricing FROM orders WHERE id = $1")
             .bind(order_id)
             .fetch_one(&mut *conn)
             .await?;
     let items: Vec<OrderItemRow> = sqlx::query_as(
-        "SELECT product_id, name, unit_price_minor, quantity FROM order_items WHERE order_id = ? ORDER BY rowid",
+        "SELECT product_id, name, unit_price_minor, quantity FROM order_items WHERE order_id = $1 ORDER BY rowid",
     )
     .bind(order_id)
     .fetch_all(&mut *conn)
     .await?;
     let mut shipments: Vec<ShipmentRow> = sqlx::query_as(
         "SELECT id, carrier, tracking_number, tracking_url, shipped_at, delivered_at, returned_at
-           FROM shipments WHERE order_id = ? ORDER BY id",
+           FROM shipments WHERE order_id = $1 ORDER BY id",
     )
     .bind(order_id)
     .fetch_all(&mut *conn)
     .await?;
     let lines: Vec<(i64, i64, i64)> = sqlx::query_as(
         "SELECT l.shipment_id, l.product_id, l.quantity FROM shipment_lines l
-           JOIN shipments s ON s.id = l.shipment_id WHERE s.order_id = ? ORDER BY l.rowid",
+           JOIN shipments s ON s.id = l.shipment_id WHERE s.order_id = $1 ORDER BY l.rowid",
     )
     .bind(order_id)
     .fetch_all(&mut *conn)
@@ -164,7 +164,7 @@ async fn read(conn: &mut SqliteConnection, order_id: &str) -> Result<Fulfilment,
         }
     }
     let invoice: Option<(i64, i64)> =
-        sqlx::query_as("SELECT number, issued_at FROM invoices WHERE order_id = ?")
+        sqlx::query_as("SELECT number, issued_at FROM invoices WHERE order_id = $1")
             .bind(order_id)
             .fetch_optional(&mut *conn)
             .await?;
@@ -190,7 +190,7 @@ async fn read(conn: &mut SqliteConnection, order_id: &str) -> Result<Fulfilment,
 
 /// The order's goods, or `None` if there is no such order.
 pub async fn fulfilment_of(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     order_id: &str,
 ) -> Result<Option<Fulfilment>, sqlx::Error> {
     let mut conn = pool.acquire().await?;
@@ -202,10 +202,7 @@ pub async fn fulfilment_of(
 }
 
 /// The merchant's queue: orders paid as ordered with something left to ship, oldest first.
-pub async fn fulfilment_queue(
-    pool: &SqlitePool,
-    limit: i64,
-) -> Result<Vec<Fulfilment>, sqlx::Error> {
+pub async fn fulfilment_queue(pool: &AnyPool, limit: i64) -> Result<Vec<Fulfilment>, sqlx::Error> {
     let paid: Vec<String> = OrderStatus::ALL
         .into_iter()
         .filter(|s| s.fulfils())
@@ -213,7 +210,7 @@ pub async fn fulfilment_queue(
         .collect();
     let ids: Vec<String> = sqlx::query_scalar(&format!(
         "SELECT id FROM orders WHERE fulfilment IN ('unfulfilled', 'partially_shipped')
-           AND status IN ({}) ORDER BY created_at, id LIMIT ?",
+           AND status IN ({}) ORDER BY created_at, id LIMIT $1",
         paid.join(", ")
     ))
     .bind(limit)
@@ -244,15 +241,14 @@ pub enum Shipped {
 /// to ship inside the transaction, with its lines, the order's new fulfilment status, its
 /// timeline entry and its "Your order has shipped" email. A key seen before changes nothing.
 pub async fn ship(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     order_id: &str,
     request_key: &str,
     input: &ShipmentInput,
 ) -> Result<Result<Shipped, FulfilmentError>, sqlx::Error> {
-    let _turn = super::write_turn(pool).await;
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let mut tx = super::begin_write(pool).await?;
     let seen: Option<(i64, String)> =
-        sqlx::query_as("SELECT id, order_id FROM shipments WHERE request_key = ?")
+        sqlx::query_as("SELECT id, order_id FROM shipments WHERE request_key = $1")
             .bind(request_key)
             .fetch_optional(&mut *tx)
             .await?;
@@ -273,7 +269,7 @@ pub async fn ship(
     };
     let shipment_id: i64 = sqlx::query_scalar(
         "INSERT INTO shipments (order_id, request_key, carrier, tracking_number, tracking_url)
-         VALUES (?, ?, ?, ?, ?) RETURNING id",
+         VALUES ($1, $2, $3, $4, $5) RETURNING id",
     )
     .bind(order_id)
     .bind(request_key)
@@ -284,7 +280,7 @@ pub async fn ship(
     .await?;
     for (product, quantity) in &shipment.lines {
         sqlx::query(
-            "INSERT INTO shipment_lines (shipment_id, product_id, quantity) VALUES (?, ?, ?)",
+            "INSERT INTO shipment_lines (shipment_id, product_id, quantity) VALUES ($1, $2, $3)",
         )
         .bind(shipment_id)
         .bind(product)
@@ -339,11 +335,11 @@ pub async fn ship(
 }
 
 async fn set_status(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     order_id: &str,
     status: FulfilmentStatus,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE orders SET fulfilment = ? WHERE id = ?")
+    sqlx::query("UPDATE orders SET fulfilment = $1 WHERE id = $2")
         .bind(status)
         .bind(order_id)
         .execute(conn)
@@ -361,7 +357,7 @@ pub struct Moved {
 
 /// Marks one parcel delivered (once).
 pub async fn mark_delivered(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     order_id: &str,
     shipment_id: i64,
 ) -> Result<Result<Moved, FulfilmentError>, sqlx::Error> {
@@ -370,7 +366,7 @@ pub async fn mark_delivered(
 
 /// Marks one parcel returned (once) and puts what it carried back in stock.
 pub async fn mark_returned(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     order_id: &str,
     shipment_id: i64,
 ) -> Result<Result<Moved, FulfilmentError>, sqlx::Error> {
@@ -378,13 +374,12 @@ pub async fn mark_returned(
 }
 
 async fn shipment_move(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     order_id: &str,
     shipment_id: i64,
     movement: Move,
 ) -> Result<Result<Moved, FulfilmentError>, sqlx::Error> {
-    let _turn = super::write_turn(pool).await;
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let mut tx = super::begin_write(pool).await?;
     let now = read(&mut tx, order_id).await?;
     let Some(index) = now.shipments.iter().position(|s| s.id == shipment_id) else {
         return Ok(Err(FulfilmentError::NoSuchShipment));
@@ -410,7 +405,7 @@ async fn shipment_move(
     let mut facts = now.facts();
     let (kind, detail) = match movement {
         Move::Deliver => {
-            sqlx::query("UPDATE shipments SET delivered_at = unixepoch() WHERE id = ? AND delivered_at IS NULL")
+            sqlx::query("UPDATE shipments SET delivered_at = unixepoch() WHERE id = $1 AND delivered_at IS NULL")
                 .bind(shipment_id)
                 .execute(&mut *tx)
                 .await?;
@@ -426,12 +421,12 @@ async fn shipment_move(
             )
         }
         _ => {
-            sqlx::query("UPDATE shipments SET returned_at = unixepoch() WHERE id = ? AND returned_at IS NULL")
+            sqlx::query("UPDATE shipments SET returned_at = unixepoch() WHERE id = $1 AND returned_at IS NULL")
                 .bind(shipment_id)
                 .execute(&mut *tx)
                 .await?;
             for (product, quantity) in &parcel.lines {
-                sqlx::query("UPDATE products SET stock = stock + ? WHERE id = ?")
+                sqlx::query("UPDATE products SET stock = stock + $1 WHERE id = $2")
                     .bind(quantity)
                     .bind(product)
                     .execute(&mut *tx)
@@ -466,11 +461,10 @@ async fn shipment_move(
 /// go back in stock, once (a second call finds it canceled and changes nothing; the caller
 /// then only makes sure the refund went out).
 pub async fn cancel_unshipped(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     order_id: &str,
 ) -> Result<Result<Moved, FulfilmentError>, sqlx::Error> {
-    let _turn = super::write_turn(pool).await;
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let mut tx = super::begin_write(pool).await?;
     let now = read(&mut tx, order_id).await?;
     if now.fulfilment == FulfilmentStatus::Canceled {
         return Ok(Ok(Moved {
@@ -488,7 +482,7 @@ pub async fn cancel_unshipped(
         )));
     }
     sqlx::query(
-        "UPDATE orders SET fulfilment = 'canceled' WHERE id = ? AND fulfilment = 'unfulfilled'",
+        "UPDATE orders SET fulfilment = 'canceled' WHERE id = $1 AND fulfilment = 'unfulfilled'",
     )
     .bind(order_id)
     .execute(&mut *tx)
@@ -496,8 +490,8 @@ pub async fn cancel_unshipped(
     // The order's stock was sold when it was paid (stock_hold stays 'taken', so nothing sells
     // it again); what it bought goes back on sale.
     sqlx::query(
-        "UPDATE products SET stock = stock + (SELECT i.quantity FROM order_items i WHERE i.order_id = ?1 AND i.product_id = products.id)
-         WHERE id IN (SELECT product_id FROM order_items WHERE order_id = ?1)",
+        "UPDATE products SET stock = stock + (SELECT i.quantity FROM order_items i WHERE i.order_id = $1 AND i.product_id = products.id)
+         WHERE id IN (SELECT product_id FROM order_items WHERE order_id = $1)",
     )
     .bind(order_id)
     .execute(&mut *tx)
@@ -526,11 +520,8 @@ pub async fn cancel_unshipped(
 }
 
 /// The order's invoice (number, issued at), if it was paid.
-pub async fn invoice_of(
-    pool: &SqlitePool,
-    order_id: &str,
-) -> Result<Option<(i64, i64)>, sqlx::Error> {
-    sqlx::query_as("SELECT number, issued_at FROM invoices WHERE order_id = ?")
+pub async fn invoice_of(pool: &AnyPool, order_id: &str) -> Result<Option<(i64, i64)>, sqlx::Error> {
+    sqlx::query_as("SELECT number, issued_at FROM invoices WHERE order_id = $1")
         .bind(order_id)
         .fetch_optional(pool)
         .await

@@ -1,5 +1,6 @@
 //! Orders, their items and their timeline.
 
+use super::Json;
 use crate::domain::address::Address;
 use crate::domain::cart::Cart;
 use crate::domain::gateway::Gateway;
@@ -8,12 +9,12 @@ use crate::domain::order::{OrderState, OrderStatus};
 use crate::domain::pricing::Breakdown;
 use crate::error::AppError;
 use crate::model::admin::{TimelineEntry, TimelineKind};
-use sqlx::types::Json;
-use sqlx::{SqliteConnection, SqlitePool};
+use sqlx::{AnyConnection, AnyPool};
 
 /// Where an order's items stand against the stock.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, sqlx::Type)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, sqlx::Type, serde::Deserialize)]
 #[sqlx(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum StockHold {
     /// Nothing held (orders placed before holds existed).
     None,
@@ -42,6 +43,7 @@ pub struct OrderRow {
     /// attempts' keys carry it.
     pub revision: i64,
     pub expires_at: Option<i64>,
+    #[sqlx(try_from = "super::Flag")]
     pub oversold: bool,
     pub gateway: Gateway,
     /// Another gateway's order (PayPal's order id).
@@ -103,11 +105,11 @@ pub(super) const ORDER_COLUMNS: &str =
 
 /// The cart's order that can still be paid (and so still follow the cart), if any.
 pub async fn open_order_for_cart(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     cart_id: &str,
 ) -> Result<Option<OrderRow>, sqlx::Error> {
     sqlx::query_as(&format!(
-        "SELECT {ORDER_COLUMNS} FROM orders WHERE cart_id = ? AND status IN ('pending', 'payment_failed', 'processing')
+        "SELECT {ORDER_COLUMNS} FROM orders WHERE cart_id = $1 AND status IN ('pending', 'payment_failed', 'processing')
          ORDER BY created_at DESC LIMIT 1"
     ))
     .bind(cart_id)
@@ -115,30 +117,27 @@ pub async fn open_order_for_cart(
     .await
 }
 
-pub async fn order_by_id(pool: &SqlitePool, id: &str) -> Result<Option<OrderRow>, sqlx::Error> {
-    sqlx::query_as(&format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = ?"))
+pub async fn order_by_id(pool: &AnyPool, id: &str) -> Result<Option<OrderRow>, sqlx::Error> {
+    sqlx::query_as(&format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1"))
         .bind(id)
         .fetch_optional(pool)
         .await
 }
 
-pub async fn order_items(
-    pool: &SqlitePool,
-    order_id: &str,
-) -> Result<Vec<OrderItemRow>, sqlx::Error> {
-    sqlx::query_as("SELECT product_id, name, unit_price_minor, quantity FROM order_items WHERE order_id = ? ORDER BY rowid")
+pub async fn order_items(pool: &AnyPool, order_id: &str) -> Result<Vec<OrderItemRow>, sqlx::Error> {
+    sqlx::query_as("SELECT product_id, name, unit_price_minor, quantity FROM order_items WHERE order_id = $1 ORDER BY rowid")
         .bind(order_id)
         .fetch_all(pool)
         .await
 }
 
 pub async fn order_timeline(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     order_id: &str,
 ) -> Result<Vec<TimelineEntry>, sqlx::Error> {
     sqlx::query_as(
         "SELECT at, kind, stripe_event_id, old_status, new_status, detail FROM order_events
-         WHERE order_id = ? ORDER BY id DESC",
+         WHERE order_id = $1 ORDER BY id DESC",
     )
     .bind(order_id)
     .fetch_all(pool)
@@ -172,18 +171,17 @@ pub struct OrderDraft<'a> {
 /// Places a new order for the cart and holds its items, in one transaction, unless the cart
 /// already has an open order (looked up inside the transaction, and unique per cart).
 pub async fn create_order(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     order_id: &str,
     draft: &OrderDraft<'_>,
 ) -> Result<Created, sqlx::Error> {
-    let _turn = super::write_turn(pool).await;
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let mut tx = super::begin_write(pool).await?;
     if let Some(open) = open_order(&mut tx, draft.cart_id).await? {
         tx.commit().await?;
         return Ok(Created::Existing(open));
     }
     let total = &draft.pricing.total;
-    sqlx::query("INSERT INTO orders (id, cart_id, email, status, currency, total_minor, state, stock_hold, expires_at, shipping_address, shipping_rate_id, discount_code, pricing) VALUES (?, ?, ?, ?, ?, ?, ?, 'held', ?, ?, ?, ?, ?)")
+    sqlx::query("INSERT INTO orders (id, cart_id, email, status, currency, total_minor, state, stock_hold, expires_at, shipping_address, shipping_rate_id, discount_code, pricing) VALUES ($1, $2, $3, $4, $5, $6, $7, 'held', $8, $9, $10, $11, $12)")
         .bind(order_id)
         .bind(draft.cart_id)
         .bind(draft.email)
@@ -220,20 +218,19 @@ pub async fn create_order(
 /// the revision moves on (a page still showing the old one is refused when it pays). `Err`
 /// when a line no longer fits the stock (nothing changed then).
 pub async fn revise_order(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     order: &OrderRow,
     revision: i64,
     draft: &OrderDraft<'_>,
 ) -> Result<Result<OrderRow, AppError>, sqlx::Error> {
-    let _turn = super::write_turn(pool).await;
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let mut tx = super::begin_write(pool).await?;
     let current = order_in(&mut tx, &order.id).await?;
     if !current.status.is_open() || current.revision != order.revision {
         // Settled or revised meanwhile: the caller starts over.
         return Ok(Err(AppError::PaymentInProgress));
     }
     release_hold(&mut tx, &current).await?;
-    sqlx::query("DELETE FROM order_items WHERE order_id = ?")
+    sqlx::query("DELETE FROM order_items WHERE order_id = $1")
         .bind(&order.id)
         .execute(&mut *tx)
         .await?;
@@ -243,7 +240,7 @@ pub async fn revise_order(
     let total = &draft.pricing.total;
     let mut state = current.state.0.clone();
     state.total = total.clone();
-    sqlx::query("UPDATE orders SET email = ?, total_minor = ?, currency = ?, state = ?, revision = ?, stock_hold = 'held', expires_at = ?, shipping_address = ?, shipping_rate_id = ?, discount_code = ?, pricing = ?, updated_at = unixepoch() WHERE id = ?")
+    sqlx::query("UPDATE orders SET email = $1, total_minor = $2, currency = $3, state = $4, revision = $5, stock_hold = 'held', expires_at = $6, shipping_address = $7, shipping_rate_id = $8, discount_code = $9, pricing = $10, updated_at = unixepoch() WHERE id = $11")
         .bind(draft.email)
         .bind(total.minor)
         .bind(&total.currency)
@@ -271,11 +268,11 @@ pub async fn revise_order(
 
 /// Moves an unchanged open order's hold on (the shopper is back at checkout).
 pub async fn extend_hold(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     order_id: &str,
     expires_at: i64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE orders SET expires_at = ? WHERE id = ? AND stock_hold = 'held'")
+    sqlx::query("UPDATE orders SET expires_at = $1 WHERE id = $2 AND stock_hold = 'held'")
         .bind(expires_at)
         .bind(order_id)
         .execute(pool)
@@ -285,13 +282,13 @@ pub async fn extend_hold(
 
 /// Unpaid orders whose hold has run out, oldest first.
 pub async fn expired_orders(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     now: i64,
     limit: i64,
 ) -> Result<Vec<OrderRow>, sqlx::Error> {
     sqlx::query_as(&format!(
-        "SELECT {ORDER_COLUMNS} FROM orders WHERE stock_hold = 'held' AND expires_at < ?
-           AND status IN ('pending', 'payment_failed') ORDER BY expires_at LIMIT ?"
+        "SELECT {ORDER_COLUMNS} FROM orders WHERE stock_hold = 'held' AND expires_at < $1
+           AND status IN ('pending', 'payment_failed') ORDER BY expires_at LIMIT $2"
     ))
     .bind(now)
     .bind(limit)
@@ -302,16 +299,21 @@ pub async fn expired_orders(
 /// Orders Stripe may know more about than we do: unsettled ones with a PaymentIntent (and
 /// orders with a refund not yet confirmed), unchanged since `before`, oldest first.
 pub async fn unsettled_orders(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     before: i64,
     limit: i64,
 ) -> Result<Vec<OrderRow>, sqlx::Error> {
+    // A pending refund is in the order's state (JSON): each backend's way to look into it.
+    let pending_refund = match super::Backend::of(pool) {
+        super::Backend::Sqlite => "SELECT 1 FROM json_each(orders.state, '$.refunds') AS f WHERE json_extract(f.value, '$.status') = 'pending'",
+        super::Backend::Postgres => "SELECT 1 FROM jsonb_each(orders.state::jsonb -> 'refunds') AS f WHERE f.value ->> 'status' = 'pending'",
+    };
     sqlx::query_as(&format!(
-        "SELECT {ORDER_COLUMNS} FROM orders WHERE (payment_intent_id IS NOT NULL OR gateway_ref IS NOT NULL OR checkout_session_id IS NOT NULL) AND updated_at < ?
+        "SELECT {ORDER_COLUMNS} FROM orders WHERE (payment_intent_id IS NOT NULL OR gateway_ref IS NOT NULL OR checkout_session_id IS NOT NULL) AND updated_at < $1
            AND (status IN ('pending', 'payment_failed', 'processing', 'disputed')
                 OR EXISTS (SELECT 1 FROM refund_requests r WHERE r.order_id = orders.id AND r.stripe_refund_id IS NULL)
-                OR EXISTS (SELECT 1 FROM json_each(orders.state, '$.refunds') AS f WHERE json_extract(f.value, '$.status') = 'pending'))
-         ORDER BY updated_at LIMIT ?"
+                OR EXISTS ({pending_refund}))
+         ORDER BY updated_at LIMIT $2"
     ))
     .bind(before)
     .bind(limit)
@@ -320,11 +322,11 @@ pub async fn unsettled_orders(
 }
 
 async fn open_order(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     cart_id: &str,
 ) -> Result<Option<OrderRow>, sqlx::Error> {
     sqlx::query_as(&format!(
-        "SELECT {ORDER_COLUMNS} FROM orders WHERE cart_id = ? AND status IN ('pending', 'payment_failed', 'processing')"
+        "SELECT {ORDER_COLUMNS} FROM orders WHERE cart_id = $1 AND status IN ('pending', 'payment_failed', 'processing')"
     ))
     .bind(cart_id)
     .fetch_optional(conn)
@@ -332,10 +334,10 @@ async fn open_order(
 }
 
 pub(super) async fn order_in(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     order_id: &str,
 ) -> Result<OrderRow, sqlx::Error> {
-    sqlx::query_as(&format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = ?"))
+    sqlx::query_as(&format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1"))
         .bind(order_id)
         .fetch_one(conn)
         .await
@@ -346,14 +348,14 @@ pub(super) async fn order_in(
 /// that no longer fits, or a code used up meanwhile, is refused (and the caller's transaction is
 /// dropped, undoing it all).
 async fn write_items_and_hold(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     order_id: &str,
     draft: &OrderDraft<'_>,
 ) -> Result<Result<(), AppError>, sqlx::Error> {
     let cart: &Cart = draft.cart;
     for (i, line) in cart.lines.iter().enumerate() {
         let charge = draft.pricing.lines.get(i);
-        sqlx::query("INSERT INTO order_items (order_id, product_id, name, unit_price_minor, quantity, discount_minor, tax_minor, tax_rate_bp) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+        sqlx::query("INSERT INTO order_items (order_id, product_id, name, unit_price_minor, quantity, discount_minor, tax_minor, tax_rate_bp) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
             .bind(order_id)
             .bind(line.product_id)
             .bind(&line.name)
@@ -365,14 +367,14 @@ async fn write_items_and_hold(
             .execute(&mut *conn)
             .await?;
         let held =
-            sqlx::query("UPDATE products SET stock = stock - ?1 WHERE id = ?2 AND stock >= ?1")
+            sqlx::query("UPDATE products SET stock = stock - $1 WHERE id = $2 AND stock >= $1")
                 .bind(line.quantity)
                 .bind(line.product_id)
                 .execute(&mut *conn)
                 .await?
                 .rows_affected();
         if held == 0 {
-            let available: i64 = sqlx::query_scalar("SELECT stock FROM products WHERE id = ?")
+            let available: i64 = sqlx::query_scalar("SELECT stock FROM products WHERE id = $1")
                 .bind(line.product_id)
                 .fetch_one(&mut *conn)
                 .await?;
@@ -392,11 +394,11 @@ async fn write_items_and_hold(
 
 /// Gives a held order's items back to the stock (once: the hold is marked released).
 pub(super) async fn release_hold(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     order: &OrderRow,
 ) -> Result<bool, sqlx::Error> {
     let released = sqlx::query(
-        "UPDATE orders SET stock_hold = 'released' WHERE id = ? AND stock_hold = 'held'",
+        "UPDATE orders SET stock_hold = 'released' WHERE id = $1 AND stock_hold = 'held'",
     )
     .bind(&order.id)
     .execute(&mut *conn)
@@ -407,8 +409,8 @@ pub(super) async fn release_hold(
     }
     super::pricing::release_redemption(conn, &order.id).await?;
     sqlx::query(
-        "UPDATE products SET stock = stock + (SELECT i.quantity FROM order_items i WHERE i.order_id = ?1 AND i.product_id = products.id)
-         WHERE id IN (SELECT product_id FROM order_items WHERE order_id = ?1)",
+        "UPDATE products SET stock = stock + (SELECT i.quantity FROM order_items i WHERE i.order_id = $1 AND i.product_id = products.id)
+         WHERE id IN (SELECT product_id FROM order_items WHERE order_id = $1)",
     )
     .bind(&order.id)
     .execute(&mut *conn)
@@ -420,19 +422,18 @@ pub(super) async fn release_hold(
 /// payment), and the old gateway's references forgotten (its events then find the order by id and
 /// are ignored, but for money taken). `None` if the order was settled or revised meanwhile.
 pub async fn switch_gateway(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     order: &OrderRow,
     to: Gateway,
 ) -> Result<Option<OrderRow>, sqlx::Error> {
-    let _turn = super::write_turn(pool).await;
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let mut tx = super::begin_write(pool).await?;
     // To cards again, the old PaymentIntent (canceled) is forgotten and a new one made; to
     // another gateway it stays, so its late events still find the order (and are ignored).
     let switched = sqlx::query(
-        "UPDATE orders SET gateway = ?1, gateway_ref = NULL, gateway_payment_ref = NULL,
-                payment_intent_id = CASE WHEN ?1 = 'stripe' THEN NULL ELSE payment_intent_id END,
+        "UPDATE orders SET gateway = $1, gateway_ref = NULL, gateway_payment_ref = NULL,
+                payment_intent_id = CASE WHEN $1 = 'stripe' THEN NULL ELSE payment_intent_id END,
                 revision = revision + 1, updated_at = unixepoch()
-         WHERE id = ?2 AND revision = ?3 AND status IN ('pending', 'payment_failed')",
+         WHERE id = $2 AND revision = $3 AND status IN ('pending', 'payment_failed')",
     )
     .bind(to)
     .bind(&order.id)
@@ -459,13 +460,12 @@ pub async fn switch_gateway(
 /// Back to cards when the card payment could not be canceled (it is on its way): the
 /// PaymentIntent was kept, so nothing else changes.
 pub async fn undo_switch_to(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     order_id: &str,
     from: Gateway,
 ) -> Result<(), sqlx::Error> {
-    let _turn = super::write_turn(pool).await;
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-    let undone = sqlx::query("UPDATE orders SET gateway = 'stripe', updated_at = unixepoch() WHERE id = ? AND gateway = ? AND gateway_ref IS NULL")
+    let mut tx = super::begin_write(pool).await?;
+    let undone = sqlx::query("UPDATE orders SET gateway = 'stripe', updated_at = unixepoch() WHERE id = $1 AND gateway = $2 AND gateway_ref IS NULL")
         .bind(order_id)
         .bind(from)
         .execute(&mut *tx)
@@ -486,11 +486,11 @@ pub async fn undo_switch_to(
 
 /// PayPal's order for an order now paid with PayPal (set once).
 pub async fn set_gateway_ref(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     order_id: &str,
     reference: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE orders SET gateway_ref = ?, updated_at = unixepoch() WHERE id = ? AND gateway <> 'stripe' AND gateway_ref IS NULL")
+    sqlx::query("UPDATE orders SET gateway_ref = $1, updated_at = unixepoch() WHERE id = $2 AND gateway <> 'stripe' AND gateway_ref IS NULL")
         .bind(reference)
         .bind(order_id)
         .execute(pool)
@@ -500,11 +500,11 @@ pub async fn set_gateway_ref(
 
 /// The gateway's payment (PayPal's capture), once known.
 pub async fn set_gateway_payment_ref(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     order_id: &str,
     reference: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE orders SET gateway_payment_ref = ? WHERE id = ? AND gateway <> 'stripe' AND gateway_payment_ref IS NULL")
+    sqlx::query("UPDATE orders SET gateway_payment_ref = $1 WHERE id = $2 AND gateway <> 'stripe' AND gateway_payment_ref IS NULL")
         .bind(reference)
         .bind(order_id)
         .execute(pool)
@@ -515,25 +515,27 @@ pub async fn set_gateway_payment_ref(
 /// The order's Checkout Session: `Some` makes it the current one, `None` forgets it (before it
 /// is expired at Stripe, so its expiry finds an order that no longer listens to it).
 pub async fn set_checkout_session(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     order_id: &str,
     session: Option<&str>,
 ) -> Result<(), sqlx::Error> {
     let _turn = super::write_turn(pool).await;
-    sqlx::query("UPDATE orders SET checkout_session_id = ?, updated_at = unixepoch() WHERE id = ?")
-        .bind(session)
-        .bind(order_id)
-        .execute(pool)
-        .await?;
+    sqlx::query(
+        "UPDATE orders SET checkout_session_id = $1, updated_at = unixepoch() WHERE id = $2",
+    )
+    .bind(session)
+    .bind(order_id)
+    .execute(pool)
+    .await?;
     Ok(())
 }
 
 pub async fn set_payment_intent(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     order_id: &str,
     payment_intent_id: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE orders SET payment_intent_id = ?, updated_at = unixepoch() WHERE id = ? AND payment_intent_id IS NULL")
+    sqlx::query("UPDATE orders SET payment_intent_id = $1, updated_at = unixepoch() WHERE id = $2 AND payment_intent_id IS NULL")
         .bind(payment_intent_id)
         .bind(order_id)
         .execute(pool)
@@ -564,8 +566,8 @@ impl<'a> NewTimelineEntry<'a> {
         }
     }
 
-    pub async fn insert(self, conn: &mut SqliteConnection) -> Result<(), sqlx::Error> {
-        sqlx::query("INSERT INTO order_events (order_id, kind, stripe_event_id, old_status, new_status, detail) VALUES (?, ?, ?, ?, ?, ?)")
+    pub async fn insert(self, conn: &mut AnyConnection) -> Result<(), sqlx::Error> {
+        sqlx::query("INSERT INTO order_events (order_id, kind, stripe_event_id, old_status, new_status, detail) VALUES ($1, $2, $3, $4, $5, $6)")
             .bind(self.order_id)
             .bind(self.kind)
             .bind(self.stripe_event_id)

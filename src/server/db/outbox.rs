@@ -2,13 +2,13 @@
 //! "find my order"), claimed by the sender, and every attempt is recorded.
 
 use super::orders::{NewTimelineEntry, OrderItemRow, OrderRow};
+use super::Json;
 use crate::domain::money::Money;
 use crate::domain::order::OrderStatus;
 use crate::domain::receipts::{Line, Message, OrderLink, OrderSummary, Trigger};
 use crate::model::admin::TimelineKind;
 use crate::model::emails::EmailStatus;
-use sqlx::types::Json;
-use sqlx::{SqliteConnection, SqlitePool};
+use sqlx::{AnyConnection, AnyPool};
 
 /// An email as stored.
 #[derive(Clone, Debug, sqlx::FromRow)]
@@ -54,13 +54,13 @@ fn kind(message: &Message) -> &'static str {
 /// The key (`{order}:{change}`) is unique: the same change queues one email, however often it
 /// is seen.
 pub(super) async fn queue_for_order(
-    tx: &mut SqliteConnection,
+    tx: &mut AnyConnection,
     order: &OrderRow,
     change: &str,
     trigger: Trigger,
 ) -> Result<(), sqlx::Error> {
     let items: Vec<OrderItemRow> = sqlx::query_as(
-        "SELECT product_id, name, unit_price_minor, quantity FROM order_items WHERE order_id = ? ORDER BY rowid",
+        "SELECT product_id, name, unit_price_minor, quantity FROM order_items WHERE order_id = $1 ORDER BY rowid",
     )
     .bind(&order.id)
     .fetch_all(&mut *tx)
@@ -98,14 +98,14 @@ pub(super) async fn queue_for_order(
 }
 
 async fn insert(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     key: &str,
     order_id: Option<&str>,
     recipient: &str,
     message: &Message,
 ) -> Result<bool, sqlx::Error> {
     Ok(sqlx::query(
-        "INSERT INTO email_outbox (dedupe_key, order_id, kind, recipient, payload) VALUES (?, ?, ?, ?, ?)
+        "INSERT INTO email_outbox (dedupe_key, order_id, kind, recipient, payload) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (dedupe_key) DO NOTHING",
     )
     .bind(key)
@@ -132,14 +132,14 @@ pub struct RecentOrder {
 
 /// The address's orders placed since `since`, newest first (the address compared ignoring case).
 pub async fn recent_orders_of(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     email: &str,
     since: i64,
     limit: i64,
 ) -> Result<Vec<RecentOrder>, sqlx::Error> {
     sqlx::query_as(
         "SELECT id, email, created_at, status, total_minor, currency FROM orders
-         WHERE email = ? COLLATE NOCASE AND created_at >= ? ORDER BY created_at DESC LIMIT ?",
+         WHERE email = $1 COLLATE NOCASE AND created_at >= $2 ORDER BY created_at DESC LIMIT $3",
     )
     .bind(email)
     .bind(since)
@@ -150,12 +150,12 @@ pub async fn recent_orders_of(
 
 /// How many "find my order" emails went to this address since `since`.
 pub async fn link_emails_since(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     recipient: &str,
     since: i64,
 ) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(
-        "SELECT count(*) FROM email_outbox WHERE recipient = ? COLLATE NOCASE AND kind = 'order_links' AND created_at >= ?",
+        "SELECT count(*) FROM email_outbox WHERE recipient = $1 COLLATE NOCASE AND kind = 'order_links' AND created_at >= $2",
     )
     .bind(recipient)
     .bind(since)
@@ -171,21 +171,22 @@ pub struct NewLink {
 
 /// Stores the links and queues the email that carries them, in one transaction.
 pub async fn queue_order_links(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     recipient: &str,
     links: Vec<NewLink>,
     expires_at: i64,
     valid_hours: i64,
 ) -> Result<(), sqlx::Error> {
-    let _turn = super::write_turn(pool).await;
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let mut tx = super::begin_write(pool).await?;
     for link in &links {
-        sqlx::query("INSERT INTO order_links (token_hash, order_id, expires_at) VALUES (?, ?, ?)")
-            .bind(&link.token_hash)
-            .bind(&link.link.order_id)
-            .bind(expires_at)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO order_links (token_hash, order_id, expires_at) VALUES ($1, $2, $3)",
+        )
+        .bind(&link.token_hash)
+        .bind(&link.link.order_id)
+        .bind(expires_at)
+        .execute(&mut *tx)
+        .await?;
     }
     // Each request is its own email: keyed by its first token, which is random.
     let key = format!(
@@ -202,11 +203,11 @@ pub async fn queue_order_links(
 
 /// The order a link opens, if the link exists and has not expired at `now`.
 pub async fn order_of_link(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     token_hash: &str,
     now: i64,
 ) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query_scalar("SELECT order_id FROM order_links WHERE token_hash = ? AND expires_at > ?")
+    sqlx::query_scalar("SELECT order_id FROM order_links WHERE token_hash = $1 AND expires_at > $2")
         .bind(token_hash)
         .bind(now)
         .fetch_optional(pool)
@@ -214,29 +215,30 @@ pub async fn order_of_link(
 }
 
 /// Deletes the links that stopped working before `now`.
-pub async fn forget_expired_links(pool: &SqlitePool, now: i64) -> Result<u64, sqlx::Error> {
+pub async fn forget_expired_links(pool: &AnyPool, now: i64) -> Result<u64, sqlx::Error> {
     let _turn = super::write_turn(pool).await;
-    Ok(sqlx::query("DELETE FROM order_links WHERE expires_at <= ?")
-        .bind(now)
-        .execute(pool)
-        .await?
-        .rows_affected())
+    Ok(
+        sqlx::query("DELETE FROM order_links WHERE expires_at <= $1")
+            .bind(now)
+            .execute(pool)
+            .await?
+            .rows_affected(),
+    )
 }
 
 /// Takes up to `limit` emails due at `now` for sending: each one's attempt is counted and its
 /// next attempt set to `retry_at(attempts)` before it goes out, so a crash mid-send leaves it
 /// due again then (sent twice at most), never lost.
 pub async fn claim_due(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     now: i64,
     limit: i64,
     retry_at: impl Fn(i64) -> i64,
 ) -> Result<Vec<OutboxEmail>, sqlx::Error> {
-    let _turn = super::write_turn(pool).await;
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let mut tx = super::begin_write(pool).await?;
     let due: Vec<OutboxEmail> = sqlx::query_as(&format!(
-        "SELECT {EMAIL_COLUMNS} FROM email_outbox WHERE status = 'pending' AND next_attempt_at <= ?
-         ORDER BY next_attempt_at, id LIMIT ?"
+        "SELECT {EMAIL_COLUMNS} FROM email_outbox WHERE status = 'pending' AND next_attempt_at <= $1
+         ORDER BY next_attempt_at, id LIMIT $2"
     ))
     .bind(now)
     .bind(limit)
@@ -245,7 +247,7 @@ pub async fn claim_due(
     let mut claimed = Vec::with_capacity(due.len());
     for mut email in due {
         email.attempts += 1;
-        sqlx::query("UPDATE email_outbox SET attempts = ?, next_attempt_at = ? WHERE id = ?")
+        sqlx::query("UPDATE email_outbox SET attempts = $1, next_attempt_at = $2 WHERE id = $3")
             .bind(email.attempts)
             .bind(retry_at(email.attempts))
             .bind(email.id)
@@ -268,33 +270,32 @@ pub enum Attempt<'a> {
 
 /// Records an attempt, and in the order's timeline when it was sent or given up on.
 pub async fn record_attempt(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     email: &OutboxEmail,
     attempt: Attempt<'_>,
 ) -> Result<(), sqlx::Error> {
-    let _turn = super::write_turn(pool).await;
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let mut tx = super::begin_write(pool).await?;
     let (ok, error) = match attempt {
         Attempt::Sent => (true, None),
         Attempt::Retry(e) | Attempt::Failed(e) => (false, Some(e)),
     };
-    sqlx::query("INSERT INTO email_attempts (email_id, ok, error) VALUES (?, ?, ?)")
+    sqlx::query("INSERT INTO email_attempts (email_id, ok, error) VALUES ($1, $2, $3)")
         .bind(email.id)
-        .bind(ok)
+        .bind(super::Flag(ok))
         .bind(error)
         .execute(&mut *tx)
         .await?;
     let what = describe(&email.message);
     let note = match attempt {
         Attempt::Sent => {
-            sqlx::query("UPDATE email_outbox SET status = 'sent', sent_at = unixepoch(), last_error = NULL WHERE id = ?")
+            sqlx::query("UPDATE email_outbox SET status = 'sent', sent_at = unixepoch(), last_error = NULL WHERE id = $1")
                 .bind(email.id)
                 .execute(&mut *tx)
                 .await?;
             Some(format!("{what} sent to {}", email.recipient))
         }
         Attempt::Retry(e) => {
-            sqlx::query("UPDATE email_outbox SET last_error = ? WHERE id = ?")
+            sqlx::query("UPDATE email_outbox SET last_error = $1 WHERE id = $2")
                 .bind(e)
                 .bind(email.id)
                 .execute(&mut *tx)
@@ -302,7 +303,7 @@ pub async fn record_attempt(
             None
         }
         Attempt::Failed(e) => {
-            sqlx::query("UPDATE email_outbox SET status = 'failed', last_error = ? WHERE id = ?")
+            sqlx::query("UPDATE email_outbox SET status = 'failed', last_error = $1 WHERE id = $2")
                 .bind(e)
                 .bind(email.id)
                 .execute(&mut *tx)
@@ -323,12 +324,12 @@ pub async fn record_attempt(
 
 /// The newest emails, optionally only those about one order.
 pub async fn emails(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     order_id: Option<&str>,
     limit: i64,
 ) -> Result<Vec<OutboxEmail>, sqlx::Error> {
     sqlx::query_as(&format!(
-        "SELECT {EMAIL_COLUMNS} FROM email_outbox WHERE ?1 IS NULL OR order_id = ?1 ORDER BY id DESC LIMIT ?2"
+        "SELECT {EMAIL_COLUMNS} FROM email_outbox WHERE $1 IS NULL OR order_id = $1 ORDER BY id DESC LIMIT $2"
     ))
     .bind(order_id)
     .bind(limit)
@@ -336,9 +337,9 @@ pub async fn emails(
     .await
 }
 
-pub async fn email_by_id(pool: &SqlitePool, id: i64) -> Result<Option<OutboxEmail>, sqlx::Error> {
+pub async fn email_by_id(pool: &AnyPool, id: i64) -> Result<Option<OutboxEmail>, sqlx::Error> {
     sqlx::query_as(&format!(
-        "SELECT {EMAIL_COLUMNS} FROM email_outbox WHERE id = ?"
+        "SELECT {EMAIL_COLUMNS} FROM email_outbox WHERE id = $1"
     ))
     .bind(id)
     .fetch_optional(pool)
@@ -346,11 +347,10 @@ pub async fn email_by_id(pool: &SqlitePool, id: i64) -> Result<Option<OutboxEmai
 }
 
 /// Queues the same message again, as a new email (the merchant's resend). Returns its id.
-pub async fn resend(pool: &SqlitePool, id: i64) -> Result<Option<i64>, sqlx::Error> {
-    let _turn = super::write_turn(pool).await;
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+pub async fn resend(pool: &AnyPool, id: i64) -> Result<Option<i64>, sqlx::Error> {
+    let mut tx = super::begin_write(pool).await?;
     let Some(email): Option<OutboxEmail> = sqlx::query_as(&format!(
-        "SELECT {EMAIL_COLUMNS} FROM email_outbox WHERE id = ?"
+        "SELECT {EMAIL_COLUMNS} FROM email_outbox WHERE id = $1"
     ))
     .bind(id)
     .fetch_optional(&mut *tx)
@@ -358,11 +358,12 @@ pub async fn resend(pool: &SqlitePool, id: i64) -> Result<Option<i64>, sqlx::Err
     else {
         return Ok(None);
     };
-    let copies: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM email_outbox WHERE dedupe_key LIKE ? ESCAPE '\\'")
-            .bind(format!("{}:resend:%", like_escape(&email.dedupe_key)))
-            .fetch_one(&mut *tx)
-            .await?;
+    let copies: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM email_outbox WHERE dedupe_key LIKE $1 ESCAPE '\\'",
+    )
+    .bind(format!("{}:resend:%", like_escape(&email.dedupe_key)))
+    .fetch_one(&mut *tx)
+    .await?;
     let key = format!("{}:resend:{}", email.dedupe_key, copies + 1);
     insert(
         &mut tx,
@@ -372,7 +373,7 @@ pub async fn resend(pool: &SqlitePool, id: i64) -> Result<Option<i64>, sqlx::Err
         &email.message,
     )
     .await?;
-    let new_id: i64 = sqlx::query_scalar("SELECT id FROM email_outbox WHERE dedupe_key = ?")
+    let new_id: i64 = sqlx::query_scalar("SELECT id FROM email_outbox WHERE dedupe_key = $1")
         .bind(&key)
         .fetch_one(&mut *tx)
         .await?;

@@ -3,12 +3,12 @@
 use super::orders::{
     release_hold, NewTimelineEntry, OrderItemRow, OrderRow, StockHold, ORDER_COLUMNS,
 };
+use super::Json;
 use crate::domain::gateway::Gateway;
 use crate::domain::order::{Applied, OrderState, OrderStatus};
 use crate::domain::receipts;
 use crate::model::admin::TimelineKind;
-use sqlx::types::Json;
-use sqlx::{SqliteConnection, SqlitePool};
+use sqlx::{AnyConnection, AnyPool};
 
 /// What processing one Stripe event did.
 #[derive(Debug, PartialEq, Eq)]
@@ -27,7 +27,7 @@ pub enum WebhookOutcome {
 
 /// The order a gateway's payment reference belongs to.
 async fn order_by_reference(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     gateway: Gateway,
     reference: &str,
 ) -> Result<Option<OrderRow>, sqlx::Error> {
@@ -37,7 +37,7 @@ async fn order_by_reference(
             // An earlier attempt's PaymentIntent (declined, abandoned, or retired by a revision).
             None => {
                 sqlx::query_as(&format!(
-                    "SELECT {ORDER_COLUMNS} FROM orders WHERE id = (SELECT order_id FROM payment_attempts WHERE payment_intent_id = ?)"
+                    "SELECT {ORDER_COLUMNS} FROM orders WHERE id = (SELECT order_id FROM payment_attempts WHERE payment_intent_id = $1)"
                 ))
                 .bind(reference)
                 .fetch_optional(conn)
@@ -46,7 +46,7 @@ async fn order_by_reference(
         },
         Gateway::Paypal => {
             sqlx::query_as(&format!(
-                "SELECT {ORDER_COLUMNS} FROM orders WHERE gateway = 'paypal' AND (gateway_ref = ?1 OR gateway_payment_ref = ?1)"
+                "SELECT {ORDER_COLUMNS} FROM orders WHERE gateway = 'paypal' AND (gateway_ref = $1 OR gateway_payment_ref = $1)"
             ))
             .bind(reference)
             .fetch_optional(conn)
@@ -56,12 +56,12 @@ async fn order_by_reference(
 }
 
 async fn order_where(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     column: &str,
     value: &str,
 ) -> Result<Option<OrderRow>, sqlx::Error> {
     sqlx::query_as(&format!(
-        "SELECT {ORDER_COLUMNS} FROM orders WHERE {column} = ?"
+        "SELECT {ORDER_COLUMNS} FROM orders WHERE {column} = $1"
     ))
     .bind(value)
     .fetch_optional(conn)
@@ -101,14 +101,13 @@ pub enum Origin {
 /// When the order becomes paid its held stock is sold (taken, if nothing was held) and its items
 /// leave the cart; when it is canceled its hold goes back on sale.
 pub async fn apply_stripe_event(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     fact: PaymentFact<'_>,
     apply: impl FnOnce(&mut OrderState) -> (Applied, String),
 ) -> Result<WebhookOutcome, sqlx::Error> {
     // Queued in-process behind the other writers of this database (see `write_turn`), held
     // until the transaction has committed or rolled back.
-    let _turn = super::write_turn(pool).await;
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let mut tx = super::begin_write(pool).await?;
     let (outcome, keep) = apply_in(&mut tx, fact, apply).await?;
     if keep {
         tx.commit().await?;
@@ -122,7 +121,7 @@ pub async fn apply_stripe_event(
 /// see `Writer`). Returns the outcome and whether what it wrote is to be kept: a fact that only
 /// confirms the order, from anywhere but a webhook, is not even recorded.
 pub(super) async fn apply_in(
-    tx: &mut SqliteConnection,
+    tx: &mut AnyConnection,
     fact: PaymentFact<'_>,
     apply: impl FnOnce(&mut OrderState) -> (Applied, String),
 ) -> Result<(WebhookOutcome, bool), sqlx::Error> {
@@ -162,7 +161,7 @@ pub(super) async fn apply_in(
             link_payment_intent(&mut *tx, &order.id, pi).await?;
         }
     }
-    let inserted = sqlx::query("INSERT INTO webhook_events (id, type, order_id, gateway) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING")
+    let inserted = sqlx::query("INSERT INTO webhook_events (id, type, order_id, gateway) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING")
         .bind(event_id)
         .bind(event_type)
         .bind(order.as_ref().map(|o| o.id.as_str()))
@@ -197,7 +196,7 @@ pub(super) async fn apply_in(
             if gateway == Gateway::Stripe && order.gateway == Gateway::Stripe {
                 // Refunds go to the payment that took the money.
                 if let Some(pi) = reference {
-                    sqlx::query("UPDATE orders SET payment_intent_id = ? WHERE id = ?")
+                    sqlx::query("UPDATE orders SET payment_intent_id = $1 WHERE id = $2")
                         .bind(pi)
                         .bind(&order.id)
                         .execute(&mut *tx)
@@ -250,7 +249,7 @@ pub(super) async fn apply_in(
         tracing::warn!(order = %order.id, %detail, "webhook missing: order corrected from Stripe");
         sqlx::query(
             "INSERT INTO sync_state (name, value) VALUES ('reconciled_corrections', 1)
-                     ON CONFLICT (name) DO UPDATE SET value = value + 1",
+                     ON CONFLICT (name) DO UPDATE SET value = sync_state.value + 1",
         )
         .execute(&mut *tx)
         .await?;
@@ -270,7 +269,7 @@ pub(super) async fn apply_in(
     .await?;
     if changed {
         sqlx::query(
-            "UPDATE orders SET status = ?, state = ?, updated_at = unixepoch() WHERE id = ?",
+            "UPDATE orders SET status = $1, state = $2, updated_at = unixepoch() WHERE id = $3",
         )
         .bind(after)
         .bind(Json(&state))
@@ -305,22 +304,22 @@ pub(super) async fn apply_in(
 
 /// Makes `pi` the order's current PaymentIntent, and the one of its attempt in doubt.
 async fn link_payment_intent(
-    tx: &mut SqliteConnection,
+    tx: &mut AnyConnection,
     order_id: &str,
     pi: &str,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "UPDATE orders SET payment_intent_id = ? WHERE id = ? AND payment_intent_id IS NULL",
+        "UPDATE orders SET payment_intent_id = $1 WHERE id = $2 AND payment_intent_id IS NULL",
     )
     .bind(pi)
     .bind(order_id)
     .execute(&mut *tx)
     .await?;
     sqlx::query(
-        "UPDATE payment_attempts SET payment_intent_id = ?1
-          WHERE order_id = ?2 AND payment_intent_id IS NULL AND outcome = 'in_doubt'
-            AND attempt = (SELECT max(attempt) FROM payment_attempts WHERE order_id = ?2)
-            AND NOT EXISTS (SELECT 1 FROM payment_attempts WHERE payment_intent_id = ?1)",
+        "UPDATE payment_attempts SET payment_intent_id = $1
+          WHERE order_id = $2 AND payment_intent_id IS NULL AND outcome = 'in_doubt'
+            AND attempt = (SELECT max(attempt) FROM payment_attempts WHERE order_id = $2)
+            AND NOT EXISTS (SELECT 1 FROM payment_attempts WHERE payment_intent_id = $1)",
     )
     .bind(pi)
     .bind(order_id)
@@ -332,22 +331,22 @@ async fn link_payment_intent(
 /// Sells the order's items, once per order: a hold becomes a sale; without a hold (released
 /// by expiry before a late payment, or an order from before holds) the items are taken now, and
 /// what is no longer there is flagged as oversold. The items leave the shopper's cart.
-async fn sell_stock(tx: &mut SqliteConnection, order: &OrderRow) -> Result<(), sqlx::Error> {
-    let hold: StockHold = sqlx::query_scalar("SELECT stock_hold FROM orders WHERE id = ?")
+async fn sell_stock(tx: &mut AnyConnection, order: &OrderRow) -> Result<(), sqlx::Error> {
+    let hold: StockHold = sqlx::query_scalar("SELECT stock_hold FROM orders WHERE id = $1")
         .bind(&order.id)
         .fetch_one(&mut *tx)
         .await?;
     if hold == StockHold::Taken {
         return Ok(());
     }
-    sqlx::query("UPDATE orders SET stock_hold = 'taken' WHERE id = ?")
+    sqlx::query("UPDATE orders SET stock_hold = 'taken' WHERE id = $1")
         .bind(&order.id)
         .execute(&mut *tx)
         .await?;
     super::fulfilment::assign_invoice(&mut *tx, &order.id).await?;
     super::pricing::take_redemption(&mut *tx, &order.id).await?;
     let items: Vec<OrderItemRow> = sqlx::query_as(
-        "SELECT product_id, name, unit_price_minor, quantity FROM order_items WHERE order_id = ?",
+        "SELECT product_id, name, unit_price_minor, quantity FROM order_items WHERE order_id = $1",
     )
     .bind(&order.id)
     .fetch_all(&mut *tx)
@@ -356,14 +355,14 @@ async fn sell_stock(tx: &mut SqliteConnection, order: &OrderRow) -> Result<(), s
     if hold != StockHold::Held {
         for item in &items {
             let taken =
-                sqlx::query("UPDATE products SET stock = stock - ?1 WHERE id = ?2 AND stock >= ?1")
+                sqlx::query("UPDATE products SET stock = stock - $1 WHERE id = $2 AND stock >= $1")
                     .bind(item.quantity)
                     .bind(item.product_id)
                     .execute(&mut *tx)
                     .await?
                     .rows_affected();
             if taken == 0 {
-                sqlx::query("UPDATE products SET stock = 0 WHERE id = ?")
+                sqlx::query("UPDATE products SET stock = 0 WHERE id = $1")
                     .bind(item.product_id)
                     .execute(&mut *tx)
                     .await?;
@@ -375,7 +374,7 @@ async fn sell_stock(tx: &mut SqliteConnection, order: &OrderRow) -> Result<(), s
         "Stock sold and items removed from the cart".to_string()
     } else {
         tracing::warn!(order = %order.id, items = ?short, "paid after its hold was released: oversold");
-        sqlx::query("UPDATE orders SET oversold = 1 WHERE id = ?")
+        sqlx::query("UPDATE orders SET oversold = 1 WHERE id = $1")
             .bind(&order.id)
             .execute(&mut *tx)
             .await?;
@@ -387,7 +386,7 @@ async fn sell_stock(tx: &mut SqliteConnection, order: &OrderRow) -> Result<(), s
     NewTimelineEntry::note(&order.id, TimelineKind::Fulfilment, &detail)
         .insert(tx)
         .await?;
-    sqlx::query("DELETE FROM cart_items WHERE cart_id = ? AND product_id IN (SELECT product_id FROM order_items WHERE order_id = ?)")
+    sqlx::query("DELETE FROM cart_items WHERE cart_id = $1 AND product_id IN (SELECT product_id FROM order_items WHERE order_id = $2)")
         .bind(&order.cart_id)
         .bind(&order.id)
         .execute(&mut *tx)

@@ -4,7 +4,7 @@
 use crate::domain::pricing::{
     Discount, DiscountError, DiscountKind, RateKind, ShippingRate, TaxRate,
 };
-use sqlx::{SqliteConnection, SqlitePool};
+use sqlx::{AnyConnection, AnyPool};
 
 #[derive(sqlx::FromRow)]
 struct RateRow {
@@ -58,13 +58,13 @@ impl RateRow {
 
 /// The active rates of the zone that lists `country` (none: the shop does not ship there).
 pub async fn shipping_rates_for(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     country: &str,
 ) -> Result<Vec<ShippingRate>, sqlx::Error> {
     let rows: Vec<RateRow> = sqlx::query_as(
         "SELECT r.id, r.name, r.kind, r.amount_minor, r.free_over_minor, r.per_kg_minor
            FROM shipping_rates r JOIN shipping_zone_countries c ON c.zone_id = r.zone_id
-          WHERE c.country = ? AND r.active = 1 ORDER BY r.id",
+          WHERE c.country = $1 AND r.active = 1 ORDER BY r.id",
     )
     .bind(country)
     .fetch_all(pool)
@@ -73,7 +73,7 @@ pub async fn shipping_rates_for(
 }
 
 /// Every country a zone lists.
-pub async fn shipping_countries(pool: &SqlitePool) -> Result<Vec<String>, sqlx::Error> {
+pub async fn shipping_countries(pool: &AnyPool) -> Result<Vec<String>, sqlx::Error> {
     sqlx::query_scalar("SELECT country FROM shipping_zone_countries ORDER BY country")
         .fetch_all(pool)
         .await
@@ -81,13 +81,13 @@ pub async fn shipping_countries(pool: &SqlitePool) -> Result<Vec<String>, sqlx::
 
 /// The tax rate of the address: its region's if there is one, else its country's.
 pub async fn tax_rate_for(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     country: &str,
     region: &str,
 ) -> Result<Option<TaxRate>, sqlx::Error> {
-    let row: Option<(String, i64, bool)> = sqlx::query_as(
+    let row: Option<(String, i64, super::Flag)> = sqlx::query_as(
         "SELECT name, rate_bp, applies_to_shipping FROM tax_rates
-          WHERE country = ? AND region IN (?, '') ORDER BY region DESC LIMIT 1",
+          WHERE country = $1 AND region IN ($2, '') ORDER BY region DESC LIMIT 1",
     )
     .bind(country)
     .bind(region)
@@ -96,7 +96,7 @@ pub async fn tax_rate_for(
     Ok(row.map(|(name, rate_bp, applies_to_shipping)| TaxRate {
         name,
         rate_bp,
-        applies_to_shipping,
+        applies_to_shipping: applies_to_shipping.0,
     }))
 }
 
@@ -125,13 +125,13 @@ struct CodeRow {
 
 /// The active code `code` (upper-cased by the caller), if it exists.
 pub async fn discount_code(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     code: &str,
 ) -> Result<Option<DiscountCode>, sqlx::Error> {
     let row: Option<CodeRow> = sqlx::query_as(
         "SELECT id, code, kind, percent_bp, amount_minor, min_subtotal_minor, starts_at, ends_at,
                 max_redemptions, per_email_limit
-           FROM discount_codes WHERE code = ? AND active = 1",
+           FROM discount_codes WHERE code = $1 AND active = 1",
     )
     .bind(code)
     .fetch_optional(pool)
@@ -162,12 +162,12 @@ pub async fn discount_code(
 /// of a limited code goes to one order only. Redemptions held by open orders and taken by paid
 /// ones count; this order's own does not count against it.
 pub(super) async fn hold_redemption(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     order_id: &str,
     email: &str,
     code: Option<&DiscountCode>,
 ) -> Result<Result<(), DiscountError>, sqlx::Error> {
-    sqlx::query("DELETE FROM discount_redemptions WHERE order_id = ? AND state = 'held'")
+    sqlx::query("DELETE FROM discount_redemptions WHERE order_id = $1 AND state = 'held'")
         .bind(order_id)
         .execute(&mut *conn)
         .await?;
@@ -178,7 +178,7 @@ pub(super) async fn hold_redemption(
     if let Some(max) = code.max_redemptions {
         let used: i64 = sqlx::query_scalar(
             "SELECT count(*) FROM discount_redemptions
-              WHERE code_id = ? AND state IN ('held', 'taken') AND order_id <> ?",
+              WHERE code_id = $1 AND state IN ('held', 'taken') AND order_id <> $2",
         )
         .bind(code.id)
         .bind(order_id)
@@ -191,7 +191,7 @@ pub(super) async fn hold_redemption(
     if let Some(limit) = code.per_email_limit {
         let used: i64 = sqlx::query_scalar(
             "SELECT count(*) FROM discount_redemptions
-              WHERE code_id = ? AND email = ? AND state IN ('held', 'taken') AND order_id <> ?",
+              WHERE code_id = $1 AND email = $2 AND state IN ('held', 'taken') AND order_id <> $3",
         )
         .bind(code.id)
         .bind(&email)
@@ -203,7 +203,7 @@ pub(super) async fn hold_redemption(
         }
     }
     sqlx::query(
-        "INSERT INTO discount_redemptions (order_id, code_id, email, state) VALUES (?, ?, ?, 'held')
+        "INSERT INTO discount_redemptions (order_id, code_id, email, state) VALUES ($1, $2, $3, 'held')
          ON CONFLICT (order_id) DO UPDATE SET code_id = excluded.code_id, email = excluded.email,
                 state = 'held', at = unixepoch()",
     )
@@ -217,11 +217,11 @@ pub(super) async fn hold_redemption(
 
 /// The order's redemption goes with its hold: given back when the order is canceled or expires.
 pub(super) async fn release_redemption(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     order_id: &str,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "UPDATE discount_redemptions SET state = 'released' WHERE order_id = ? AND state = 'held'",
+        "UPDATE discount_redemptions SET state = 'released' WHERE order_id = $1 AND state = 'held'",
     )
     .bind(order_id)
     .execute(conn)
@@ -231,10 +231,10 @@ pub(super) async fn release_redemption(
 
 /// A paid order's redemption is taken for good (also one released before a late payment).
 pub(super) async fn take_redemption(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     order_id: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE discount_redemptions SET state = 'taken' WHERE order_id = ?")
+    sqlx::query("UPDATE discount_redemptions SET state = 'taken' WHERE order_id = $1")
         .bind(order_id)
         .execute(conn)
         .await?;
@@ -242,10 +242,10 @@ pub(super) async fn take_redemption(
 }
 
 /// How many redemptions of the code are held or taken (the fault matrix's invariant).
-pub async fn redemptions_counted(pool: &SqlitePool, code: &str) -> Result<i64, sqlx::Error> {
+pub async fn redemptions_counted(pool: &AnyPool, code: &str) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(
         "SELECT count(*) FROM discount_redemptions r JOIN discount_codes c ON c.id = r.code_id
-          WHERE c.code = ? AND r.state IN ('held', 'taken')",
+          WHERE c.code = $1 AND r.state IN ('held', 'taken')",
     )
     .bind(code)
     .fetch_one(pool)

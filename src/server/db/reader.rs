@@ -6,9 +6,13 @@
 //!
 //! A connection whose query was cancelled halfway is safe to reuse: the connection's thread runs
 //! one command at a time, and stops a statement whose caller has gone (sqlx-sqlite's worker).
+//!
+//! On PostgreSQL a connection is a socket to a server that may restart: the pool's checks are
+//! what keep a dead one from being handed out, so reads there take pooled connections.
 
-use sqlx::sqlite::SqliteConnectOptions;
-use sqlx::{ConnectOptions, SqliteConnection, SqlitePool};
+use sqlx::any::AnyConnectOptions;
+use sqlx::pool::PoolConnection;
+use sqlx::{Any, AnyConnection, AnyPool, ConnectOptions};
 use std::ops::{Deref, DerefMut};
 use std::sync::{Arc, Mutex};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -24,75 +28,107 @@ pub struct Reader {
 }
 
 #[derive(Debug)]
-struct Inner {
-    options: SqliteConnectOptions,
-    idle: Mutex<Vec<SqliteConnection>>,
-    /// One permit per connection in use.
-    permits: Arc<Semaphore>,
+enum Inner {
+    Kept {
+        options: AnyConnectOptions,
+        idle: Mutex<Vec<AnyConnection>>,
+        /// One permit per connection in use.
+        permits: Arc<Semaphore>,
+    },
+    Pooled(AnyPool),
 }
 
 impl Reader {
     /// Reads the same database as `pool`.
-    pub fn new(pool: &SqlitePool) -> Self {
-        let options = (*pool.connect_options())
-            .clone()
-            .pragma("query_only", "true");
-        Reader {
-            inner: Arc::new(Inner {
-                options,
+    pub fn new(pool: &AnyPool) -> Self {
+        let inner = match super::Backend::of(pool) {
+            super::Backend::Sqlite => Inner::Kept {
+                options: (*pool.connect_options()).clone(),
                 idle: Mutex::default(),
                 permits: Arc::new(Semaphore::new(CONNECTIONS)),
-            }),
+            },
+            super::Backend::Postgres => Inner::Pooled(pool.clone()),
+        };
+        Reader {
+            inner: Arc::new(inner),
         }
     }
 
     /// A connection to read with: an idle one, or a new one while there are fewer than
-    /// [`CONNECTIONS`], or else the first one given back.
+    /// [`CONNECTIONS`], or else the first one given back (on PostgreSQL, one from the pool).
     pub async fn connection(&self) -> Result<ReadConnection, sqlx::Error> {
-        let permit = self
-            .inner
-            .permits
+        let (options, idle, permits) = match &*self.inner {
+            Inner::Pooled(pool) => {
+                return Ok(ReadConnection {
+                    connection: Some(Held::Pooled(pool.acquire().await?)),
+                    home: self.inner.clone(),
+                    _permit: None,
+                })
+            }
+            Inner::Kept {
+                options,
+                idle,
+                permits,
+            } => (options, idle, permits),
+        };
+        let permit = permits
             .clone()
             .acquire_owned()
             .await
             .map_err(|_| sqlx::Error::PoolClosed)?;
-        let idle = self
-            .inner
-            .idle
+        let idle = idle
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .pop();
         let connection = match idle {
             Some(connection) => connection,
-            None => self.inner.options.connect().await?,
+            None => {
+                let mut connection = options.connect().await?;
+                // The file's pragmas, and nothing can write through this one.
+                super::sqlite_pragmas(&mut connection).await?;
+                sqlx::Executor::execute(&mut connection, "PRAGMA query_only = true").await?;
+                connection
+            }
         };
         Ok(ReadConnection {
-            connection: Some(connection),
+            connection: Some(Held::Kept(connection)),
             home: self.inner.clone(),
-            _permit: permit,
+            _permit: Some(permit),
         })
     }
 }
 
-/// A reading connection, back among the idle ones when dropped.
+#[derive(Debug)]
+enum Held {
+    Kept(AnyConnection),
+    Pooled(PoolConnection<Any>),
+}
+
+/// A reading connection, back among the idle ones (or in the pool) when dropped.
 #[derive(Debug)]
 pub struct ReadConnection {
-    connection: Option<SqliteConnection>,
+    connection: Option<Held>,
     home: Arc<Inner>,
-    _permit: OwnedSemaphorePermit,
+    _permit: Option<OwnedSemaphorePermit>,
 }
 
 impl Deref for ReadConnection {
-    type Target = SqliteConnection;
+    type Target = AnyConnection;
 
-    fn deref(&self) -> &SqliteConnection {
-        self.connection.as_ref().expect("present until dropped")
+    fn deref(&self) -> &AnyConnection {
+        match self.connection.as_ref().expect("present until dropped") {
+            Held::Kept(c) => c,
+            Held::Pooled(c) => c,
+        }
     }
 }
 
 impl DerefMut for ReadConnection {
-    fn deref_mut(&mut self) -> &mut SqliteConnection {
-        self.connection.as_mut().expect("present until dropped")
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        match self.connection.as_mut().expect("present until dropped") {
+            Held::Kept(c) => c,
+            Held::Pooled(c) => c,
+        }
     }
 }
 
@@ -100,10 +136,10 @@ impl Drop for ReadConnection {
     fn drop(&mut self) {
         // Back before the permit is released (fields drop after this), so the next reader
         // finds it.
-        if let Some(connection) = self.connection.take() {
-            self.home
-                .idle
-                .lock()
+        if let (Some(Held::Kept(connection)), Inner::Kept { idle, .. }) =
+            (self.connection.take(), &*self.home)
+        {
+            idle.lock()
                 .unwrap_or_else(|poisoned| poisoned.into_inner())
                 .push(connection);
         }
@@ -135,7 +171,10 @@ mod tests {
             assert_eq!(stock, 7);
         }
         // The same connection came back each time, and it refuses to write.
-        assert_eq!(reader.inner.idle.lock().unwrap().len(), 1);
+        let Inner::Kept { idle, .. } = &*reader.inner else {
+            panic!("a SQLite reader keeps its connections")
+        };
+        assert_eq!(idle.lock().unwrap().len(), 1);
         let mut connection = reader.connection().await.unwrap();
         let refused = sqlx::query("UPDATE products SET stock = 0")
             .execute(&mut *connection)

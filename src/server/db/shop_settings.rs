@@ -8,7 +8,7 @@ use crate::domain::settings::{
     discount_kind_name, rate_kind_name, DiscountSetting, DiscountView, RateSetting, RateView,
     TaxRateView, TaxSetting, ZoneView,
 };
-use sqlx::{SqliteConnection, SqlitePool};
+use sqlx::{AnyConnection, AnyPool};
 
 /// What a write did.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -34,6 +34,7 @@ struct RateRow {
     amount_minor: i64,
     free_over_minor: Option<i64>,
     per_kg_minor: Option<i64>,
+    #[sqlx(try_from = "super::Flag")]
     active: bool,
 }
 
@@ -65,7 +66,7 @@ impl RateRow {
 }
 
 /// Every zone (by name) with its countries (sorted) and rates (in the order they were made).
-pub async fn shipping_zones(pool: &SqlitePool) -> Result<Vec<ZoneView>, sqlx::Error> {
+pub async fn shipping_zones(pool: &AnyPool) -> Result<Vec<ZoneView>, sqlx::Error> {
     let zones: Vec<(i64, String)> =
         sqlx::query_as("SELECT id, name FROM shipping_zones ORDER BY name COLLATE NOCASE, id")
             .fetch_all(pool)
@@ -99,9 +100,9 @@ pub async fn shipping_zones(pool: &SqlitePool) -> Result<Vec<ZoneView>, sqlx::Er
         .collect())
 }
 
-async fn zone_exists(tx: &mut SqliteConnection, id: i64) -> Result<bool, sqlx::Error> {
+async fn zone_exists(tx: &mut AnyConnection, id: i64) -> Result<bool, sqlx::Error> {
     Ok(
-        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM shipping_zones WHERE id = ?")
+        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM shipping_zones WHERE id = $1")
             .bind(id)
             .fetch_one(&mut *tx)
             .await?
@@ -110,12 +111,12 @@ async fn zone_exists(tx: &mut SqliteConnection, id: i64) -> Result<bool, sqlx::E
 }
 
 async fn zone_name_taken(
-    tx: &mut SqliteConnection,
+    tx: &mut AnyConnection,
     name: &str,
     except: Option<i64>,
 ) -> Result<bool, sqlx::Error> {
     Ok(sqlx::query_scalar::<_, i64>(
-        "SELECT count(*) FROM shipping_zones WHERE name = ? COLLATE NOCASE AND id IS NOT ?",
+        "SELECT count(*) FROM shipping_zones WHERE name = $1 COLLATE NOCASE AND id IS DISTINCT FROM $2",
     )
     .bind(name)
     .bind(except)
@@ -125,13 +126,12 @@ async fn zone_name_taken(
 }
 
 /// A new zone (no countries, no rates yet); names are unique, whatever their case.
-pub async fn create_zone(pool: &SqlitePool, name: &str) -> Result<SettingSaved, sqlx::Error> {
-    let _turn = super::write_turn(pool).await;
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+pub async fn create_zone(pool: &AnyPool, name: &str) -> Result<SettingSaved, sqlx::Error> {
+    let mut tx = super::begin_write(pool).await?;
     if zone_name_taken(&mut tx, name, None).await? {
         return Ok(SettingSaved::Duplicate);
     }
-    let id = sqlx::query_scalar("INSERT INTO shipping_zones (name) VALUES (?) RETURNING id")
+    let id = sqlx::query_scalar("INSERT INTO shipping_zones (name) VALUES ($1) RETURNING id")
         .bind(name)
         .fetch_one(&mut *tx)
         .await?;
@@ -139,20 +139,15 @@ pub async fn create_zone(pool: &SqlitePool, name: &str) -> Result<SettingSaved, 
     Ok(SettingSaved::Done(id))
 }
 
-pub async fn rename_zone(
-    pool: &SqlitePool,
-    id: i64,
-    name: &str,
-) -> Result<SettingSaved, sqlx::Error> {
-    let _turn = super::write_turn(pool).await;
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+pub async fn rename_zone(pool: &AnyPool, id: i64, name: &str) -> Result<SettingSaved, sqlx::Error> {
+    let mut tx = super::begin_write(pool).await?;
     if !zone_exists(&mut tx, id).await? {
         return Ok(SettingSaved::NotFound);
     }
     if zone_name_taken(&mut tx, name, Some(id)).await? {
         return Ok(SettingSaved::Duplicate);
     }
-    sqlx::query("UPDATE shipping_zones SET name = ? WHERE id = ?")
+    sqlx::query("UPDATE shipping_zones SET name = $1 WHERE id = $2")
         .bind(name)
         .bind(id)
         .execute(&mut *tx)
@@ -162,17 +157,16 @@ pub async fn rename_zone(
 }
 
 /// Deletes the zone with its countries and rates (orders keep the prices they were made with).
-pub async fn delete_zone(pool: &SqlitePool, id: i64) -> Result<SettingSaved, sqlx::Error> {
-    let _turn = super::write_turn(pool).await;
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+pub async fn delete_zone(pool: &AnyPool, id: i64) -> Result<SettingSaved, sqlx::Error> {
+    let mut tx = super::begin_write(pool).await?;
     if !zone_exists(&mut tx, id).await? {
         return Ok(SettingSaved::NotFound);
     }
     // Said here rather than left to ON DELETE CASCADE, which needs foreign keys switched on.
     for sql in [
-        "DELETE FROM shipping_rates WHERE zone_id = ?",
-        "DELETE FROM shipping_zone_countries WHERE zone_id = ?",
-        "DELETE FROM shipping_zones WHERE id = ?",
+        "DELETE FROM shipping_rates WHERE zone_id = $1",
+        "DELETE FROM shipping_zone_countries WHERE zone_id = $1",
+        "DELETE FROM shipping_zones WHERE id = $1",
     ] {
         sqlx::query(sql).bind(id).execute(&mut *tx).await?;
     }
@@ -183,19 +177,18 @@ pub async fn delete_zone(pool: &SqlitePool, id: i64) -> Result<SettingSaved, sql
 /// Makes `countries` the zone's list (replacing the old one). Refused, changing nothing, when
 /// one of them is in another zone.
 pub async fn set_zone_countries(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     id: i64,
     countries: &[String],
 ) -> Result<SettingSaved, sqlx::Error> {
-    let _turn = super::write_turn(pool).await;
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let mut tx = super::begin_write(pool).await?;
     if !zone_exists(&mut tx, id).await? {
         return Ok(SettingSaved::NotFound);
     }
     for country in countries {
         let other: Option<String> = sqlx::query_scalar(
             "SELECT z.name FROM shipping_zone_countries c JOIN shipping_zones z ON z.id = c.zone_id
-             WHERE c.country = ? AND c.zone_id <> ?",
+             WHERE c.country = $1 AND c.zone_id <> $2",
         )
         .bind(country)
         .bind(id)
@@ -208,12 +201,12 @@ pub async fn set_zone_countries(
             });
         }
     }
-    sqlx::query("DELETE FROM shipping_zone_countries WHERE zone_id = ?")
+    sqlx::query("DELETE FROM shipping_zone_countries WHERE zone_id = $1")
         .bind(id)
         .execute(&mut *tx)
         .await?;
     for country in countries {
-        sqlx::query("INSERT INTO shipping_zone_countries (country, zone_id) VALUES (?, ?)")
+        sqlx::query("INSERT INTO shipping_zone_countries (country, zone_id) VALUES ($1, $2)")
             .bind(country)
             .bind(id)
             .execute(&mut *tx)
@@ -233,20 +226,19 @@ fn rate_columns(kind: &RateKind) -> (i64, Option<i64>, Option<i64>) {
 
 /// A new rate in the zone.
 pub async fn add_shipping_rate(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     zone_id: i64,
     rate: &RateSetting,
     active: bool,
 ) -> Result<SettingSaved, sqlx::Error> {
-    let _turn = super::write_turn(pool).await;
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let mut tx = super::begin_write(pool).await?;
     if !zone_exists(&mut tx, zone_id).await? {
         return Ok(SettingSaved::NotFound);
     }
     let (amount, free_over, per_kg) = rate_columns(&rate.kind);
     let id = sqlx::query_scalar(
         "INSERT INTO shipping_rates (zone_id, name, kind, amount_minor, free_over_minor, per_kg_minor, active)
-         VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
     )
     .bind(zone_id)
     .bind(&rate.name)
@@ -254,7 +246,7 @@ pub async fn add_shipping_rate(
     .bind(amount)
     .bind(free_over)
     .bind(per_kg)
-    .bind(active)
+    .bind(super::Flag(active))
     .fetch_one(&mut *tx)
     .await?;
     tx.commit().await?;
@@ -263,25 +255,24 @@ pub async fn add_shipping_rate(
 
 /// Changes a rate (its zone stays). Open orders keep the price they were made with.
 pub async fn update_shipping_rate(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     id: i64,
     rate: &RateSetting,
     active: bool,
 ) -> Result<SettingSaved, sqlx::Error> {
-    let _turn = super::write_turn(pool).await;
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let mut tx = super::begin_write(pool).await?;
     let (amount, free_over, per_kg) = rate_columns(&rate.kind);
     let changed = sqlx::query(
-        "UPDATE shipping_rates SET name = ?, kind = ?, amount_minor = ?, free_over_minor = ?,
-                per_kg_minor = ?, active = ?
-         WHERE id = ?",
+        "UPDATE shipping_rates SET name = $1, kind = $2, amount_minor = $3, free_over_minor = $4,
+                per_kg_minor = $5, active = $6
+         WHERE id = $7",
     )
     .bind(&rate.name)
     .bind(rate_kind_name(&rate.kind))
     .bind(amount)
     .bind(free_over)
     .bind(per_kg)
-    .bind(active)
+    .bind(super::Flag(active))
     .bind(id)
     .execute(&mut *tx)
     .await?
@@ -293,10 +284,9 @@ pub async fn update_shipping_rate(
     Ok(SettingSaved::Done(id))
 }
 
-pub async fn delete_shipping_rate(pool: &SqlitePool, id: i64) -> Result<SettingSaved, sqlx::Error> {
-    let _turn = super::write_turn(pool).await;
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-    let deleted = sqlx::query("DELETE FROM shipping_rates WHERE id = ?")
+pub async fn delete_shipping_rate(pool: &AnyPool, id: i64) -> Result<SettingSaved, sqlx::Error> {
+    let mut tx = super::begin_write(pool).await?;
+    let deleted = sqlx::query("DELETE FROM shipping_rates WHERE id = $1")
         .bind(id)
         .execute(&mut *tx)
         .await?
@@ -311,8 +301,8 @@ pub async fn delete_shipping_rate(pool: &SqlitePool, id: i64) -> Result<SettingS
 // Tax rates.
 
 /// Every tax rate, by country then region (the whole country first).
-pub async fn tax_rates(pool: &SqlitePool) -> Result<Vec<TaxRateView>, sqlx::Error> {
-    let rows: Vec<(i64, String, String, String, i64, bool)> = sqlx::query_as(
+pub async fn tax_rates(pool: &AnyPool) -> Result<Vec<TaxRateView>, sqlx::Error> {
+    let rows: Vec<(i64, String, String, String, i64, super::Flag)> = sqlx::query_as(
         "SELECT id, country, region, name, rate_bp, applies_to_shipping FROM tax_rates
          ORDER BY country, region",
     )
@@ -327,7 +317,7 @@ pub async fn tax_rates(pool: &SqlitePool) -> Result<Vec<TaxRateView>, sqlx::Erro
                 region,
                 name,
                 rate_bp,
-                applies_to_shipping,
+                applies_to_shipping: applies_to_shipping.0,
             },
         )
         .collect())
@@ -335,14 +325,13 @@ pub async fn tax_rates(pool: &SqlitePool) -> Result<Vec<TaxRateView>, sqlx::Erro
 
 /// Adds a tax rate (`id` None) or changes one. One rate per country and region.
 pub async fn save_tax_rate(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     id: Option<i64>,
     tax: &TaxSetting,
 ) -> Result<SettingSaved, sqlx::Error> {
-    let _turn = super::write_turn(pool).await;
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let mut tx = super::begin_write(pool).await?;
     let taken: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM tax_rates WHERE country = ? AND region = ? AND id IS NOT ?",
+        "SELECT count(*) FROM tax_rates WHERE country = $1 AND region = $2 AND id IS DISTINCT FROM $3",
     )
     .bind(&tax.country)
     .bind(&tax.region)
@@ -355,27 +344,27 @@ pub async fn save_tax_rate(
     let saved = match id {
         None => sqlx::query_scalar(
             "INSERT INTO tax_rates (country, region, name, rate_bp, applies_to_shipping)
-             VALUES (?, ?, ?, ?, ?) RETURNING id",
+             VALUES ($1, $2, $3, $4, $5) RETURNING id",
         )
         .bind(&tax.country)
         .bind(&tax.region)
         .bind(&tax.name)
         .bind(tax.rate_bp)
-        .bind(tax.applies_to_shipping)
+        .bind(super::Flag(tax.applies_to_shipping))
         .fetch_one(&mut *tx)
         .await
         .map(Some)?,
         Some(id) => {
             sqlx::query_scalar(
-                "UPDATE tax_rates SET country = ?, region = ?, name = ?, rate_bp = ?,
-                    applies_to_shipping = ?
-             WHERE id = ? RETURNING id",
+                "UPDATE tax_rates SET country = $1, region = $2, name = $3, rate_bp = $4,
+                    applies_to_shipping = $5
+             WHERE id = $6 RETURNING id",
             )
             .bind(&tax.country)
             .bind(&tax.region)
             .bind(&tax.name)
             .bind(tax.rate_bp)
-            .bind(tax.applies_to_shipping)
+            .bind(super::Flag(tax.applies_to_shipping))
             .bind(id)
             .fetch_optional(&mut *tx)
             .await?
@@ -388,10 +377,9 @@ pub async fn save_tax_rate(
     Ok(SettingSaved::Done(saved))
 }
 
-pub async fn delete_tax_rate(pool: &SqlitePool, id: i64) -> Result<SettingSaved, sqlx::Error> {
-    let _turn = super::write_turn(pool).await;
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-    let deleted = sqlx::query("DELETE FROM tax_rates WHERE id = ?")
+pub async fn delete_tax_rate(pool: &AnyPool, id: i64) -> Result<SettingSaved, sqlx::Error> {
+    let mut tx = super::begin_write(pool).await?;
+    let deleted = sqlx::query("DELETE FROM tax_rates WHERE id = $1")
         .bind(id)
         .execute(&mut *tx)
         .await?
@@ -417,13 +405,14 @@ struct DiscountRow {
     ends_at: Option<i64>,
     max_redemptions: Option<i64>,
     per_email_limit: Option<i64>,
+    #[sqlx(try_from = "super::Flag")]
     active: bool,
     held: i64,
     taken: i64,
 }
 
 /// Every code, newest first, with its redemptions held (open orders) and taken (paid).
-pub async fn discount_codes(pool: &SqlitePool) -> Result<Vec<DiscountView>, sqlx::Error> {
+pub async fn discount_codes(pool: &AnyPool) -> Result<Vec<DiscountView>, sqlx::Error> {
     let rows: Vec<DiscountRow> = sqlx::query_as(
         "SELECT d.id, d.code, d.kind, d.percent_bp, d.amount_minor, d.min_subtotal_minor,
                 d.starts_at, d.ends_at, d.max_redemptions, d.per_email_limit, d.active,
@@ -465,19 +454,19 @@ pub async fn discount_codes(pool: &SqlitePool) -> Result<Vec<DiscountView>, sqlx
 
 /// Adds a code (`id` None) or changes one. Codes are unique.
 pub async fn save_discount_code(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     id: Option<i64>,
     discount: &DiscountSetting,
     active: bool,
 ) -> Result<SettingSaved, sqlx::Error> {
-    let _turn = super::write_turn(pool).await;
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-    let taken: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM discount_codes WHERE code = ? AND id IS NOT ?")
-            .bind(&discount.code)
-            .bind(id)
-            .fetch_one(&mut *tx)
-            .await?;
+    let mut tx = super::begin_write(pool).await?;
+    let taken: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM discount_codes WHERE code = $1 AND id IS DISTINCT FROM $2",
+    )
+    .bind(&discount.code)
+    .bind(id)
+    .fetch_one(&mut *tx)
+    .await?;
     if taken > 0 {
         return Ok(SettingSaved::Duplicate);
     }
@@ -485,33 +474,13 @@ pub async fn save_discount_code(
         DiscountKind::Percent { bp } => (Some(bp), None),
         DiscountKind::Fixed { amount } => (None, Some(amount)),
     };
-    let saved: Option<i64> =
-        match id {
-            None => Some(
-                sqlx::query_scalar(
-                    "INSERT INTO discount_codes (code, kind, percent_bp, amount_minor,
+    let saved: Option<i64> = match id {
+        None => Some(
+            sqlx::query_scalar(
+                "INSERT INTO discount_codes (code, kind, percent_bp, amount_minor,
                         min_subtotal_minor, starts_at, ends_at, max_redemptions, per_email_limit,
                         active)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                )
-                .bind(&discount.code)
-                .bind(discount_kind_name(&discount.kind))
-                .bind(percent_bp)
-                .bind(amount_minor)
-                .bind(discount.min_subtotal)
-                .bind(discount.starts_at)
-                .bind(discount.ends_at)
-                .bind(discount.max_redemptions)
-                .bind(discount.per_email_limit)
-                .bind(active)
-                .fetch_one(&mut *tx)
-                .await?,
-            ),
-            Some(id) => sqlx::query_scalar(
-                "UPDATE discount_codes SET code = ?, kind = ?, percent_bp = ?, amount_minor = ?,
-                        min_subtotal_minor = ?, starts_at = ?, ends_at = ?, max_redemptions = ?,
-                        per_email_limit = ?, active = ?
-                 WHERE id = ? RETURNING id",
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
             )
             .bind(&discount.code)
             .bind(discount_kind_name(&discount.kind))
@@ -522,11 +491,30 @@ pub async fn save_discount_code(
             .bind(discount.ends_at)
             .bind(discount.max_redemptions)
             .bind(discount.per_email_limit)
-            .bind(active)
-            .bind(id)
-            .fetch_optional(&mut *tx)
+            .bind(super::Flag(active))
+            .fetch_one(&mut *tx)
             .await?,
-        };
+        ),
+        Some(id) => sqlx::query_scalar(
+            "UPDATE discount_codes SET code = $1, kind = $2, percent_bp = $3, amount_minor = $4,
+                        min_subtotal_minor = $5, starts_at = $6, ends_at = $7, max_redemptions = $8,
+                        per_email_limit = $9, active = $10
+                 WHERE id = $11 RETURNING id",
+        )
+        .bind(&discount.code)
+        .bind(discount_kind_name(&discount.kind))
+        .bind(percent_bp)
+        .bind(amount_minor)
+        .bind(discount.min_subtotal)
+        .bind(discount.starts_at)
+        .bind(discount.ends_at)
+        .bind(discount.max_redemptions)
+        .bind(discount.per_email_limit)
+        .bind(super::Flag(active))
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?,
+    };
     let Some(saved) = saved else {
         return Ok(SettingSaved::NotFound);
     };
@@ -536,14 +524,13 @@ pub async fn save_discount_code(
 
 /// Switches a code on or off (a code that was used is never deleted: its redemptions count).
 pub async fn set_discount_active(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     id: i64,
     active: bool,
 ) -> Result<SettingSaved, sqlx::Error> {
-    let _turn = super::write_turn(pool).await;
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-    let changed = sqlx::query("UPDATE discount_codes SET active = ? WHERE id = ?")
-        .bind(active)
+    let mut tx = super::begin_write(pool).await?;
+    let changed = sqlx::query("UPDATE discount_codes SET active = $1 WHERE id = $2")
+        .bind(super::Flag(active))
         .bind(id)
         .execute(&mut *tx)
         .await?

@@ -16,7 +16,7 @@
 
 use super::payments::{apply_in, Origin, PaymentFact, WebhookOutcome};
 use crate::domain::order::{Applied, OrderState};
-use sqlx::{Acquire, SqlitePool};
+use sqlx::{Acquire, AnyPool};
 use tokio::sync::{mpsc, oneshot};
 
 /// Events applied in one transaction at most (a bound on how long a batch holds the lock).
@@ -75,7 +75,7 @@ pub struct Writer {
 
 impl Writer {
     /// Starts the writer task (on the current tokio runtime).
-    pub fn spawn(pool: SqlitePool) -> Self {
+    pub fn spawn(pool: AnyPool) -> Self {
         let (jobs, queue) = mpsc::unbounded_channel();
         tokio::spawn(run(pool, queue));
         Writer { jobs }
@@ -106,7 +106,7 @@ fn stopped() -> sqlx::Error {
     sqlx::Error::WorkerCrashed
 }
 
-async fn run(pool: SqlitePool, mut queue: mpsc::UnboundedReceiver<Job>) {
+async fn run(pool: AnyPool, mut queue: mpsc::UnboundedReceiver<Job>) {
     let mut batch = Vec::new();
     while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
         // Behind the other write transactions of this database, like any writer.
@@ -147,10 +147,11 @@ type Answered = Vec<(Reply, Result<WebhookOutcome, sqlx::Error>)>;
 /// reply with its outcome (an event that failed alone is rolled back alone and answered with
 /// its error); on failure of the transaction itself, every reply and the error.
 async fn apply_batch(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     jobs: Vec<Job>,
 ) -> Result<Answered, (Vec<Reply>, sqlx::Error)> {
-    let mut tx = match pool.begin_with("BEGIN IMMEDIATE").await {
+    // The caller holds this database's write turn.
+    let mut tx = match super::begin_serialized(pool, None).await {
         Ok(tx) => tx,
         Err(e) => return Err((jobs.into_iter().map(|j| j.reply).collect(), e)),
     };
@@ -158,7 +159,7 @@ async fn apply_batch(
     let mut jobs = jobs.into_iter();
     while let Some(Job { fact, apply, reply }) = jobs.next() {
         let applied = async {
-            let mut savepoint = tx.begin().await?;
+            let mut savepoint = (&mut *tx).begin().await?;
             match apply_in(&mut savepoint, fact.borrowed(), apply).await {
                 Ok((outcome, true)) => {
                     savepoint.commit().await?;
