@@ -41,4 +41,49 @@ function execute(db, sql, ...params) {
   execFileSync('python3', ['-c', WRITE, db, sql, JSON.stringify(params)], { encoding: 'utf8' });
 }
 
-module.exports = { query, execute };
+// With E2E_BACKEND=postgres (scripts/test.sh's PostgreSQL pass), the shops run on databases of
+// the test cluster (TEST_POSTGRES_URL) named after their SQLite files (serve.sh), and these read
+// them with psql instead. The `?` parameters become SQL literals (test values only).
+const onPostgres = process.env.E2E_BACKEND === 'postgres';
+
+function postgresUrl(db) {
+  const name = 'e2e_' + require('node:path').basename(db, '.db').replace(/[^a-z0-9]/gi, '_').toLowerCase();
+  const server = process.env.TEST_POSTGRES_URL;
+  if (!server) throw new Error('E2E_BACKEND=postgres needs TEST_POSTGRES_URL');
+  const [base, params] = server.split('?');
+  return base.replace(/\/[^/]*$/, '/' + name) + (params ? '?' + params : '');
+}
+
+function literal(value) {
+  if (value === null || value === undefined) return 'NULL';
+  if (typeof value === 'number') return String(value);
+  return "'" + String(value).replace(/'/g, "''") + "'";
+}
+
+function bind(sql, params) {
+  let n = 0;
+  return sql.replace(/\?/g, () => literal(params[n++]));
+}
+
+function psql(db, sql) {
+  return execFileSync('psql', [postgresUrl(db), '-X', '-q', '-At', '-v', 'ON_ERROR_STOP=1', '-c', sql], { encoding: 'utf8' });
+}
+
+function queryPostgres(db, sql, ...params) {
+  const out = psql(db, `SELECT coalesce(json_agg(t), '[]'::json) FROM (${bind(sql, params)}) t`);
+  return JSON.parse(out).map((row) => Object.values(row));
+}
+
+function executePostgres(db, sql, ...params) {
+  psql(db, bind(sql, params));
+}
+
+// The simulators' own tables stay in the SQLite file on either backend.
+const simulators = (sql) => /\b(stripe|paypal)_sim_/.test(sql);
+
+module.exports = onPostgres
+  ? {
+      query: (db, sql, ...params) => (simulators(sql) ? query : queryPostgres)(db, sql, ...params),
+      execute: (db, sql, ...params) => (simulators(sql) ? execute : executePostgres)(db, sql, ...params),
+    }
+  : { query, execute };

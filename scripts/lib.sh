@@ -102,7 +102,9 @@ as_postgres() {
 }
 
 # Starts a throwaway PostgreSQL cluster in $1 (created if missing) on a free local port, fsync
-# off (a test cluster: a crash of the machine may lose it, which is fine), and exports
+# off (a test cluster: a crash of the machine may lose it, which is fine), synchronous_commit
+# off unless PG_SYNCHRONOUS_COMMIT=on (then a commit, once acknowledged, survives a crash of
+# PostgreSQL itself, e.g. pg_restart's immediate stop; pg_restart honours it too), and exports
 # PG_DIR, PG_PORT and PG_URL (the superuser's URL of database "postgres"). pg_stop stops it.
 pg_start() {
     ensure_postgres
@@ -110,27 +112,37 @@ pg_start() {
     bin="$(pg_bin)"
     PG_DIR="$(mkdir -p "$1" && cd "$1" && pwd)"
     [ "$(id -u)" -ne 0 ] || chown postgres: "$PG_DIR"
+    # The postgres user must reach the folder; a checkout under a private home (/root) is out
+    # of its reach, so the cluster goes to a folder of its own under /tmp then.
+    if ! as_postgres test -w "$PG_DIR"; then
+        PG_DIR="$(mktemp -d /tmp/checkout-pg.XXXXXX)"
+        [ "$(id -u)" -ne 0 ] || chown postgres: "$PG_DIR"
+        echo "note: $1 is out of the postgres user's reach; the cluster is in $PG_DIR" >&2
+    fi
     if [ ! -f "$PG_DIR/data/PG_VERSION" ]; then
         as_postgres "$bin/initdb" -D "$PG_DIR/data" -U postgres --auth=trust -E UTF8 \
             --locale=C.UTF-8 -N >/dev/null
     fi
     PG_PORT="${PG_PORT:-$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')}"
     as_postgres "$bin/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/log" -w -o \
-        "-p $PG_PORT -k $PG_DIR -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
+        "-p $PG_PORT -k $PG_DIR -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=${PG_SYNCHRONOUS_COMMIT:-off} -c full_page_writes=off -c max_connections=300" \
         start >/dev/null
     PG_URL="postgres://postgres@127.0.0.1:$PG_PORT/postgres"
     export PG_DIR PG_PORT PG_URL
 }
 
 pg_stop() {
-    [ -n "${PG_DIR:-}" ] && [ -f "$PG_DIR/data/postmaster.pid" ] || return 0
-    as_postgres "$(pg_bin)/pg_ctl" -D "$PG_DIR/data" -m immediate -w stop >/dev/null 2>&1 || true
+    [ -n "${PG_DIR:-}" ] || return 0
+    if [ -f "$PG_DIR/data/postmaster.pid" ]; then
+        as_postgres "$(pg_bin)/pg_ctl" -D "$PG_DIR/data" -m immediate -w stop >/dev/null 2>&1 || true
+    fi
+    case "$PG_DIR" in /tmp/checkout-pg.*) rm -rf "$PG_DIR" ;; esac
 }
 
 # pg_restart: stops and starts the same cluster on the same port (for fault tests).
 pg_restart() {
     pg_stop
     as_postgres "$(pg_bin)/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/log" -w -o \
-        "-p $PG_PORT -k $PG_DIR -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
+        "-p $PG_PORT -k $PG_DIR -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=${PG_SYNCHRONOUS_COMMIT:-off} -c full_page_writes=off -c max_connections=300" \
         start >/dev/null
 }

@@ -8,8 +8,16 @@ ensure_rust_components
 ensure_wasm_bindgen
 ensure_chromium
 ensure_e2e_packages
+ensure_postgres
 
 "$ROOT/scripts/build-site.sh"
+
+# A throwaway PostgreSQL cluster of this run's own (fsync off, a free port, under target/):
+# the integration suite runs on it as well as on SQLite. Stopped when the script ends, however.
+rm -rf "$TARGET_DIR/pg-test"
+pg_start "$TARGET_DIR/pg-test"
+trap pg_stop EXIT
+export TEST_POSTGRES_URL="$PG_URL" REQUIRE_POSTGRES=1
 
 mkdir -p target/test-logs target/e2e
 passed=0
@@ -43,6 +51,9 @@ set +e
 {
     cargo test --no-default-features --features ssr 2>&1
     echo "app-exit=$?"
+    # The integration suite again, every test on a PostgreSQL database of its own.
+    TEST_DATABASE=postgres cargo test --no-default-features --features ssr --test app 2>&1
+    echo "app-postgres-exit=$?"
     cargo test -p stripe-sim 2>&1
     echo "sim-exit=$?"
     cargo test -p paypal-sim 2>&1
@@ -50,6 +61,7 @@ set +e
 } | tee target/test-logs/cargo.log
 cargo_status=0
 grep -q '^app-exit=0$' target/test-logs/cargo.log || cargo_status=1
+grep -q '^app-postgres-exit=0$' target/test-logs/cargo.log || cargo_status=1
 grep -q '^sim-exit=0$' target/test-logs/cargo.log || cargo_status=1
 grep -q '^paypal-sim-exit=0$' target/test-logs/cargo.log || cargo_status=1
 set -e
@@ -103,6 +115,26 @@ fi
 passed=$((passed + p))
 failed=$((failed + f))
 if [ "$e2e_status" -ne 0 ]; then
+    status=1
+    [ "$f" -gt 0 ] || failed=$((failed + 1))
+fi
+
+step "End-to-end tests on PostgreSQL (the same specs, every shop on the test cluster)"
+rm -f target/e2e/results-pg.json
+set +e
+(cd end2end && E2E_BACKEND=postgres E2E_RESULTS=../target/e2e/results-pg.json npx playwright test)
+e2e_pg_status=$?
+set -e
+if [ -f target/e2e/results-pg.json ]; then
+    read -r p f < <(node -e '
+        const s = require(process.argv[1]).stats;
+        console.log(s.expected + s.flaky, s.unexpected);' "$ROOT/target/e2e/results-pg.json")
+else
+    p=0 f=0
+fi
+passed=$((passed + p))
+failed=$((failed + f))
+if [ "$e2e_pg_status" -ne 0 ]; then
     status=1
     [ "$f" -gt 0 ] || failed=$((failed + 1))
 fi

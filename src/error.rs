@@ -16,6 +16,10 @@ pub enum AppError {
     NotInCart,
     #[error("Something went wrong on our side. Please try again.")]
     Internal,
+    /// The database cannot answer now (restarting, unreachable): nothing was done, and the same
+    /// request in a moment can succeed.
+    #[error("The shop is busy for a moment. Please try again in a few seconds.")]
+    Unavailable,
     #[error("Your cart is empty.")]
     EmptyCart,
     #[error("{0}")]
@@ -120,6 +124,7 @@ impl AppError {
             AppError::Unauthorized | AppError::WrongPassword => 401,
             AppError::SlowDown(_) => 429,
             AppError::AdminUnavailable => 503,
+            AppError::Unavailable => 503,
             AppError::CrossSite => 403,
             AppError::RefundRefused(_) | AppError::InvalidFilter(_) => 400,
             AppError::CatalogRefused(_) => 400,

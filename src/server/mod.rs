@@ -85,9 +85,15 @@ pub async fn error_status(response: Response) -> Response {
     Response::from_parts(parts, axum::body::Body::from(bytes))
 }
 
-/// Database failures are logged here, once, and reach the shopper only as "something went wrong".
+/// Database failures are logged here, once, and reach the shopper only as "something went
+/// wrong" — or, when the database cannot answer now (PostgreSQL restarting), as 503 "try again
+/// in a few seconds" (see [`db::is_transient`]).
 impl From<sqlx::Error> for AppError {
     fn from(e: sqlx::Error) -> Self {
+        if db::is_transient(&e) {
+            tracing::warn!(error = %e, "database unavailable");
+            return AppError::Unavailable;
+        }
         tracing::error!(error = %e, "database error");
         AppError::Internal
     }

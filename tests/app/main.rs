@@ -9,6 +9,7 @@ mod cart;
 mod catalog;
 mod catalog_admin;
 mod checkout;
+mod database;
 mod emails;
 mod fulfilment;
 mod hosted_checkout;

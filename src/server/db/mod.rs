@@ -390,3 +390,40 @@ pub fn describe_failure(url: &str, e: &sqlx::Error) -> String {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_database_that_cannot_answer_now_is_told_from_one_that_refused() {
+        assert!(is_transient(&sqlx::Error::PoolTimedOut));
+        assert!(is_transient(&sqlx::Error::Io(std::io::Error::from(
+            std::io::ErrorKind::ConnectionRefused
+        ))));
+        assert!(!is_transient(&sqlx::Error::RowNotFound));
+        assert_eq!(
+            crate::error::AppError::from(sqlx::Error::PoolTimedOut).status(),
+            503
+        );
+        assert_eq!(
+            crate::error::AppError::from(sqlx::Error::RowNotFound).status(),
+            500
+        );
+    }
+
+    #[test]
+    fn the_start_up_line_names_the_database_but_never_the_password() {
+        let line = describe_failure(
+            "postgres://shop:hunter2@db.example:6432/shop?sslmode=require",
+            &sqlx::Error::PoolTimedOut,
+        );
+        assert!(line.contains("“shop” at db.example:6432"), "{line}");
+        assert!(!line.contains("hunter2"), "{line}");
+        let line = describe_failure("postgres://localhost/shop", &sqlx::Error::PoolTimedOut);
+        assert!(line.contains("at localhost:5432"), "{line}");
+        assert_eq!(Backend::of_url("postgresql://x/y"), Some(Backend::Postgres));
+        assert_eq!(Backend::of_url("sqlite:shop.db"), Some(Backend::Sqlite));
+        assert_eq!(Backend::of_url("mysql://x/y"), None);
+    }
+}
