@@ -99,45 +99,36 @@ if [ "$sdk_status" -ne 0 ]; then
     [ "$f" -gt 0 ] || failed=$((failed + 1))
 fi
 
+# Playwright, every spec; its JSON report gives the counts. $1: the report's name; the rest:
+# environment settings for the run.
+e2e() {
+    local results="target/e2e/$1"
+    shift
+    rm -f "$results"
+    set +e
+    (cd end2end && env E2E_RESULTS="../$results" "$@" npx playwright test)
+    local e2e_status=$?
+    set -e
+    if [ -f "$results" ]; then
+        read -r p f < <(node -e '
+            const s = require(process.argv[1]).stats;
+            console.log(s.expected + s.flaky, s.unexpected);' "$ROOT/$results")
+    else
+        p=0 f=0
+    fi
+    passed=$((passed + p))
+    failed=$((failed + f))
+    if [ "$e2e_status" -ne 0 ]; then
+        status=1
+        [ "$f" -gt 0 ] || failed=$((failed + 1))
+    fi
+}
+
 step "End-to-end tests (Playwright, Debian Chromium)"
-rm -f target/e2e/results.json
-set +e
-(cd end2end && npx playwright test)
-e2e_status=$?
-set -e
-if [ -f target/e2e/results.json ]; then
-    read -r p f < <(node -e '
-        const s = require(process.argv[1]).stats;
-        console.log(s.expected + s.flaky, s.unexpected);' "$ROOT/target/e2e/results.json")
-else
-    p=0 f=0
-fi
-passed=$((passed + p))
-failed=$((failed + f))
-if [ "$e2e_status" -ne 0 ]; then
-    status=1
-    [ "$f" -gt 0 ] || failed=$((failed + 1))
-fi
+e2e results.json E2E_BACKEND=sqlite
 
 step "End-to-end tests on PostgreSQL (the same specs, every shop on the test cluster)"
-rm -f target/e2e/results-pg.json
-set +e
-(cd end2end && E2E_BACKEND=postgres E2E_RESULTS=../target/e2e/results-pg.json npx playwright test)
-e2e_pg_status=$?
-set -e
-if [ -f target/e2e/results-pg.json ]; then
-    read -r p f < <(node -e '
-        const s = require(process.argv[1]).stats;
-        console.log(s.expected + s.flaky, s.unexpected);' "$ROOT/target/e2e/results-pg.json")
-else
-    p=0 f=0
-fi
-passed=$((passed + p))
-failed=$((failed + f))
-if [ "$e2e_pg_status" -ne 0 ]; then
-    status=1
-    [ "$f" -gt 0 ] || failed=$((failed + 1))
-fi
+e2e results-pg.json E2E_BACKEND=postgres
 
 echo
 echo "$passed passed, $failed failed"
