@@ -1,9 +1,15 @@
 //! The fault matrix: many shoppers check out against the real `checkout` binary and the
 //! standalone `stripe-sim`, over HTTP on loopback, while webhooks are duplicated and reordered,
 //! lost for good, API calls fail, and the app is killed with SIGKILL and restarted. After
-//! quiescence it checks, from the app's SQLite file and the simulator's PaymentIntents, that no
+//! quiescence it checks, from the app's database and the simulator's PaymentIntents, that no
 //! payment was lost, charged wrongly or twice, no stock was oversold or left held, and every
 //! abandoned order was canceled with its PaymentIntent. Prints a table; exits 1 on a violation.
+//!
+//! The app's database is a SQLite file per phase, or with `--postgres URL` (a PostgreSQL
+//! server's superuser URL) a database per phase created on that server (`chaos_<phase>_<pid>`);
+//! the checks read it through sqlx's `Any` driver either way. With `--pg-restart-cmd CMD` the
+//! PostgreSQL server is restarted once (`sh -c CMD`) in the middle of the `all` phase (or the
+//! last phase run), while shoppers are paying: the app must come back by itself.
 //!
 //! With `--paypal-bin` a share of the shoppers (`--paypal-share`, 0.3) pays with PayPal against
 //! the standalone `paypal-sim` (approved through its control API: balance, a declined funding
@@ -14,18 +20,19 @@
 //! Run it with `scripts/chaos.sh [--checkouts 200] [--fault PHASE]`, which builds the binaries.
 //! Directly: `chaos --app-bin target/debug/checkout --sim-bin target/debug/stripe-sim
 //! [--paypal-bin target/debug/paypal-sim] [--paypal-share 0.3] [--checkouts N]
-//! [--fault duplicate|lost|api|kill|all] [--concurrency 16] [--seed N] [--keep]`.
+//! [--fault duplicate|lost|api|kill|all] [--concurrency 16] [--seed N] [--keep]
+//! [--postgres URL [--pg-restart-cmd CMD]]`.
 
 use rand::distributions::DistString;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::Value;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+use sqlx::any::AnyPoolOptions;
+use sqlx::{AnyPool, Connection};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::str::FromStr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -112,6 +119,22 @@ impl Phase {
     }
 }
 
+/// Where the app keeps its data.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "SQLite",
+            Backend::Postgres => "PostgreSQL",
+        }
+    }
+}
+
 struct Options {
     checkouts: usize,
     phases: Vec<Phase>,
@@ -126,13 +149,39 @@ struct Options {
     keep: bool,
     /// The whole run gives up after this long (default 120 s + half a second per checkout).
     timeout: Option<Duration>,
+    /// A PostgreSQL server's superuser URL: each phase's app runs on a database of its own
+    /// created there, instead of a SQLite file.
+    postgres: Option<String>,
+    /// A shell command that restarts that PostgreSQL server (run once, in the middle of a phase).
+    pg_restart_cmd: Option<String>,
+}
+
+impl Options {
+    fn backend(&self) -> Backend {
+        if self.postgres.is_some() {
+            Backend::Postgres
+        } else {
+            Backend::Sqlite
+        }
+    }
+
+    /// The phase in whose middle PostgreSQL is restarted: `all` if it runs, else the last one.
+    fn pg_restart_phase(&self) -> Option<Phase> {
+        self.pg_restart_cmd.as_ref()?;
+        if self.phases.contains(&Phase::All) {
+            Some(Phase::All)
+        } else {
+            self.phases.last().copied()
+        }
+    }
 }
 
 fn usage() -> ! {
     eprintln!(
         "usage: chaos --app-bin PATH --sim-bin PATH [--paypal-bin PATH] [--paypal-share 0.3]\n\
          \x20            [--checkouts 200] [--fault duplicate|lost|api|kill|all]\n\
-         \x20            [--concurrency 16] [--seed N] [--keep] [--timeout SECONDS]"
+         \x20            [--concurrency 16] [--seed N] [--keep] [--timeout SECONDS]\n\
+         \x20            [--postgres URL [--pg-restart-cmd CMD]]"
     );
     std::process::exit(2)
 }
@@ -157,6 +206,8 @@ fn options() -> Options {
         paypal_share: 0.3,
         keep: false,
         timeout: None,
+        postgres: None,
+        pg_restart_cmd: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
@@ -171,6 +222,8 @@ fn options() -> Options {
             "--paypal-bin" => o.paypal_bin = Some(value().into()),
             "--paypal-share" => o.paypal_share = value().parse().unwrap_or_else(|_| usage()),
             "--keep" => o.keep = true,
+            "--postgres" => o.postgres = Some(value()),
+            "--pg-restart-cmd" => o.pg_restart_cmd = Some(value()),
             "--timeout" => {
                 o.timeout = Some(Duration::from_secs(
                     value().parse().unwrap_or_else(|_| usage()),
@@ -184,6 +237,10 @@ fn options() -> Options {
         || o.concurrency == 0
         || o.concurrency > 256
         || !(0.0..=1.0).contains(&o.paypal_share)
+        || o.postgres
+            .as_deref()
+            .is_some_and(|u| !u.starts_with("postgres://") && !u.starts_with("postgresql://"))
+        || (o.pg_restart_cmd.is_some() && o.postgres.is_none())
     {
         usage()
     }
@@ -401,10 +458,16 @@ struct World {
     /// The PayPal simulator (kept running across the app's restarts), when PayPal is on.
     paypal: Option<PayPalSim>,
     http: reqwest::Client,
-    db: SqlitePool,
+    /// The app's database (its DATABASE_URL), read by the checks.
+    backend: Backend,
+    database_url: String,
+    db: AnyPool,
     /// Product id → (slug, price, stock when the shoppers started).
     products: BTreeMap<i64, (String, i64, i64)>,
     kills: AtomicUsize,
+    /// Restarts of the app that exited at start-up (its database unreachable) and were
+    /// started again, as a supervisor would.
+    start_failures: AtomicUsize,
     /// Every press of Pay by card: (order, revision, total) the pressing tab showed.
     shown: Mutex<Vec<(String, i64, i64)>>,
     /// Every PaymentIntent whose client secret a shopper's browser got (for 3-D Secure).
@@ -490,10 +553,17 @@ impl World {
             }
         }
 
-        let db_path = dir.join("app.db");
+        let backend = o.backend();
+        let database_url = match &o.postgres {
+            Some(server) => {
+                let name = format!("chaos_{}_{}", phase.name(), std::process::id());
+                create_database(server, &name).await
+            }
+            None => format!("sqlite:{}", dir.join("app.db").display()),
+        };
         let mut app_env: Vec<(String, String)> = [
             ("CHECKOUT_ADDR", format!("127.0.0.1:{app_port}")),
-            ("DATABASE_URL", format!("sqlite:{}", db_path.display())),
+            ("DATABASE_URL", database_url.clone()),
             ("LEPTOS_SITE_ROOT", dir.join("site").display().to_string()),
             ("LEPTOS_OUTPUT_NAME", "checkout".into()),
             ("STRIPE_SECRET_KEY", SK.into()),
@@ -513,13 +583,21 @@ impl World {
         let app_pid = spawn(&o.app_bin, &[], &app_env, &dir, &dir.join("app.log"));
         wait_ready(app_port, app_pid, &dir.join("app.log")).await;
 
-        let options = SqliteConnectOptions::from_str(&format!("sqlite:{}", db_path.display()))
-            .expect("database URL")
-            .journal_mode(SqliteJournalMode::Wal)
-            .busy_timeout(Duration::from_secs(10));
-        let db = SqlitePoolOptions::new()
-            .max_connections(2)
-            .connect_with(options)
+        let pool = AnyPoolOptions::new().max_connections(2);
+        let pool = match backend {
+            Backend::Sqlite => pool.after_connect(|conn, _| {
+                Box::pin(async move {
+                    use sqlx::Executor;
+                    conn.execute("PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000;")
+                        .await
+                        .map(|_| ())
+                })
+            }),
+            // While PostgreSQL restarts, a read fails within seconds (and is retried).
+            Backend::Postgres => pool.acquire_timeout(Duration::from_secs(5)),
+        };
+        let db = pool
+            .connect(&database_url)
             .await
             .expect("the app's database");
         // Restock (before any shopper): plenty of everything except a few scarce products.
@@ -532,10 +610,18 @@ impl World {
         .expect("restock");
         // Discount codes as a merchant makes them: one that only LIMITED_CODE_USES shoppers
         // may redeem, and one for everybody.
-        sqlx::query(&format!(
-            "INSERT INTO discount_codes (code, kind, amount_minor, max_redemptions) VALUES ('{LIMITED_CODE}', 'fixed', 500, {LIMITED_CODE_USES});
-             INSERT INTO discount_codes (code, kind, percent_bp) VALUES ('{OPEN_CODE}', 'percent', 1000);"
-        ))
+        sqlx::query(
+            "INSERT INTO discount_codes (code, kind, amount_minor, max_redemptions) VALUES ($1, 'fixed', 500, $2)",
+        )
+        .bind(LIMITED_CODE)
+        .bind(LIMITED_CODE_USES)
+        .execute(&db)
+        .await
+        .expect("discount codes");
+        sqlx::query(
+            "INSERT INTO discount_codes (code, kind, percent_bp) VALUES ($1, 'percent', 1000)",
+        )
+        .bind(OPEN_CODE)
         .execute(&db)
         .await
         .expect("discount codes");
@@ -558,9 +644,12 @@ impl World {
             app_pid: Mutex::new(app_pid),
             paypal,
             http,
+            backend,
+            database_url,
             db,
             products,
             kills: AtomicUsize::new(0),
+            start_failures: AtomicUsize::new(0),
             shown: Mutex::default(),
             exposed: Mutex::default(),
             mispriced: Mutex::default(),
@@ -571,19 +660,35 @@ impl World {
         *self.app_pid.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// SIGKILL, then the same binary on the same port and database.
+    /// SIGKILL, then the same binary on the same port and database. On PostgreSQL an app that
+    /// exits at start-up (the server restarting: it cannot connect) is started again after a
+    /// moment, as a supervisor would, for up to a minute.
     async fn kill_and_restart(&self) {
         kill(self.app_pid());
         self.kills.fetch_add(1, Ordering::Relaxed);
-        let pid = spawn(
-            &self.app_bin,
-            &[],
-            &self.app_env,
-            &self.dir,
-            &self.app_log(),
-        );
-        *self.app_pid.lock().unwrap_or_else(|e| e.into_inner()) = pid;
-        wait_ready(self.app_port, pid, &self.app_log()).await;
+        let started = Instant::now();
+        loop {
+            let pid = spawn(
+                &self.app_bin,
+                &[],
+                &self.app_env,
+                &self.dir,
+                &self.app_log(),
+            );
+            *self.app_pid.lock().unwrap_or_else(|e| e.into_inner()) = pid;
+            match try_wait_ready(self.app_port, pid).await {
+                Ok(()) => return,
+                Err(Startup::Exited(_))
+                    if self.backend == Backend::Postgres
+                        && started.elapsed() < Duration::from_secs(60) =>
+                {
+                    kill(pid);
+                    self.start_failures.fetch_add(1, Ordering::Relaxed);
+                    tokio::time::sleep(Duration::from_millis(250)).await;
+                }
+                Err(e) => panic!("{}", e.message(self.app_port, &self.app_log())),
+            }
+        }
     }
 
     /// Sets the simulator's faults (all of them: unnamed ones go back to none).
@@ -682,24 +787,117 @@ impl World {
     }
 }
 
-async fn wait_ready(port: u16, pid: u32, log: &Path) {
-    let started = Instant::now();
-    while !port_open(port).await {
-        if let Some(status) = exited(pid) {
-            panic!(
+/// Why a child did not come up.
+enum Startup {
+    Exited(std::process::ExitStatus),
+    TimedOut,
+}
+
+impl Startup {
+    fn message(&self, port: u16, log: &Path) -> String {
+        match self {
+            Startup::Exited(status) => format!(
                 "a child exited during start-up ({status}); {}:\n{}",
                 log.display(),
                 tail(log, 30)
-            );
-        }
-        if started.elapsed() > Duration::from_secs(60) {
-            panic!(
+            ),
+            Startup::TimedOut => format!(
                 "port {port} not open after 60 s; {}:\n{}",
                 log.display(),
                 tail(log, 30)
-            );
+            ),
+        }
+    }
+}
+
+async fn try_wait_ready(port: u16, pid: u32) -> Result<(), Startup> {
+    let started = Instant::now();
+    while !port_open(port).await {
+        if let Some(status) = exited(pid) {
+            return Err(Startup::Exited(status));
+        }
+        if started.elapsed() > Duration::from_secs(60) {
+            return Err(Startup::TimedOut);
         }
         tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    Ok(())
+}
+
+async fn wait_ready(port: u16, pid: u32, log: &Path) {
+    if let Err(e) = try_wait_ready(port, pid).await {
+        panic!("{}", e.message(port, log));
+    }
+}
+
+/// `server` with its database name replaced by `name`
+/// (`postgres://u@host:5432/postgres?x=y` → `postgres://u@host:5432/name?x=y`).
+fn database_url(server: &str, name: &str) -> String {
+    let (base, query) = match server.split_once('?') {
+        Some((b, q)) => (b, format!("?{q}")),
+        None => (server, String::new()),
+    };
+    let authority_at = base.find("://").map_or(0, |i| i + 3);
+    let host = match base[authority_at..].find('/') {
+        Some(slash) => &base[..authority_at + slash],
+        None => base,
+    };
+    format!("{host}/{name}{query}")
+}
+
+/// Creates a fresh database `name` on the PostgreSQL server (dropping one of that name first)
+/// and returns its URL.
+async fn create_database(server: &str, name: &str) -> String {
+    let mut conn = sqlx::PgConnection::connect(server)
+        .await
+        .unwrap_or_else(|e| panic!("cannot connect to PostgreSQL at {server}: {e}"));
+    sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .execute(&mut conn)
+        .await
+        .expect("DROP DATABASE");
+    sqlx::raw_sql(&format!("CREATE DATABASE {name}"))
+        .execute(&mut conn)
+        .await
+        .expect("CREATE DATABASE");
+    let _ = conn.close().await;
+    database_url(server, name)
+}
+
+/// Drops a phase's database once its app is stopped.
+async fn drop_database(server: &str, url: &str) {
+    let name = url
+        .split('?')
+        .next()
+        .and_then(|u| u.rsplit_once('/'))
+        .map(|(_, n)| n.to_string())
+        .unwrap_or_default();
+    if name.is_empty() {
+        return;
+    }
+    if let Ok(mut conn) = sqlx::PgConnection::connect(server).await {
+        let _ = sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .execute(&mut conn)
+            .await;
+        let _ = conn.close().await;
+    }
+}
+
+/// A read of the app's database, retried for up to 30 s while it fails (PostgreSQL
+/// restarting, or a SQLite file busy); `None` if it never succeeded.
+async fn db_read<T, F, Fut>(mut read: F) -> Option<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, sqlx::Error>>,
+{
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        match read().await {
+            Ok(v) => return Some(v),
+            Err(_) if Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(200)).await
+            }
+            Err(_) => return None,
+        }
     }
 }
 
@@ -1278,14 +1476,14 @@ impl Shopper {
             };
             match status.as_str() {
                 "paid" => {
-                    let pi: Option<String> =
-                        sqlx::query_scalar("SELECT payment_intent_id FROM orders WHERE id = ?")
+                    let pi: Option<String> = db_read(|| {
+                        sqlx::query_scalar("SELECT payment_intent_id FROM orders WHERE id = $1")
                             .bind(&session.order_id)
                             .fetch_optional(&self.world.db)
-                            .await
-                            .ok()
-                            .flatten()
-                            .flatten();
+                    })
+                    .await
+                    .flatten()
+                    .flatten();
                     return match pi {
                         Some(pi) => Paid::Succeeded(pi, shown, at),
                         None => Paid::Unknown("paid without a PaymentIntent".into()),
@@ -1500,13 +1698,14 @@ fn new_attempt(rng: &mut StdRng) -> String {
 
 /// The order is canceled in the app (what the shopper's page would say after a reload).
 async fn order_canceled(world: &World, order_id: &str) -> bool {
-    sqlx::query_scalar::<_, String>("SELECT status FROM orders WHERE id = ?")
-        .bind(order_id)
-        .fetch_optional(&world.db)
-        .await
-        .ok()
-        .flatten()
-        .is_some_and(|s| s == "canceled")
+    db_read(|| {
+        sqlx::query_scalar::<_, String>("SELECT status FROM orders WHERE id = $1")
+            .bind(order_id)
+            .fetch_optional(&world.db)
+    })
+    .await
+    .flatten()
+    .is_some_and(|s| s == "canceled")
 }
 
 /// One PayPal payment of the session's order: the PayPal order made, approved (with `funding`
@@ -1964,6 +2163,50 @@ async fn failure_rotator(world: Arc<World>, stop: Arc<AtomicBool>) {
     }
 }
 
+/// Restarts PostgreSQL once (`sh -c cmd`: an immediate stop, then a start on the same port)
+/// when `after` of the phase's shoppers have finished (fewer than all: the others are still at
+/// it). Returns (seconds into the phase, seconds the command took, shoppers finished then).
+async fn pg_restarter(
+    world: Arc<World>,
+    cmd: String,
+    finished: Arc<AtomicUsize>,
+    after: usize,
+    phase_started: Instant,
+) -> (f64, f64, usize) {
+    while finished.load(Ordering::Relaxed) < after {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let done = finished.load(Ordering::Relaxed);
+    let at = phase_started.elapsed().as_secs_f64();
+    let log = world.dir.join("pg-restart.log");
+    let began = Instant::now();
+    let log_path = log.clone();
+    let status = tokio::task::spawn_blocking(move || {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log_path)?;
+        Command::new("/bin/sh")
+            .arg("-c")
+            .arg(&cmd)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            .status()
+    })
+    .await
+    .expect("the PostgreSQL restart task");
+    match status {
+        Ok(s) if s.success() => {}
+        other => panic!(
+            "the PostgreSQL restart command failed ({other:?}); {}:\n{}",
+            log.display(),
+            tail(&log, 30)
+        ),
+    }
+    (at, began.elapsed().as_secs_f64(), done)
+}
+
 /// When each order was first seen paid in the database (every 50 ms).
 async fn paid_watcher(
     world: Arc<World>,
@@ -2025,6 +2268,10 @@ struct Report {
     slowest_heal: Option<(f64, String)>,
     stray: usize,
     kills: usize,
+    /// App starts that exited (the database unreachable) and were started again.
+    start_failures: usize,
+    /// PostgreSQL restarts: seconds into the phase, seconds it was down, shoppers finished then.
+    pg_restarts: Vec<(f64, f64, usize)>,
     /// How the shoppers' flows ended, by kind.
     outcomes: BTreeMap<String, usize>,
     /// Payments canceled under the shopper by an expired hold (they checked out again).
@@ -2070,12 +2317,12 @@ type OrderTuple = (
     i64,
     Option<String>,
     String,
-    bool,
+    i64,
     String,
     Option<String>,
 );
 
-async fn orders(db: &SqlitePool) -> Vec<OrderRow> {
+async fn orders(db: &AnyPool) -> Vec<OrderRow> {
     sqlx::query_as::<_, OrderTuple>(
         "SELECT id, cart_id, status, total_minor, payment_intent_id, stock_hold, oversold, gateway, gateway_ref FROM orders",
     )
@@ -2092,7 +2339,7 @@ async fn orders(db: &SqlitePool) -> Vec<OrderRow> {
                 total,
                 payment_intent,
                 stock_hold,
-                oversold,
+                oversold: oversold != 0,
                 gateway,
                 gateway_ref,
             }
@@ -2220,22 +2467,24 @@ async fn payment_intents(world: &World) -> Vec<Value> {
 async fn quiescence(world: &World) -> Result<(), String> {
     let started = Instant::now();
     loop {
-        let open: Vec<(String, String)> = sqlx::query_as(
+        let open: Result<Vec<(String, String)>, sqlx::Error> = sqlx::query_as(
             "SELECT id, status FROM orders WHERE status IN ('pending', 'processing', 'payment_failed')
                 OR stock_hold = 'held'",
         )
         .fetch_all(&world.db)
-        .await
-        .map_err(|e| e.to_string())?;
-        if open.is_empty() {
+        .await;
+        if open.as_ref().is_ok_and(Vec::is_empty) {
             return Ok(());
         }
         if started.elapsed() > QUIESCENCE_TIMEOUT {
-            return Err(format!(
-                "{} orders still open or holding stock after {} s",
-                open.len(),
-                QUIESCENCE_TIMEOUT.as_secs()
-            ));
+            return Err(match open {
+                Ok(open) => format!(
+                    "{} orders still open or holding stock after {} s",
+                    open.len(),
+                    QUIESCENCE_TIMEOUT.as_secs()
+                ),
+                Err(e) => format!("the app's database unreadable: {e}"),
+            });
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -2616,7 +2865,7 @@ fn check_paypal(facts: &Facts, flows: &[Flow], report: &mut Report) {
 async fn check_codes_and_prices(world: &World, report: &mut Report) {
     let redeemed: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM discount_redemptions r JOIN discount_codes c ON c.id = r.code_id
-          WHERE c.code = ? AND r.state IN ('held', 'taken')",
+          WHERE c.code = $1 AND r.state IN ('held', 'taken')",
     )
     .bind(LIMITED_CODE)
     .fetch_one(&world.db)
@@ -2628,7 +2877,7 @@ async fn check_codes_and_prices(world: &World, report: &mut Report) {
         ));
     }
     let paid_with: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM orders WHERE discount_code = ? AND status IN ('paid', 'partially_refunded', 'refunded', 'disputed', 'dispute_lost', 'needs_review')",
+        "SELECT count(*) FROM orders WHERE discount_code = $1 AND status IN ('paid', 'partially_refunded', 'refunded', 'disputed', 'dispute_lost', 'needs_review')",
     )
     .bind(LIMITED_CODE)
     .fetch_one(&world.db)
@@ -2824,9 +3073,9 @@ fn delivered_2xx(attempts: &Value) -> (usize, usize) {
 /// An `order_events` row: at, kind, old status, new status, detail.
 type TimelineRow = (i64, String, Option<String>, Option<String>, String);
 
-async fn timeline(db: &SqlitePool, order: &str) -> String {
+async fn timeline(db: &AnyPool, order: &str) -> String {
     let rows: Vec<TimelineRow> = sqlx::query_as(
-        "SELECT at, kind, old_status, new_status, detail FROM order_events WHERE order_id = ? ORDER BY id",
+        "SELECT at, kind, old_status, new_status, detail FROM order_events WHERE order_id = $1 ORDER BY id",
     )
     .bind(order)
     .fetch_all(db)
@@ -2877,6 +3126,23 @@ async fn run_phase(o: &Options, phase: Phase, checkouts: usize, root: &Path) -> 
     let killer = phase
         .kills()
         .then(|| tokio::spawn(killer(world.clone(), stop.clone(), seed ^ 0x6b696c6c)));
+    // PostgreSQL restarted once, at a random point between a quarter and half of the shoppers
+    // finished (the rest still checking out and paying).
+    let finished = Arc::new(AtomicUsize::new(0));
+    let pg_restarter = match (&o.pg_restart_cmd, o.pg_restart_phase()) {
+        (Some(cmd), Some(p)) if p == phase => {
+            let mut rng = StdRng::seed_from_u64(seed ^ 0x7067_7273);
+            let after = rng.gen_range(checkouts / 4..=checkouts / 2);
+            Some(tokio::spawn(pg_restarter(
+                world.clone(),
+                cmd.clone(),
+                finished.clone(),
+                after,
+                started,
+            )))
+        }
+        _ => None,
+    };
 
     // The shoppers, at most `concurrency` at a time.
     let gate = Arc::new(tokio::sync::Semaphore::new(o.concurrency));
@@ -2889,11 +3155,13 @@ async fn run_phase(o: &Options, phase: Phase, checkouts: usize, root: &Path) -> 
     for n in 0..checkouts {
         let permit = gate.clone().acquire_owned().await.expect("semaphore");
         let world = world.clone();
+        let finished = finished.clone();
         let flow_seed = seed.wrapping_mul(1_000_003).wrapping_add(n as u64);
         tasks.push(tokio::spawn(async move {
             let result =
                 tokio::time::timeout(FLOW_TIMEOUT, flow(world, n, flow_seed, paypal_share)).await;
             drop(permit);
+            finished.fetch_add(1, Ordering::Relaxed);
             result.unwrap_or_else(|_| {
                 let mut f = Flow::empty(n);
                 f.outcome = "flow timed out".into();
@@ -2908,6 +3176,11 @@ async fn run_phase(o: &Options, phase: Phase, checkouts: usize, root: &Path) -> 
 
     // Faults off; the app left running; then wait for every order to settle.
     stop.store(true, Ordering::Relaxed);
+    if let Some(r) = pg_restarter {
+        report
+            .pg_restarts
+            .push(r.await.expect("the PostgreSQL restarter"));
+    }
     if let Some(k) = killer {
         k.await.expect("killer");
     }
@@ -2934,6 +3207,7 @@ async fn run_phase(o: &Options, phase: Phase, checkouts: usize, root: &Path) -> 
     let seen = paid_seen.lock().unwrap_or_else(|e| e.into_inner()).clone();
     check(&world, &flows, &seen, &mut report).await;
     report.kills = world.kills.load(Ordering::Relaxed);
+    report.start_failures = world.start_failures.load(Ordering::Relaxed);
     report.seconds = started.elapsed().as_secs_f64();
 
     if report.failed() {
@@ -2963,9 +3237,21 @@ async fn run_phase(o: &Options, phase: Phase, checkouts: usize, root: &Path) -> 
             println!("  order {order} — {who}");
             println!("{}", timeline(&world.db, order).await);
         }
-        println!("  logs and database kept in {}", world.dir.display());
+        match world.backend {
+            Backend::Sqlite => println!("  logs and database kept in {}", world.dir.display()),
+            Backend::Postgres => println!(
+                "  logs kept in {}, the database is {}",
+                world.dir.display(),
+                world.database_url
+            ),
+        }
     }
     world.stop().await;
+    if let Some(server) = &o.postgres {
+        if !report.failed() && !o.keep {
+            drop_database(server, &world.database_url).await;
+        }
+    }
     report
 }
 
@@ -2979,8 +3265,8 @@ fn seconds(list: &[f64], q: f64) -> String {
     format!("{:.2} s", list[i.min(list.len() - 1)])
 }
 
-fn print_table(reports: &[Report]) {
-    let header = [
+fn print_table(reports: &[Report], backend: Backend) {
+    let mut header = vec![
         "phase",
         "checkouts",
         "orders",
@@ -3000,6 +3286,10 @@ fn print_table(reports: &[Report]) {
         "settle",
         "time",
     ];
+    let postgres = backend == Backend::Postgres;
+    if postgres {
+        header.insert(header.len() - 2, "PG restarts");
+    }
     let mut rows: Vec<Vec<String>> = Vec::new();
     let mut total = Report {
         phase: "total",
@@ -3020,6 +3310,7 @@ fn print_table(reports: &[Report]) {
         total.healed_orders += r.healed_orders;
         total.heal_times.extend(r.heal_times.clone());
         total.kills += r.kills;
+        total.pg_restarts.extend(r.pg_restarts.clone());
         total.deliveries.0 += r.deliveries.0;
         total.settle_seconds += r.settle_seconds;
         total.seconds += r.seconds;
@@ -3031,7 +3322,7 @@ fn print_table(reports: &[Report]) {
         reports.iter().collect()
     };
     for r in with_total {
-        rows.push(vec![
+        let mut row = vec![
             r.phase.to_string(),
             r.checkouts.to_string(),
             r.orders.to_string(),
@@ -3054,7 +3345,11 @@ fn print_table(reports: &[Report]) {
             r.kills.to_string(),
             format!("{:.1} s", r.settle_seconds),
             format!("{:.1} s", r.seconds),
-        ]);
+        ];
+        if postgres {
+            row.insert(row.len() - 2, r.pg_restarts.len().to_string());
+        }
+        rows.push(row);
     }
     let widths: Vec<usize> = (0..header.len())
         .map(|i| {
@@ -3102,6 +3397,7 @@ fn print_table(reports: &[Report]) {
 #[tokio::main]
 async fn main() {
     let o = options();
+    sqlx::any::install_default_drivers();
     let _guard = KillOnDrop;
     let default_hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
@@ -3136,13 +3432,20 @@ async fn main() {
 
     let root = std::env::temp_dir().join(format!("checkout-chaos-{}", std::process::id()));
     let started = Instant::now();
+    let backend = o.backend();
     println!(
-        "fault matrix: {} checkouts, phases {:?}, concurrency {}, seed {} (repeat with --seed {})",
+        "fault matrix on {}: {} checkouts, phases {:?}, concurrency {}, seed {} (repeat with --seed {}){}",
+        backend.name(),
         o.checkouts,
         o.phases.iter().map(|p| p.name()).collect::<Vec<_>>(),
         o.concurrency,
         o.seed,
-        o.seed
+        o.seed,
+        match (o.pg_restart_phase(), &o.postgres) {
+            (Some(p), _) => format!("; PostgreSQL restarted once in phase {}", p.name()),
+            (None, Some(_)) => "; PostgreSQL not restarted".into(),
+            (None, None) => String::new(),
+        }
     );
     let mut reports = Vec::new();
     let phases = o.phases.len();
@@ -3173,10 +3476,23 @@ async fn main() {
         } else {
             String::new()
         };
+        let mut postgres = String::new();
+        for (at, down, done) in &report.pg_restarts {
+            postgres.push_str(&format!(
+                "; PostgreSQL restarted {at:.1} s into the phase, {done} of {share} shoppers \
+                 done, down {down:.1} s"
+            ));
+        }
+        if report.start_failures > 0 {
+            postgres.push_str(&format!(
+                "; app starts that found no database and were started again {}",
+                report.start_failures
+            ));
+        }
         println!(
             "phase {:<9} {:>5} checkouts in {:>6.1} s: {} (shoppers: {}; hold ran out while paying {}; \
              PaymentIntents never handed out and left open {}; {LIMITED_CODE} redeemed {} of \
-             {LIMITED_CODE_USES}; slowest heal {}{paypal})",
+             {LIMITED_CODE_USES}; slowest heal {}{paypal}{postgres})",
             phase.name(),
             share,
             report.seconds,
@@ -3194,17 +3510,25 @@ async fn main() {
         reports.push(report);
     }
     println!();
-    print_table(&reports);
+    print_table(&reports, backend);
     let failed = reports.iter().any(Report::failed);
+    let restarts = reports.iter().map(|r| r.pg_restarts.len()).sum::<usize>();
     println!(
-        "\n{} in {:.1} s (seed {})",
+        "\n{} on {} in {:.1} s (seed {}; app kills {}{})",
         if failed {
             "FAILED: invariants violated (see above)"
         } else {
             "all invariants hold"
         },
+        backend.name(),
         started.elapsed().as_secs_f64(),
-        o.seed
+        o.seed,
+        reports.iter().map(|r| r.kills).sum::<usize>(),
+        if backend == Backend::Postgres {
+            format!("; PostgreSQL restarts {restarts}")
+        } else {
+            String::new()
+        }
     );
     kill_all();
     if !failed && !o.keep {

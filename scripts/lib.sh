@@ -131,17 +131,21 @@ pg_start() {
     export PG_DIR PG_PORT PG_URL
 }
 
+# Stops the cluster at once (as a crash would), keeping its folder.
+pg_halt() {
+    [ -n "${PG_DIR:-}" ] && [ -f "$PG_DIR/data/postmaster.pid" ] || return 0
+    as_postgres "$(pg_bin)/pg_ctl" -D "$PG_DIR/data" -m immediate -w stop >/dev/null 2>&1 || true
+}
+
+# Stops the cluster; one pg_start had to put under /tmp is removed with it.
 pg_stop() {
-    [ -n "${PG_DIR:-}" ] || return 0
-    if [ -f "$PG_DIR/data/postmaster.pid" ]; then
-        as_postgres "$(pg_bin)/pg_ctl" -D "$PG_DIR/data" -m immediate -w stop >/dev/null 2>&1 || true
-    fi
-    case "$PG_DIR" in /tmp/checkout-pg.*) rm -rf "$PG_DIR" ;; esac
+    pg_halt
+    case "${PG_DIR:-}" in /tmp/checkout-pg.*) rm -rf "$PG_DIR" ;; esac
 }
 
 # pg_restart: stops and starts the same cluster on the same port (for fault tests).
 pg_restart() {
-    pg_stop
+    pg_halt
     as_postgres "$(pg_bin)/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/log" -w -o \
         "-p $PG_PORT -k $PG_DIR -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=${PG_SYNCHRONOUS_COMMIT:-off} -c full_page_writes=off -c max_connections=300" \
         start >/dev/null

@@ -86,6 +86,18 @@ else
     status=1
 fi
 
+step "Fault matrix on PostgreSQL (200 checkouts, PostgreSQL itself restarted once, scripts/chaos.sh --postgres)"
+set +e
+./scripts/chaos.sh --postgres --checkouts 200 2>&1 | tee target/test-logs/chaos-postgres.log
+chaos_status=${PIPESTATUS[0]}
+set -e
+if [ "$chaos_status" -eq 0 ]; then
+    passed=$((passed + 1))
+else
+    failed=$((failed + 1))
+    status=1
+fi
+
 step "Stripe's official SDKs against the simulator (scripts/sdk-tests.sh)"
 set +e
 ./scripts/sdk-tests.sh 2>&1 | tee target/test-logs/sdk.log
