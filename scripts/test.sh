@@ -76,7 +76,7 @@ fi
 
 step "Fault matrix (200 checkouts against the binaries, scripts/chaos.sh)"
 set +e
-./scripts/chaos.sh --checkouts 200 2>&1 | tee target/test-logs/chaos.log
+./scripts/chaos.sh --checkouts 200 --keep 2>&1 | tee target/test-logs/chaos.log
 chaos_status=${PIPESTATUS[0]}
 set -e
 if [ "$chaos_status" -eq 0 ]; then
@@ -84,6 +84,28 @@ if [ "$chaos_status" -eq 0 ]; then
 else
     failed=$((failed + 1))
     status=1
+fi
+
+step "Moving a shop to PostgreSQL: checkout db copy on the fault matrix's database"
+kept="$(sed -n 's/^kept: //p' target/test-logs/chaos.log | tail -1)"
+set +e
+if [ -n "$kept" ] && [ -f "$kept/all/app.db" ]; then
+    COPY_SOURCE_DB="$kept/all/app.db" cargo test --no-default-features --features ssr --test db_copy 2>&1 |
+        tee target/test-logs/db-copy.log
+    copy_status=${PIPESTATUS[0]}
+else
+    echo "the fault matrix kept no database to copy"
+    copy_status=1
+fi
+set -e
+[ -z "$kept" ] || rm -rf "$kept"
+read -r p f < <(awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($i ~ /^passed;?$/) p += $(i-1); if ($i ~ /^failed;?$/) f += $(i-1) } }
+                    END { print p + 0, f + 0 }' target/test-logs/db-copy.log 2>/dev/null || echo 0 0)
+passed=$((passed + p))
+failed=$((failed + f))
+if [ "$copy_status" -ne 0 ]; then
+    status=1
+    [ "$f" -gt 0 ] || failed=$((failed + 1))
 fi
 
 step "Fault matrix on PostgreSQL (200 checkouts, PostgreSQL itself restarted once, scripts/chaos.sh --postgres)"

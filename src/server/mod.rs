@@ -5,6 +5,7 @@ pub mod admin;
 pub mod checkout;
 pub mod config;
 pub mod db;
+pub mod db_copy;
 pub mod delivery;
 pub mod email;
 pub mod find_order;
