@@ -114,6 +114,15 @@ pub async fn expire(state: &AppState, now: i64) -> Result<usize, SyncError> {
             continue;
         };
         let order = &order;
+        match cancel_retired_payments(state, order, now).await {
+            Ok(true) => {}
+            // One of them was paid meanwhile: the payment is applied and wins over the expiry.
+            Ok(false) => continue,
+            Err(e) => {
+                tracing::warn!(order = %order.id, error = %e, "not expired: an earlier payment could not be canceled");
+                continue;
+            }
+        }
         if let (None, Some(session)) = (&order.payment_intent_id, &order.checkout_session_id) {
             // Stripe's hosted Checkout: its session is expired with the hold (its
             // `checkout.session.expired` cancels the order), unless the shopper paid it.
@@ -154,6 +163,55 @@ pub async fn expire(state: &AppState, now: i64) -> Result<usize, SyncError> {
         }
     }
     Ok(orders.len())
+}
+
+/// Before an order expires, every earlier PaymentIntent of it (one an order change retired,
+/// whose cancellation at Stripe got no answer or was cut short by a crash) is canceled too, so
+/// no payment a shopper holds the client secret of outlives its order. `false` when one of
+/// them was paid or is processing meanwhile: it is applied (the payment wins, as for the
+/// current one). An error leaves the order for the next round.
+async fn cancel_retired_payments(
+    state: &AppState,
+    order: &OrderRow,
+    now: i64,
+) -> Result<bool, SyncError> {
+    let attempts = db::attempts_of(&state.pool, &order.id).await?;
+    let mut retired: Vec<&str> = attempts
+        .iter()
+        .filter_map(|a| a.payment_intent_id.as_deref())
+        .filter(|pi| Some(*pi) != order.payment_intent_id.as_deref())
+        .collect();
+    retired.sort_unstable();
+    retired.dedup();
+    for pi in retired {
+        let object = state.payments.stripe.payment_intent_object(pi).await?;
+        match object["status"].as_str().unwrap_or_default() {
+            "canceled" => {}
+            "requires_payment_method" | "requires_confirmation" | "requires_action" => {
+                let key = format!("order-{}-expire-{pi}", order.id);
+                match state
+                    .payments
+                    .stripe
+                    .cancel_payment_intent(pi, "abandoned", &key)
+                    .await
+                {
+                    Ok(_) => {}
+                    Err(e) if e.refused() => {
+                        // Paid or confirmed meanwhile: read it back, as for the current one.
+                        let object = state.payments.stripe.payment_intent_object(pi).await?;
+                        sync::apply_object(state, &object, now, Origin::Checkout).await?;
+                        return Ok(false);
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            _ => {
+                sync::apply_object(state, &object, now, Origin::Checkout).await?;
+                return Ok(false);
+            }
+        }
+    }
+    Ok(true)
 }
 
 /// An order that never got its PaymentIntent: nothing to cancel at Stripe.
