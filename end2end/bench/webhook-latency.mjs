@@ -6,7 +6,11 @@
 // DOM. Prints the median and the 95th percentile. Run by scripts/bench.sh, which starts the app.
 import { createHmac } from 'node:crypto';
 import { chromium } from '@playwright/test';
-import { query } from '../support-db.cjs';
+// The default import: support-db.cjs picks its exports at run time (SQLite or PostgreSQL), which
+// Node cannot see as named exports of a CommonJS module.
+import supportDb from '../support-db.cjs';
+
+const { query } = supportDb;
 
 const BASE = process.env.BENCH_BASE ?? 'http://127.0.0.1:3300';
 const DB = process.env.BENCH_DB;
@@ -30,9 +34,20 @@ async function call(cookie, endpoint, form) {
 
 async function makeOrder() {
   let { cookie } = await call(null, 'cart/add', { product_id: '7', quantity: '1' });
-  const { body } = await call(cookie, 'checkout/start', { email: 'bench@example.com' });
-  if (!body.client_secret) throw new Error(`checkout/start answered ${JSON.stringify(body)}`);
-  return { orderId: body.order_id, pi: body.client_secret.split('_secret_')[0], amount: body.total.minor };
+  // Shipped to an address the default zones cover (end2end/tests/support/checkout.ts's NEW_YORK).
+  const { body } = await call(cookie, 'checkout/start', {
+    email: 'bench@example.com', name: 'Grace Hopper', line1: '350 Fifth Avenue', city: 'New York',
+    region: 'NY', postal_code: '10118', country: 'US',
+  });
+  if (!body.order_id) throw new Error(`checkout/start answered ${JSON.stringify(body)}`);
+  // Paying creates the PaymentIntent; a card that asks for authentication leaves it waiting
+  // (the simulator sends no success of its own), and the bench delivers its success below.
+  const { body: paid } = await call(cookie, 'checkout/pay', {
+    order_id: body.order_id, revision: String(body.revision), with: 'pm_card_authenticationRequired',
+  });
+  const secret = paid?.Authenticate?.client_secret;
+  if (!secret) throw new Error(`checkout/pay answered ${JSON.stringify(paid)}`);
+  return { orderId: body.order_id, pi: secret.split('_secret_')[0], amount: body.total.minor };
 }
 
 async function deliver(secret, pi, amount, n) {
